@@ -1,0 +1,1 @@
+"""HexaHub's use cases and the ports they need. Imports only `domain`."""

@@ -1,0 +1,77 @@
+"""Creating an account: shared by self-registration, administrators and bootstrap."""
+
+from dataclasses import dataclass
+
+from application.ports.clock import Clock
+from application.ports.event_publisher import EventPublisher
+from application.ports.id_generator import IdGenerator
+from application.ports.password_hasher import PasswordHasher
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.uniqueness import ensure_identity_free
+from domain.password_policy import PasswordPolicy
+from domain.roles import Role
+from domain.user import User
+from domain.value_objects import Email, FullName, Username
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewAccount:
+    email: str
+    username: str
+    password: str
+    full_name: str | None = None
+    roles: frozenset[Role] = frozenset({Role.USER})
+    is_active: bool = True
+    is_verified: bool = False
+
+
+class AccountCreator:
+    """Validates, hashes and stores a new account in one transaction.
+
+    The password is hashed before the transaction opens, so no database lock is held
+    during the hash; a cheap uniqueness check first spares the hash for a taken email.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        ids: IdGenerator,
+        clock: Clock,
+        events: EventPublisher,
+        password_policy: PasswordPolicy,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._hasher = hasher
+        self._ids = ids
+        self._clock = clock
+        self._events = events
+        self._password_policy = password_policy
+
+    async def create(self, account: NewAccount) -> User:
+        email = Email(account.email)
+        username = Username(account.username)
+        full_name = FullName(account.full_name) if account.full_name else None
+        self._password_policy.check(account.password)
+
+        async with self._uow_factory() as uow:
+            await ensure_identity_free(uow.users, email=email, username=username)
+        password_hash = await self._hasher.hash(account.password)
+
+        async with self._uow_factory() as uow:
+            await ensure_identity_free(uow.users, email=email, username=username)
+            user = User.register(
+                id=self._ids.new_id(),
+                email=email,
+                username=username,
+                full_name=full_name,
+                password_hash=password_hash,
+                now=self._clock.now(),
+                roles=account.roles,
+                is_active=account.is_active,
+                is_verified=account.is_verified,
+            )
+            await uow.users.add(user)
+            await uow.commit()
+        await self._events.publish(user.pull_events())
+        return user

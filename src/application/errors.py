@@ -1,0 +1,108 @@
+"""Application errors: what a use case can refuse, each with a stable machine code.
+
+Entrypoints map these classes to transport status codes in one table.
+"""
+
+from domain.errors import DomainError
+
+
+class ApplicationError(DomainError):
+    code = "application_error"
+
+
+class NotFoundError(ApplicationError):
+    code = "not_found"
+    default_message = "resource not found"
+
+
+class UserNotFoundError(NotFoundError):
+    default_message = "user not found"
+
+
+class SessionNotFoundError(NotFoundError):
+    default_message = "session not found"
+
+
+class ConflictError(ApplicationError):
+    code = "conflict"
+    default_message = "the request conflicts with the current state"
+
+
+class EmailAlreadyRegisteredError(ConflictError):
+    default_message = "email already registered"
+
+
+class UsernameTakenError(ConflictError):
+    default_message = "username already taken"
+
+
+class LastAdministratorError(ConflictError):
+    default_message = "the last active administrator cannot be removed, demoted or deactivated"
+
+
+class ConcurrentUpdateError(ConflictError):
+    default_message = "the account changed while the request ran; try again"
+
+
+class AuthenticationError(ApplicationError):
+    """Who is calling could not be established."""
+
+    code = "unauthorized"
+    default_message = "authentication required"
+
+
+class InvalidCredentialsError(AuthenticationError):
+    """Same code and message for unknown users and wrong passwords (no enumeration)."""
+
+    code = "invalid_credentials"
+    default_message = "invalid username or password"
+
+
+class InvalidTokenError(AuthenticationError):
+    """An access or refresh token is malformed, forged, expired or revoked."""
+
+    code = "invalid_token"
+    default_message = "the token is invalid, expired or revoked"
+
+
+class RefreshTokenReuseError(InvalidTokenError):
+    default_message = "refresh token was already used; the session has been revoked"
+
+
+class PermissionDeniedError(ApplicationError):
+    code = "forbidden"
+    default_message = "you do not have permission to do this"
+
+
+class RegistrationDisabledError(PermissionDeniedError):
+    default_message = "registration is disabled"
+
+
+class InvalidCurrentPasswordError(ApplicationError):
+    """The current password given to a password change was wrong."""
+
+    code = "invalid_credentials"
+    default_message = "current password is incorrect"
+
+
+class ServiceUnavailableError(ApplicationError):
+    """A dependency cannot serve now; the caller may retry after `retry_after` seconds."""
+
+    code = "service_unavailable"
+    default_message = "a dependency is unavailable; try again shortly"
+    retry_after = 5
+
+
+class StorageUnavailableError(ServiceUnavailableError):
+    default_message = "the database is unavailable; try again shortly"
+
+
+class CacheUnavailableError(ServiceUnavailableError):
+    default_message = "the token store is unavailable; try again shortly"
+
+
+class HasherBusyError(ServiceUnavailableError):
+    """Too many password hashes queued: refuse fast rather than pile up memory."""
+
+    default_message = "the service is busy; try again shortly"
+    retry_after = 1

@@ -1,0 +1,41 @@
+from abc import abstractmethod
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.session import AuthSession, RefreshTokenRecord
+
+
+class SessionRepository(Protocol):
+    """Login sessions and their refresh tokens inside one unit of work. Never commits."""
+
+    @abstractmethod
+    async def add(self, session: AuthSession) -> None: ...
+
+    @abstractmethod
+    async def update(self, session: AuthSession) -> None: ...
+
+    @abstractmethod
+    async def get(self, session_id: UUID) -> AuthSession | None: ...
+
+    @abstractmethod
+    async def list_active_for_user(self, user_id: UUID, *, now: datetime) -> list[AuthSession]:
+        """Unrevoked, unexpired sessions, newest first."""
+
+    @abstractmethod
+    async def add_refresh_token(self, record: RefreshTokenRecord) -> None: ...
+
+    @abstractmethod
+    async def get_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None: ...
+
+    @abstractmethod
+    async def mark_refresh_token_rotated(self, token_hash: str, *, now: datetime) -> bool:
+        """Atomically mark an unrotated token as rotated.
+
+        Returns True for exactly one caller however many race on the same token; every
+        other caller gets False. This is what makes a refresh token single-use.
+        """
+
+    @abstractmethod
+    async def list_revoked_since(self, since: datetime) -> list[AuthSession]:
+        """Sessions revoked at or after `since` (to rebuild a revocation cache)."""

@@ -1,0 +1,32 @@
+from abc import abstractmethod
+from types import TracebackType
+from typing import Protocol, Self
+
+from application.ports.session_repository import SessionRepository
+from application.ports.user_repository import UserRepository
+
+
+class UnitOfWork(Protocol):
+    """One transaction, used as `async with uow:`.
+
+    Entering opens it; leaving rolls back unless `commit()` was called. Infrastructure
+    failures surface as `StorageUnavailableError`; unique-constraint violations as the
+    matching `ConflictError`. A unit of work is used for one transaction only.
+    """
+
+    users: UserRepository
+    sessions: SessionRepository
+
+    @abstractmethod
+    async def __aenter__(self) -> Self: ...
+
+    @abstractmethod
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    @abstractmethod
+    async def commit(self) -> None: ...

@@ -1,0 +1,7 @@
+from collections.abc import Callable
+
+from application.ports.unit_of_work import UnitOfWork
+
+# A fresh unit of work per transaction: a use case may need more than one (a read, then
+# the password check off the loop, then the write), and never holds one across a hash.
+UnitOfWorkFactory = Callable[[], UnitOfWork]

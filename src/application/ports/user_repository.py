@@ -1,0 +1,52 @@
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from domain.roles import Role
+from domain.user import User
+from domain.value_objects import Email, Username
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserFilter:
+    """Listing filters. `q` matches a case-insensitive substring of email, username or
+    full name."""
+
+    q: str | None = None
+    is_active: bool | None = None
+    role: Role | None = None
+
+
+class UserRepository(Protocol):
+    """Users inside one unit of work. Never commits.
+
+    `add` and `update` raise `EmailAlreadyRegisteredError` / `UsernameTakenError` when a
+    unique constraint is hit (possibly only at commit); reads return detached copies, so
+    a change counts only once it is passed to `update`.
+    """
+
+    @abstractmethod
+    async def add(self, user: User) -> None: ...
+
+    @abstractmethod
+    async def update(self, user: User) -> None: ...
+
+    @abstractmethod
+    async def delete(self, user_id: UUID) -> None: ...
+
+    @abstractmethod
+    async def get(self, user_id: UUID) -> User | None: ...
+
+    @abstractmethod
+    async def get_by_email(self, email: Email) -> User | None: ...
+
+    @abstractmethod
+    async def get_by_username(self, username: Username) -> User | None: ...
+
+    @abstractmethod
+    async def list(self, *, filter: UserFilter, after: UUID | None, limit: int) -> list[User]:
+        """Up to `limit` users with id greater than `after`, in id (creation) order."""
+
+    @abstractmethod
+    async def count_active_admins(self) -> int: ...

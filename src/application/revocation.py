@@ -1,0 +1,51 @@
+"""Telling every instance that sessions died, after the database says so."""
+
+from datetime import datetime
+from uuid import UUID
+
+from application.errors import ServiceUnavailableError
+from application.ports.session_repository import SessionRepository
+from application.ports.revocation_store import RevocationStore
+from application.ports.token_service import TokenIssuer
+from domain.session import AuthSession
+
+
+class SessionRevoker:
+    """Pushes revoked session ids to the shared revocation store.
+
+    Called after commit. If the store is down the revocation still holds, because every
+    authenticated request also checks the session row; so a failure here is swallowed.
+    """
+
+    def __init__(self, store: RevocationStore, issuer: TokenIssuer) -> None:
+        self._store = store
+        self._issuer = issuer
+
+    async def announce(self, session_ids: list[UUID]) -> None:
+        if not session_ids:
+            return
+        try:
+            await self._store.revoke_sessions(
+                session_ids, ttl_seconds=self._issuer.access_token_ttl_seconds
+            )
+        except ServiceUnavailableError:
+            pass
+
+
+async def revoke_user_sessions(
+    sessions: SessionRepository,
+    user_id: UUID,
+    *,
+    now: datetime,
+    reason: str,
+    keep: UUID | None = None,
+) -> list[AuthSession]:
+    """Revoke every active session of a user except `keep`, inside the caller's unit of
+    work. Returns the sessions revoked, whose ids go to `SessionRevoker.announce` and whose
+    events go out after commit."""
+    revoked = []
+    for session in await sessions.list_active_for_user(user_id, now=now):
+        if session.id != keep and session.revoke(now=now, reason=reason):
+            await sessions.update(session)
+            revoked.append(session)
+    return revoked

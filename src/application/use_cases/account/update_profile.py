@@ -1,0 +1,59 @@
+from dataclasses import dataclass
+
+from application.errors import UserNotFoundError
+from application.ports.clock import Clock
+from application.ports.event_publisher import EventPublisher
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.security import Principal
+from application.uniqueness import ensure_identity_free
+from domain.user import User
+from domain.value_objects import Email, FullName, Username
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateOwnProfileCommand:
+    """Fields left as None are not changed; `clear_full_name` removes the full name."""
+
+    email: str | None = None
+    username: str | None = None
+    full_name: str | None = None
+    clear_full_name: bool = False
+
+
+class UpdateOwnProfile:
+    """Change one's own email, username or full name.
+
+    - A new email must be free (`conflict`) and clears `is_verified`.
+    - A new username must be free (`conflict`).
+    - Roles, activity and verification are not the caller's to change here.
+    """
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, events: EventPublisher
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._events = events
+
+    async def execute(self, principal: Principal, command: UpdateOwnProfileCommand) -> User:
+        email = Email(command.email) if command.email is not None else None
+        username = Username(command.username) if command.username is not None else None
+        full_name = FullName(command.full_name) if command.full_name else None
+        async with self._uow_factory() as uow:
+            user = await uow.users.get(principal.user_id)
+            if user is None:
+                raise UserNotFoundError()
+            await ensure_identity_free(
+                uow.users, email=email, username=username, owner_id=user.id
+            )
+            if user.update(
+                now=self._clock.now(),
+                email=email,
+                username=username,
+                full_name=full_name,
+                clear_full_name=command.clear_full_name or command.full_name == "",
+            ):
+                await uow.users.update(user)
+                await uow.commit()
+        await self._events.publish(user.pull_events())
+        return user

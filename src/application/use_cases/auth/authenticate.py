@@ -1,0 +1,55 @@
+from dataclasses import dataclass
+
+from application.errors import InvalidTokenError
+from application.ports.clock import Clock
+from application.ports.revocation_store import RevocationStore
+from application.ports.token_service import TokenVerifier
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.security import Principal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthenticateCommand:
+    access_token: str
+
+
+class Authenticate:
+    """Turn a bearer access token into the calling principal, on every request.
+
+    - The signature, algorithm, issuer, audience and expiry must hold.
+    - The session must not be revoked: the shared revocation store answers first (a
+      logout on any instance counts at once), then the session row, the source of truth.
+    - The user must still exist and be active, so deactivation, deletion and password
+      changes (which revoke sessions) act on the very next request.
+    - Any doubt fails closed: a store or database that cannot answer is an error, never
+      a pass.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        verifier: TokenVerifier,
+        revocations: RevocationStore,
+        clock: Clock,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._verifier = verifier
+        self._revocations = revocations
+        self._clock = clock
+
+    async def execute(self, command: AuthenticateCommand) -> Principal:
+        claims = self._verifier.verify_access_token(command.access_token)
+        if await self._revocations.is_session_revoked(claims.session_id):
+            raise InvalidTokenError()
+        async with self._uow_factory() as uow:
+            user = await uow.users.get(claims.subject)
+            session = await uow.sessions.get(claims.session_id)
+        if (
+            user is None
+            or not user.is_active
+            or session is None
+            or session.user_id != user.id
+            or not session.is_active(self._clock.now())
+        ):
+            raise InvalidTokenError()
+        return Principal(user=user, session_id=session.id)

@@ -1,0 +1,80 @@
+from dataclasses import dataclass
+
+from application.errors import InvalidTokenError, RefreshTokenReuseError
+from application.ports.clock import Clock
+from application.ports.event_publisher import EventPublisher
+from application.ports.token_service import RefreshTokenGenerator
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.revocation import SessionRevoker
+from application.tokens import TokenMinter, TokenPair
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshSessionCommand:
+    refresh_token: str
+
+
+class RefreshSession:
+    """Trade a refresh token for a new token pair (rotation).
+
+    - Each refresh token works once: the old one dies and a new one is returned.
+    - Presenting a rotated token again is treated as theft (OAuth 2.0 Security BCP
+      §4.14.2): the whole session is revoked, including its newest tokens. Requests
+      racing with one token count as re-use too, so exactly one of them succeeds.
+    - Unknown, expired or revoked tokens, and tokens of inactive or deleted users, are
+      refused with `invalid_token`.
+    - Each rotation extends the session by one refresh lifetime (sliding expiry).
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        refresh_tokens: RefreshTokenGenerator,
+        minter: TokenMinter,
+        revoker: SessionRevoker,
+        clock: Clock,
+        events: EventPublisher,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._refresh_tokens = refresh_tokens
+        self._minter = minter
+        self._revoker = revoker
+        self._clock = clock
+        self._events = events
+
+    async def execute(self, command: RefreshSessionCommand) -> TokenPair:
+        digest = self._refresh_tokens.digest(command.refresh_token)
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            record = await uow.sessions.get_refresh_token(digest)
+            session = await uow.sessions.get(record.session_id) if record else None
+            if record is None or session is None:
+                raise InvalidTokenError()
+            first_use = record.rotated_at is None and (
+                await uow.sessions.mark_refresh_token_rotated(digest, now=now)
+            )
+            if not first_use:
+                if not session.revoke_for_reuse(now=now):
+                    raise RefreshTokenReuseError()  # already revoked: nothing to write
+                await uow.sessions.update(session)
+                await uow.commit()
+            else:
+                user = await uow.users.get(session.user_id)
+                if (
+                    user is None
+                    or not user.is_active
+                    or not session.is_active(now)
+                    or record.expires_at <= now
+                ):
+                    raise InvalidTokenError()
+                session.refreshed(now=now, expires_at=now + self._minter.refresh_ttl)
+                pair, new_record = self._minter.mint(session)
+                await uow.sessions.update(session)
+                await uow.sessions.add_refresh_token(new_record)
+                await uow.commit()
+
+        await self._events.publish(session.pull_events())
+        if not first_use:
+            await self._revoker.announce([session.id])
+            raise RefreshTokenReuseError()
+        return pair

@@ -1,0 +1,39 @@
+from dataclasses import dataclass
+
+from application.accounts import AccountCreator, NewAccount
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from domain.roles import Role
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BootstrapAdminCommand:
+    email: str
+    password: str
+    username: str = "admin"
+
+
+class BootstrapAdmin:
+    """Create the first administrator, only when no active administrator exists.
+
+    Returns the new account, or None when an administrator already exists (so running it
+    at every start-up is safe). A taken email or username is a `conflict`.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, accounts: AccountCreator) -> None:
+        self._uow_factory = uow_factory
+        self._accounts = accounts
+
+    async def execute(self, command: BootstrapAdminCommand) -> User | None:
+        async with self._uow_factory() as uow:
+            if await uow.users.count_active_admins() > 0:
+                return None
+        return await self._accounts.create(
+            NewAccount(
+                email=command.email,
+                username=command.username,
+                password=command.password,
+                roles=frozenset({Role.ADMIN, Role.USER}),
+                is_verified=True,
+            )
+        )

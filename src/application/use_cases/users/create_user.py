@@ -1,0 +1,42 @@
+from dataclasses import dataclass, field
+
+from application.accounts import AccountCreator, NewAccount
+from application.security import Principal
+from domain.roles import Permission, parse_roles
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateUserCommand:
+    email: str
+    username: str
+    password: str
+    full_name: str | None = None
+    roles: list[str] = field(default_factory=lambda: ["user"])
+    is_active: bool = True
+    is_verified: bool = False
+
+
+class CreateUser:
+    """An administrator creates an account. Needs `users:write`.
+
+    Same rules as registration (unique email and username, password policy), plus the
+    roles and flags the administrator sets; it works even when self-registration is off.
+    """
+
+    def __init__(self, accounts: AccountCreator) -> None:
+        self._accounts = accounts
+
+    async def execute(self, principal: Principal, command: CreateUserCommand) -> User:
+        principal.require(Permission.USERS_WRITE)
+        return await self._accounts.create(
+            NewAccount(
+                email=command.email,
+                username=command.username,
+                password=command.password,
+                full_name=command.full_name,
+                roles=parse_roles(command.roles),
+                is_active=command.is_active,
+                is_verified=command.is_verified,
+            )
+        )

@@ -1,0 +1,45 @@
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.ports.user_repository import UserFilter
+from application.security import Principal
+from domain.roles import Permission, parse_roles
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListUsersQuery:
+    limit: int = 20
+    after: UUID | None = None
+    q: str | None = None
+    is_active: bool | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    items: list[User]
+    next_after: UUID | None
+    """The id to continue after, or None on the last page."""
+
+
+class ListUsers:
+    """Page through accounts in creation order (keyset pagination), with filters.
+
+    Needs `users:read`. `limit` is 1..100.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def execute(self, principal: Principal, query: ListUsersQuery) -> UserPage:
+        principal.require(Permission.USERS_READ)
+        limit = max(1, min(query.limit, 100))
+        role = next(iter(parse_roles([query.role]))) if query.role else None
+        user_filter = UserFilter(q=query.q or None, is_active=query.is_active, role=role)
+        async with self._uow_factory() as uow:
+            users = await uow.users.list(filter=user_filter, after=query.after, limit=limit + 1)
+        more = len(users) > limit
+        items = users[:limit]
+        return UserPage(items, items[-1].id if more else None)

@@ -1,0 +1,1 @@
+"""HexaHub's domain: entities, value objects, events and rules. Standard library only."""

@@ -1,0 +1,77 @@
+"""Domain events: past-tense facts that aggregates record and the unit of work hands on.
+
+Events carry ids, never secrets: no password, hash or token ever goes in one.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainEvent:
+    occurred_at: datetime
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserRegistered(DomainEvent):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserLoggedIn(DomainEvent):
+    user_id: UUID
+    session_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginFailed(DomainEvent):
+    """A login attempt failed; `user_id` is None when the account does not exist."""
+
+    user_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRefreshed(DomainEvent):
+    user_id: UUID
+    session_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshReuseDetected(DomainEvent):
+    """A rotated refresh token came back: the session it belonged to was revoked."""
+
+    user_id: UUID
+    session_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRevoked(DomainEvent):
+    user_id: UUID
+    session_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordChanged(DomainEvent):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserUpdated(DomainEvent):
+    user_id: UUID
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserDeactivated(DomainEvent):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserDeleted(DomainEvent):
+    user_id: UUID

@@ -1,0 +1,144 @@
+"""The User aggregate."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from domain.aggregate import Aggregate
+from domain.events import (
+    PasswordChanged,
+    UserDeactivated,
+    UserDeleted,
+    UserLoggedIn,
+    UserRegistered,
+    UserUpdated,
+)
+from domain.roles import Permission, Role, permissions_of
+from domain.value_objects import Email, FullName, Username
+
+
+@dataclass(eq=False, kw_only=True)
+class User(Aggregate):
+    """A person or service account. Compares by id.
+
+    `password_hash` is None for accounts that only sign in through an external provider.
+    """
+
+    id: UUID
+    email: Email
+    username: Username
+    full_name: FullName | None
+    password_hash: str | None
+    is_active: bool
+    is_verified: bool
+    roles: frozenset[Role]
+    oauth_provider: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None = None
+    _events: list = field(default_factory=list, repr=False)  # type: ignore[type-arg]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, User) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        id: UUID,
+        email: Email,
+        username: Username,
+        full_name: FullName | None,
+        password_hash: str,
+        now: datetime,
+        roles: frozenset[Role] = frozenset({Role.USER}),
+        is_active: bool = True,
+        is_verified: bool = False,
+    ) -> "User":
+        user = cls(
+            id=id,
+            email=email,
+            username=username,
+            full_name=full_name,
+            password_hash=password_hash,
+            is_active=is_active,
+            is_verified=is_verified,
+            roles=roles,
+            oauth_provider=None,
+            created_at=now,
+            updated_at=now,
+        )
+        user.record(UserRegistered(occurred_at=now, user_id=id))
+        return user
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_of(self.roles)
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    def record_login(self, *, session_id: UUID, now: datetime) -> None:
+        self.last_login_at = now
+        self.record(UserLoggedIn(occurred_at=now, user_id=self.id, session_id=session_id))
+
+    def change_password(self, new_hash: str, *, now: datetime) -> None:
+        self.password_hash = new_hash
+        self.updated_at = now
+        self.record(PasswordChanged(occurred_at=now, user_id=self.id))
+
+    def upgrade_password_hash(self, new_hash: str) -> None:
+        """Same password, stronger hash parameters: not a change the user made."""
+        self.password_hash = new_hash
+
+    def update(
+        self,
+        *,
+        now: datetime,
+        email: Email | None = None,
+        username: Username | None = None,
+        full_name: FullName | None = None,
+        clear_full_name: bool = False,
+        is_active: bool | None = None,
+        is_verified: bool | None = None,
+        roles: frozenset[Role] | None = None,
+    ) -> tuple[str, ...]:
+        """Apply the given changes; return the names of the fields that really changed.
+
+        A new email address is unverified until proven again, unless `is_verified` is
+        given explicitly (an administrator vouching for it).
+        """
+        changed: list[str] = []
+        if email is not None and email != self.email:
+            self.email = email
+            self.is_verified = False
+            changed.append("email")
+        if username is not None and username != self.username:
+            self.username = username
+            changed.append("username")
+        new_full_name = None if clear_full_name else full_name
+        if (clear_full_name or full_name is not None) and new_full_name != self.full_name:
+            self.full_name = new_full_name
+            changed.append("full_name")
+        if is_verified is not None and is_verified != self.is_verified:
+            self.is_verified = is_verified
+            changed.append("is_verified")
+        if roles is not None and roles != self.roles:
+            self.roles = roles
+            changed.append("roles")
+        if is_active is not None and is_active != self.is_active:
+            self.is_active = is_active
+            changed.append("is_active")
+            if not is_active:
+                self.record(UserDeactivated(occurred_at=now, user_id=self.id))
+        if changed:
+            self.updated_at = now
+            self.record(UserUpdated(occurred_at=now, user_id=self.id, fields=tuple(changed)))
+        return tuple(changed)
+
+    def mark_deleted(self, *, now: datetime) -> None:
+        self.record(UserDeleted(occurred_at=now, user_id=self.id))
