@@ -79,9 +79,10 @@ class RegistrationDisabledError(PermissionDeniedError):
 
 
 class InvalidCurrentPasswordError(ApplicationError):
-    """The current password given to a password change was wrong."""
+    """The current password given to a password change was wrong. Not a 401: the caller's
+    token is fine, and clients must not take this for "log in again"."""
 
-    code = "invalid_credentials"
+    code = "invalid_current_password"
     default_message = "current password is incorrect"
 
 

@@ -1,0 +1,114 @@
+"""`hexahub`: serve, migrate, create-admin."""
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+from dependency_injector import providers
+from pydantic import ValidationError
+
+from entrypoints.config.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hexahub", description="HexaHub identity service")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API on HOST:PORT")
+    serve.add_argument("--host", help="default: HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default: PORT or 8000")
+    serve.add_argument("--workers", type=int, help="default: WORKERS or 1")
+
+    commands.add_parser("migrate", help="apply database migrations up to the newest")
+
+    admin = commands.add_parser("create-admin", help="create the first administrator")
+    admin.add_argument("--email", default=os.environ.get("FIRST_ADMIN_EMAIL"))
+    admin.add_argument("--username", default=os.environ.get("FIRST_ADMIN_USERNAME", "admin"))
+    admin.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of FIRST_ADMIN_PASSWORD or a prompt",
+    )
+
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"hexahub: invalid configuration:\n{error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(settings, args)
+    if args.command == "migrate":
+        return _migrate(settings)
+    return _create_admin(settings, args)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn  # noqa: PLC0415 - only this command needs the server
+
+    uvicorn.run(
+        "entrypoints.http.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_config=None,  # create_app configures structlog for every worker
+        access_log=False,  # one access line per request comes from our middleware
+        server_header=False,
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    from adapters.sqlalchemy.migrations import upgrade_to_head  # noqa: PLC0415
+    from entrypoints.container import MEMORY_URL  # noqa: PLC0415
+
+    if settings.database_url == MEMORY_URL:
+        print("hexahub: in-memory storage needs no migrations")
+        return 0
+    upgrade_to_head(settings.effective_database_url)
+    print("hexahub: database is at the newest migration")
+    return 0
+
+
+def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand  # noqa: PLC0415
+    from domain.errors import DomainError  # noqa: PLC0415
+    from entrypoints.container import Container, start, stop  # noqa: PLC0415
+
+    if not args.email:
+        print("hexahub: --email (or FIRST_ADMIN_EMAIL) is required", file=sys.stderr)
+        return 2
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif settings.first_admin_password is not None:
+        password = settings.first_admin_password.get_secret_value()
+    else:
+        password = getpass.getpass("Password for the administrator: ")
+
+    async def run() -> int:
+        container = Container(settings=providers.Object(settings))
+        await start(container)
+        try:
+            created = await container.bootstrap_admin().execute(
+                BootstrapAdminCommand(email=args.email, password=password, username=args.username)
+            )
+        except DomainError as error:
+            print(f"hexahub: {error.message}", file=sys.stderr)
+            return 1
+        finally:
+            await stop(container)
+        if created is None:
+            print("hexahub: an administrator already exists; nothing created")
+        else:
+            print(f"hexahub: administrator {created.username} created ({created.id})")
+        return 0
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

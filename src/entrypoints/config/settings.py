@@ -1,0 +1,126 @@
+"""All configuration, read from the environment (and `.env`), validated at start-up.
+
+Flat names, because deployments rely on the exact names in the HTTP contract
+(`DATABASE_URL`, `JWT_SECRET`, ...); sections are grouped by comments instead.
+"""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
+MIN_JWT_SECRET_BYTES = 32
+# Values that appear in examples and must never sign production tokens.
+KNOWN_WEAK_SECRETS = frozenset({"changeme", "change-me", "secret", "dev-secret", "development"})
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # --- service ---------------------------------------------------------------
+    environment: Environment = Environment.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    data_dir: Path = Path("./var")
+    public_name: str = "HexaHub"
+
+    # --- storage -----------------------------------------------------------------
+    database_url: str | None = None
+    """SQLAlchemy async URL; None means the SQLite file under `data_dir`."""
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    database_statement_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    redis_url: SecretStr | None = None
+    redis_key_prefix: str = "hexahub:"
+
+    # --- tokens ------------------------------------------------------------------
+    jwt_secret: SecretStr | None = None
+    """None in development: generated once and kept in `data_dir`."""
+    jwt_issuer: str = "hexahub"
+    jwt_audience: str = "hexahub-api"
+    jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
+    access_token_ttl_seconds: int = Field(default=1800, ge=60, le=86_400)
+    refresh_token_ttl_seconds: int = Field(default=604_800, ge=300, le=31_536_000)
+
+    # --- passwords ---------------------------------------------------------------
+    # OWASP Password Storage Cheat Sheet: argon2id with m >= 19 MiB, t >= 2, p = 1.
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_cost_kib: int = Field(default=19_456, ge=7_168)
+    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    """Hashes computed at once; each holds `argon2_memory_cost_kib` of memory."""
+    password_hash_max_waiting: int = Field(default=256, ge=0)
+    password_hash_queue_timeout_seconds: float = Field(default=5.0, gt=0)
+    password_min_length: int = Field(default=8, ge=8, le=128)
+    password_max_length: int = Field(default=128, ge=8, le=1024)
+
+    # --- accounts ----------------------------------------------------------------
+    registration_enabled: bool = True
+    first_admin_email: str | None = None
+    first_admin_password: SecretStr | None = None
+    first_admin_username: str = "admin"
+
+    # --- HTTP --------------------------------------------------------------------
+    cors_origins: Annotated[list[str], NoDecode] = []
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    docs_enabled: bool = True
+
+    # --- logging -----------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "console"] | None = None
+    """None: console in development, JSON elsewhere."""
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check(self) -> "Settings":
+        if self.password_min_length > self.password_max_length:
+            raise ValueError("PASSWORD_MIN_LENGTH must not exceed PASSWORD_MAX_LENGTH")
+        if self.environment is Environment.PRODUCTION:
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+            if len(secret.encode()) < MIN_JWT_SECRET_BYTES or secret.lower() in KNOWN_WEAK_SECRETS:
+                raise ValueError(
+                    "ENVIRONMENT=production needs JWT_SECRET set to at least "
+                    f"{MIN_JWT_SECRET_BYTES} random bytes; generated or default secrets "
+                    "are refused"
+                )
+        if self.jwt_secret is not None:
+            if len(self.jwt_secret.get_secret_value().encode()) < MIN_JWT_SECRET_BYTES:
+                raise ValueError(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'hexahub.db'}"
+
+    @property
+    def effective_log_format(self) -> str:
+        if self.log_format:
+            return self.log_format
+        return "console" if self.environment is Environment.DEVELOPMENT else "json"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")

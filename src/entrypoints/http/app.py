@@ -1,0 +1,87 @@
+"""The FastAPI application factory. Nothing is built at import time."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from dependency_injector import providers
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand
+from entrypoints.config.settings import Settings
+from entrypoints.container import VERSION, Container, start, stop
+from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
+from entrypoints.http.middleware.request_context import RequestContextMiddleware
+from entrypoints.http.routers import auth, oauth, platform, users
+from entrypoints.http.routers.docs import install_docs
+from entrypoints.logging import configure_logging
+
+log = structlog.get_logger()
+
+DESCRIPTION = """Identity and user management: registration, log-in, rotating refresh
+tokens, sessions and account administration. Every error uses one envelope:
+`{"error", "message", "request_id", "details"}`."""
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    settings = settings or Settings()
+    if container is None:
+        container = Container(settings=providers.Object(settings))
+        configure_logging(settings.log_level, settings.effective_log_format)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await start(container)
+        try:
+            await _bootstrap_admin(container, settings)
+            log.info("started", environment=settings.environment.value, version=VERSION)
+            yield
+        finally:
+            await stop(container)
+            log.info("stopped")
+
+    app = FastAPI(
+        title="HexaHub",
+        version=VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    for router in (platform.router, auth.router, oauth.router, users.router):
+        app.include_router(router)
+    if settings.docs_enabled:
+        install_docs(app)
+
+    # Added innermost first: the request context wraps everything, errors included.
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+async def _bootstrap_admin(container: Container, settings: Settings) -> None:
+    if not (settings.first_admin_email and settings.first_admin_password):
+        return
+    created = await container.bootstrap_admin().execute(
+        BootstrapAdminCommand(
+            email=settings.first_admin_email,
+            password=settings.first_admin_password.get_secret_value(),
+            username=settings.first_admin_username,
+        )
+    )
+    if created is not None:
+        log.info("first_admin_created", user_id=str(created.id))

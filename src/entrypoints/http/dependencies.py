@@ -1,0 +1,95 @@
+"""FastAPI dependencies: reach the container, authenticate the caller, read client facts.
+
+Routers get use cases through `use_case(...)`, built by the container per request.
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+
+from application.errors import AuthenticationError
+from application.security import Principal
+from application.use_cases.auth.authenticate import AuthenticateCommand
+from entrypoints.container import Container
+from entrypoints.http.errors import HttpError
+
+T = TypeVar("T")
+
+
+def container_of(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def use_case(pick: Callable[[Container], Any]) -> Any:
+    """`Depends` on the use case `pick` selects from the container, e.g.
+    `use_case(lambda c: c.register_user)`."""
+
+    def dependency(request: Request) -> Any:
+        return pick(container_of(request))()
+
+    return Depends(dependency)
+
+
+def bearer_token(request: Request) -> str | None:
+    """RFC 6750 §2.1 header only: a token in the query string is ignored (§2.3 is
+    discouraged because URLs end up in logs and browser history)."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def current_principal(request: Request) -> Principal:
+    token = bearer_token(request)
+    if token is None:
+        raise AuthenticationError("a bearer access token is required")
+    authenticate = container_of(request).authenticate()
+    principal: Principal = await authenticate.execute(AuthenticateCommand(access_token=token))
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def user_agent(request: Request) -> str | None:
+    return request.headers.get("user-agent")
+
+
+def require_json(request: Request) -> None:
+    """415 for a body that is not JSON (instead of a confusing 422)."""
+    if not _has_body(request):
+        return
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise HttpError(
+            "Content-Type must be application/json", code="unsupported_media_type", status=415
+        )
+
+
+def require_form(request: Request) -> None:
+    """OAuth endpoints take application/x-www-form-urlencoded (RFC 6749 §4.3.2, RFC 7009).
+    An empty body falls through to validation (a missing `grant_type`)."""
+    if not _has_body(request):
+        return
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise HttpError(
+            "Content-Type must be application/x-www-form-urlencoded",
+            code="unsupported_media_type",
+            status=415,
+        )
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return bool(request.headers.get("transfer-encoding")) or (length not in (None, "0"))

@@ -1,0 +1,211 @@
+"""The one error table and the one handler that renders the error envelope.
+
+`{"error", "message", "request_id", "details"}` everywhere; OAuth endpoints add RFC 6749
+§5.2 codes and `error_description`. A 500 never shows internals.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from application.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidCurrentPasswordError,
+    InvalidTokenError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceUnavailableError,
+)
+from domain.errors import DomainError, InvalidValueError
+from entrypoints.http.schemas.common import ErrorBody
+
+log = structlog.get_logger()
+
+
+class HttpError(DomainError):
+    """Errors that only exist at the HTTP edge (malformed cursor, media type...)."""
+
+    status = 400
+
+    def __init__(self, message: str, *, code: str, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class OAuthError(DomainError):
+    """An RFC 6749 §5.2 error raised by the OAuth endpoints themselves."""
+
+    def __init__(self, code: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.code = code
+        self.status = status
+
+
+# Most specific first: the first matching class decides the status.
+ERROR_STATUS: Sequence[tuple[type[DomainError], int]] = (
+    (InvalidValueError, 422),
+    (InvalidCurrentPasswordError, 400),
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (ServiceUnavailableError, 503),
+)
+
+# How application errors read on the OAuth endpoints (RFC 6749 §5.2).
+OAUTH_CODES: Sequence[tuple[type[DomainError], str, int]] = (
+    (InvalidValueError, "invalid_request", 400),
+    (AuthenticationError, "invalid_grant", 400),
+    (PermissionDeniedError, "unauthorized_client", 400),
+)
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+OAUTH_ROUTE_FLAG = "hexahub.oauth_errors"
+
+
+def envelope(
+    request_id: str | None,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "error": code,
+        "message": message,
+        "request_id": request_id,
+    }
+    if details is not None:
+        body["details"] = details
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _rid(request: Request) -> str | None:
+    return request.scope.get("request_id")
+
+
+def status_of(error: DomainError) -> int:
+    if isinstance(error, HttpError | OAuthError):
+        return error.status
+    for cls, status in ERROR_STATUS:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def _challenge(error: DomainError) -> dict[str, str]:
+    """RFC 6750 §3: a 401 names the scheme, and the error when a token was presented."""
+    if isinstance(error, InvalidTokenError):
+        return {"WWW-Authenticate": 'Bearer realm="hexahub", error="invalid_token"'}
+    return {"WWW-Authenticate": 'Bearer realm="hexahub"'}
+
+
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    # Transport errors (415, 503) keep their status on OAuth routes too.
+    if request.scope.get(OAUTH_ROUTE_FLAG) and not isinstance(
+        error, ServiceUnavailableError | HttpError
+    ):
+        return _oauth_error(request, error)
+    status = status_of(error)
+    headers: dict[str, str] = {}
+    details = None
+    if status == 401:
+        headers.update(_challenge(error))
+    if isinstance(error, ServiceUnavailableError):
+        headers["Retry-After"] = str(error.retry_after)
+        log.warning("dependency_unavailable", error=error.code, reason=error.message)
+    if isinstance(error, InvalidValueError):
+        details = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
+    return envelope(_rid(request), status, error.code, error.message, details=details, headers=headers)
+
+
+def _oauth_error(request: Request, error: DomainError) -> JSONResponse:
+    code, status = getattr(error, "code", "invalid_request"), getattr(error, "status", 400)
+    if not isinstance(error, OAuthError):
+        code, status = "invalid_request", 400
+        for cls, oauth_code, oauth_status in OAUTH_CODES:
+            if isinstance(error, cls):
+                code, status = oauth_code, oauth_status
+                break
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="hexahub"'
+    return envelope(
+        _rid(request),
+        status,
+        code,
+        error.message,
+        headers=headers,
+        extra={"error_description": error.message},
+    )
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    # Only where and what: pydantic's `input` would echo submitted passwords and tokens.
+    details = [
+        {"loc": list(item.get("loc", ())), "msg": item.get("msg", ""), "type": item.get("type")}
+        for item in error.errors()
+    ]
+    if request.scope.get(OAUTH_ROUTE_FLAG):
+        message = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in details)
+        return envelope(
+            _rid(request),
+            400,
+            "invalid_request",
+            message,
+            details=details,
+            headers={"Cache-Control": "no-store"},
+            extra={"error_description": message},
+        )
+    return envelope(_rid(request), 422, "validation_error", "request validation failed", details=details)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    status = error.status_code
+    code = HTTP_CODES.get(status, "http_error")
+    message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
+    return envelope(_rid(request), status, code, message, headers=dict(error.headers or {}))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status documented with the envelope schema."""
+    return {
+        status: {"model": ErrorBody, "description": HTTP_CODES.get(status, "error")}
+        for status in statuses
+    }
+

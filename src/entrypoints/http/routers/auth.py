@@ -1,0 +1,201 @@
+"""`/api/v1/auth`: registration, log-in, tokens and the caller's own account."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from application.use_cases.account.change_password import (
+    ChangePassword,
+    ChangePasswordCommand,
+)
+from application.use_cases.account.get_profile import GetOwnProfile
+from application.use_cases.account.list_sessions import ListOwnSessions
+from application.use_cases.account.revoke_session import RevokeOwnSession
+from application.use_cases.account.update_profile import (
+    UpdateOwnProfile,
+    UpdateOwnProfileCommand,
+)
+from application.use_cases.auth.log_in import LogIn, LogInCommand
+from application.use_cases.auth.log_out import LogOut, LogOutEverywhere
+from application.use_cases.auth.refresh_session import RefreshSession, RefreshSessionCommand
+from application.use_cases.auth.register_user import RegisterUser, RegisterUserCommand
+from entrypoints.http.dependencies import (
+    CurrentPrincipal,
+    client_ip,
+    require_json,
+    use_case,
+    user_agent,
+)
+from entrypoints.http.errors import error_responses
+from entrypoints.http.schemas.auth import (
+    LoginIn,
+    PasswordChangeIn,
+    ProfileUpdateIn,
+    RefreshIn,
+    RegisterIn,
+    SessionListOut,
+    SessionOut,
+    TokenPairOut,
+)
+from entrypoints.http.schemas.users import UserOut
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+json_body = [Depends(require_json)]
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _no_store(response: Response) -> None:
+    response.headers.update(NO_STORE)
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=json_body,
+    responses=error_responses(403, 409, 413, 415, 422, 503),
+    description=RegisterUser.__doc__,
+)
+async def register(
+    body: RegisterIn, register_user: Annotated[RegisterUser, use_case(lambda c: c.register_user)]
+) -> UserOut:
+    user = await register_user.execute(RegisterUserCommand(**body.model_dump()))
+    return UserOut.of(user)
+
+
+@router.post(
+    "/login",
+    dependencies=json_body,
+    responses=error_responses(401, 413, 415, 422, 503),
+    description=LogIn.__doc__,
+)
+async def login(
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    log_in: Annotated[LogIn, use_case(lambda c: c.log_in)],
+) -> TokenPairOut:
+    pair = await log_in.execute(
+        LogInCommand(
+            login=body.username,
+            password=body.password,
+            ip=client_ip(request),
+            user_agent=user_agent(request),
+        )
+    )
+    _no_store(response)
+    return TokenPairOut.of(pair)
+
+
+@router.post(
+    "/refresh",
+    dependencies=json_body,
+    responses=error_responses(401, 415, 422, 503),
+    description=RefreshSession.__doc__,
+)
+async def refresh(
+    body: RefreshIn,
+    response: Response,
+    refresh_session: Annotated[RefreshSession, use_case(lambda c: c.refresh_session)],
+) -> TokenPairOut:
+    pair = await refresh_session.execute(RefreshSessionCommand(refresh_token=body.refresh_token))
+    _no_store(response)
+    return TokenPairOut.of(pair)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 503),
+    description=LogOut.__doc__,
+)
+async def logout(
+    principal: CurrentPrincipal, log_out: Annotated[LogOut, use_case(lambda c: c.log_out)]
+) -> None:
+    await log_out.execute(principal)
+
+
+@router.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 503),
+    description=LogOutEverywhere.__doc__,
+)
+async def logout_all(
+    principal: CurrentPrincipal,
+    log_out_everywhere: Annotated[LogOutEverywhere, use_case(lambda c: c.log_out_everywhere)],
+) -> None:
+    await log_out_everywhere.execute(principal)
+
+
+@router.get("/me", responses=error_responses(401, 503), description=GetOwnProfile.__doc__)
+async def me(
+    principal: CurrentPrincipal,
+    get_profile: Annotated[GetOwnProfile, use_case(lambda c: c.get_own_profile)],
+) -> UserOut:
+    return UserOut.of(await get_profile.execute(principal))
+
+
+@router.patch(
+    "/me",
+    dependencies=json_body,
+    responses=error_responses(401, 409, 415, 422, 503),
+    description=UpdateOwnProfile.__doc__,
+)
+async def update_me(
+    body: ProfileUpdateIn,
+    principal: CurrentPrincipal,
+    update_profile: Annotated[UpdateOwnProfile, use_case(lambda c: c.update_own_profile)],
+) -> UserOut:
+    command = UpdateOwnProfileCommand(
+        email=body.email,
+        username=body.username,
+        full_name=body.full_name,
+        clear_full_name="full_name" in body.model_fields_set and body.full_name is None,
+    )
+    return UserOut.of(await update_profile.execute(principal, command))
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=json_body,
+    responses=error_responses(400, 401, 409, 415, 422, 503),
+    description=ChangePassword.__doc__,
+)
+async def change_password(
+    body: PasswordChangeIn,
+    principal: CurrentPrincipal,
+    change: Annotated[ChangePassword, use_case(lambda c: c.change_password)],
+) -> None:
+    await change.execute(
+        principal,
+        ChangePasswordCommand(
+            current_password=body.current_password, new_password=body.new_password
+        ),
+    )
+
+
+@router.get("/sessions", responses=error_responses(401, 503), description=ListOwnSessions.__doc__)
+async def sessions(
+    principal: CurrentPrincipal,
+    list_sessions: Annotated[ListOwnSessions, use_case(lambda c: c.list_own_sessions)],
+) -> SessionListOut:
+    views = await list_sessions.execute(principal)
+    return SessionListOut(items=[SessionOut.of(v) for v in views])
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 404, 422, 503),
+    description=RevokeOwnSession.__doc__,
+)
+async def revoke_session(
+    session_id: UUID,
+    principal: CurrentPrincipal,
+    revoke_own: Annotated[RevokeOwnSession, use_case(lambda c: c.revoke_own_session)],
+) -> None:
+    await revoke_own.execute(principal, session_id)
+
+

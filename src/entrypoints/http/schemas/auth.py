@@ -1,0 +1,100 @@
+"""Shapes of the identity endpoints."""
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from application.tokens import TokenPair
+from application.use_cases.account.list_sessions import SessionView
+from entrypoints.http.schemas.users import (
+    EmailField,
+    FullNameField,
+    Input,
+    PasswordField,
+    UsernameField,
+)
+
+TokenField = Field(max_length=4096)
+
+
+class RegisterIn(Input):
+    email: EmailField
+    username: UsernameField
+    password: PasswordField
+    full_name: FullNameField | None = None
+
+
+class LoginIn(Input):
+    username: str = Field(max_length=320, description="The username or the email address")
+    password: PasswordField
+
+
+class RefreshIn(Input):
+    refresh_token: str = TokenField
+
+
+class TokenPairOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    refresh_expires_in: int
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> "TokenPairOut":
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type=pair.token_type,
+            expires_in=pair.expires_in,
+            refresh_expires_in=pair.refresh_expires_in,
+        )
+
+
+class OAuthTokenOut(BaseModel):
+    """RFC 6749 §5.1."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    refresh_token: str | None = None
+    refresh_expires_in: int | None = None
+
+
+class ProfileUpdateIn(Input):
+    email: EmailField | None = None
+    username: UsernameField | None = None
+    full_name: FullNameField | None = None
+
+
+class PasswordChangeIn(Input):
+    current_password: PasswordField
+    new_password: PasswordField
+
+
+class SessionOut(BaseModel):
+    id: UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool
+
+    @classmethod
+    def of(cls, view: SessionView) -> "SessionOut":
+        s = view.session
+        return cls(
+            id=s.id,
+            created_at=s.created_at,
+            last_used_at=s.last_used_at,
+            expires_at=s.expires_at,
+            ip=s.ip,
+            user_agent=s.user_agent,
+            current=view.current,
+        )
+
+
+class SessionListOut(BaseModel):
+    items: list[SessionOut]

@@ -1,0 +1,39 @@
+"""Small verbs the API tests share: register, log in, authorise."""
+
+import itertools
+from typing import Any
+
+import httpx
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count()
+
+
+def new_identity(prefix: str = "user") -> dict[str, str]:
+    n = next(_counter)
+    return {"email": f"{prefix}{n}@example.com", "username": f"{prefix}{n}", "password": PASSWORD}
+
+
+async def register(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    body = {**new_identity(), **fields}
+    response = await client.post("/api/v1/auth/register", json=body)
+    assert response.status_code == 201, response.text
+    return {**response.json(), "password": body["password"]}
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    tokens: dict[str, Any] = response.json()
+    return tokens
+
+
+def bearer(tokens: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def registered_and_logged_in(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    user = await register(client)
+    return user, await login(client, user["username"], user["password"])
