@@ -39,9 +39,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("real-server suites")
     for suite in ("postgres", "redis"):
         passed, failed, skipped = (_tally[(suite, o)] for o in ("passed", "failed", "skipped"))
-        terminalreporter.write_line(
-            f"{suite}: {passed} passed, {failed} failed, {skipped} skipped"
-        )
+        terminalreporter.write_line(f"{suite}: {passed} passed, {failed} failed, {skipped} skipped")
 
 
 # --- PostgreSQL: one throwaway database per test run, migrated once ------------------
@@ -49,9 +47,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture(scope="session")
 async def postgres_database_url() -> AsyncIterator[str]:
-    import asyncpg  # noqa: PLC0415
+    import asyncpg
 
-    from adapters.sqlalchemy.migrations import upgrade_to_head  # noqa: PLC0415
+    from adapters.sqlalchemy.migrations import upgrade_to_head
 
     base = backends.postgres_url()
     dsn = base.replace("postgresql+asyncpg://", "postgresql://")
@@ -74,7 +72,7 @@ async def postgres_database_url() -> AsyncIterator[str]:
 async def postgres_clean_url(postgres_database_url: str) -> AsyncIterator[str]:
     """The run's database, emptied after the test."""
     yield postgres_database_url
-    import asyncpg  # noqa: PLC0415
+    import asyncpg
 
     conn = await asyncpg.connect(postgres_database_url.replace("+asyncpg", ""))
     try:
@@ -94,7 +92,7 @@ async def postgres_clean_url(postgres_database_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from adapters.sqlalchemy.migrations import upgrade_to_head  # noqa: PLC0415
+    from adapters.sqlalchemy.migrations import upgrade_to_head
 
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
     upgrade_to_head(f"sqlite+aiosqlite:///{path}")
@@ -105,7 +103,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
     path = tmp_path / "hexahub.db"
     shutil.copyfile(_sqlite_template, path)
-    yield f"sqlite+aiosqlite:///{path}"
+    return f"sqlite+aiosqlite:///{path}"
 
 
 # --- Redis: the shared server, with a key prefix per test -----------------------------
@@ -113,7 +111,7 @@ def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def redis_server_url() -> str:
-    import redis.asyncio as aioredis  # noqa: PLC0415
+    import redis.asyncio as aioredis
 
     url = backends.redis_url()
     client = aioredis.from_url(url, socket_connect_timeout=3)

@@ -1,12 +1,12 @@
 """Telling every instance that sessions died, after the database says so."""
 
+import contextlib
 from datetime import datetime
 from uuid import UUID
 
 from application.errors import ServiceUnavailableError
-from application.ports.session_repository import SessionRepository
 from application.ports.revocation_store import RevocationStore
-from application.ports.token_service import TokenIssuer
+from application.ports.session_repository import SessionRepository
 from domain.session import AuthSession
 
 
@@ -17,19 +17,16 @@ class SessionRevoker:
     authenticated request also checks the session row; so a failure here is swallowed.
     """
 
-    def __init__(self, store: RevocationStore, issuer: TokenIssuer) -> None:
+    def __init__(self, store: RevocationStore, *, ttl_seconds: int) -> None:
+        """`ttl_seconds`: how long an access token can still verify, leeway included."""
         self._store = store
-        self._issuer = issuer
+        self._ttl_seconds = ttl_seconds
 
     async def announce(self, session_ids: list[UUID]) -> None:
         if not session_ids:
             return
-        try:
-            await self._store.revoke_sessions(
-                session_ids, ttl_seconds=self._issuer.access_token_ttl_seconds
-            )
-        except ServiceUnavailableError:
-            pass
+        with contextlib.suppress(ServiceUnavailableError):
+            await self._store.revoke_sessions(session_ids, ttl_seconds=self._ttl_seconds)
 
 
 async def revoke_user_sessions(

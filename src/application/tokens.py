@@ -16,7 +16,7 @@ class TokenPair:
     expires_in: int
     refresh_expires_in: int
     session_id: UUID
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the RFC 6750 scheme name, not a secret
 
 
 class TokenMinter:

@@ -58,9 +58,7 @@ class AuthSession(Aggregate):
         it may be stolen, so the whole family dies. False when already revoked."""
         if self.revoked_at is not None:
             return False
-        self.record(
-            RefreshReuseDetected(occurred_at=now, user_id=self.user_id, session_id=self.id)
-        )
+        self.record(RefreshReuseDetected(occurred_at=now, user_id=self.user_id, session_id=self.id))
         return self.revoke(now=now, reason="refresh_reuse")
 
 

@@ -39,14 +39,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hexahub: invalid configuration:\n{error}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return _serve(settings, args)
+        return _serve(settings, args)  # each worker configures logging in create_app
+    from entrypoints.logging import configure_logging
+
+    configure_logging(settings.log_level, settings.effective_log_format)
     if args.command == "migrate":
         return _migrate(settings)
     return _create_admin(settings, args)
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn  # noqa: PLC0415 - only this command needs the server
+    import uvicorn
 
     uvicorn.run(
         "entrypoints.http.app:create_app",
@@ -63,8 +66,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings) -> int:
-    from adapters.sqlalchemy.migrations import upgrade_to_head  # noqa: PLC0415
-    from entrypoints.container import MEMORY_URL  # noqa: PLC0415
+    from adapters.sqlalchemy.migrations import upgrade_to_head
+    from entrypoints.container import MEMORY_URL
 
     if settings.database_url == MEMORY_URL:
         print("hexahub: in-memory storage needs no migrations")
@@ -75,9 +78,9 @@ def _migrate(settings: Settings) -> int:
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand  # noqa: PLC0415
-    from domain.errors import DomainError  # noqa: PLC0415
-    from entrypoints.container import Container, start, stop  # noqa: PLC0415
+    from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand
+    from domain.errors import DomainError
+    from entrypoints.container import Container, start, stop
 
     if not args.email:
         print("hexahub: --email (or FIRST_ADMIN_EMAIL) is required", file=sys.stderr)

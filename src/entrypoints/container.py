@@ -93,7 +93,7 @@ def _hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
         time_cost=settings.argon2_time_cost,
         memory_cost=settings.argon2_memory_cost_kib,
         parallelism=settings.argon2_parallelism,
-        max_concurrency=settings.password_hash_concurrency,
+        max_concurrency=settings.effective_hash_concurrency,
         max_waiting=settings.password_hash_max_waiting,
         queue_timeout=settings.password_hash_queue_timeout_seconds,
     )
@@ -166,7 +166,14 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         refresh_token_ttl_seconds=settings.provided.refresh_token_ttl_seconds,
     )
-    revoker = providers.Singleton(SessionRevoker, store=revocation_store, issuer=token_service)
+    # Entries live as long as a token can still verify: its lifetime plus the clock leeway.
+    revoker = providers.Singleton(
+        SessionRevoker,
+        store=revocation_store,
+        ttl_seconds=providers.Callable(
+            lambda s: s.access_token_ttl_seconds + s.jwt_leeway_seconds, settings
+        ),
+    )
     accounts = providers.Singleton(
         AccountCreator,
         uow_factory=uow_factory,
@@ -267,7 +274,9 @@ class Container(containers.DeclarativeContainer):
 async def start(container: Container) -> None:
     """Open every resource. Afterwards providers resolve synchronously, so routes and
     use cases never see awaitables where they expect adapters."""
-    await container.init_resources()
+    opening = container.init_resources()
+    if opening is not None:
+        await opening
     for resource in container.traverse(types=[providers.Resource]):
         resource.disable_async_mode()
 
@@ -275,4 +284,6 @@ async def start(container: Container) -> None:
 async def stop(container: Container) -> None:
     for resource in container.traverse(types=[providers.Resource]):
         resource.enable_async_mode()
-    await container.shutdown_resources()
+    closing = container.shutdown_resources()
+    if closing is not None:
+        await closing

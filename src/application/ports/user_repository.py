@@ -24,6 +24,10 @@ class UserRepository(Protocol):
     `add` and `update` raise `EmailAlreadyRegisteredError` / `UsernameTakenError` when a
     unique constraint is hit (possibly only at commit); reads return detached copies, so
     a change counts only once it is passed to `update`.
+
+    Read-modify-write use cases read with `for_update=True`: the row stays locked until
+    the transaction ends, so two of them on one account take turns instead of one
+    silently overwriting the other (a lost update under READ COMMITTED).
     """
 
     @abstractmethod
@@ -36,7 +40,7 @@ class UserRepository(Protocol):
     async def delete(self, user_id: UUID) -> None: ...
 
     @abstractmethod
-    async def get(self, user_id: UUID) -> User | None: ...
+    async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None: ...
 
     @abstractmethod
     async def get_by_email(self, email: Email) -> User | None: ...
@@ -49,4 +53,7 @@ class UserRepository(Protocol):
         """Up to `limit` users with id greater than `after`, in id (creation) order."""
 
     @abstractmethod
-    async def count_active_admins(self) -> int: ...
+    async def count_active_admins(self, *, lock: bool = False) -> int:
+        """With `lock`, the active administrators stay locked (in id order, so concurrent
+        callers cannot deadlock) until the transaction ends: the "last administrator"
+        rule then holds even when two administrators demote each other at once."""

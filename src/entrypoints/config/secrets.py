@@ -9,7 +9,7 @@ from pathlib import Path
 
 from entrypoints.config.settings import Settings
 
-_SECRET_FILE = "jwt_secret"
+_SECRET_FILE = "jwt_secret"  # noqa: S105 - a file name
 
 
 def resolve_jwt_secret(settings: Settings) -> str:

@@ -4,6 +4,7 @@ Flat names, because deployments rely on the exact names in the HTTP contract
 (`DATABASE_URL`, `JWT_SECRET`, ...); sections are grouped by comments instead.
 """
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -59,8 +60,11 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_cost_kib: int = Field(default=19_456, ge=7_168)
     argon2_parallelism: int = Field(default=1, ge=1, le=16)
-    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
-    """Hashes computed at once; each holds `argon2_memory_cost_kib` of memory."""
+    password_hash_concurrency: int | None = Field(default=None, ge=1, le=64)
+    """Hashes computed at once per process; each holds `argon2_memory_cost_kib` of memory.
+    None: one less than the CPU count, so the event loop always keeps a core (measured
+    with bench/login_storm.py: on 2 cores, 2 hash threads starved the loop into pool
+    time-outs, 1 thread served every login and halved /health p99)."""
     password_hash_max_waiting: int = Field(default=256, ge=0)
     password_hash_queue_timeout_seconds: float = Field(default=5.0, gt=0)
     password_min_length: int = Field(default=8, ge=8, le=128)
@@ -106,9 +110,9 @@ class Settings(BaseSettings):
                     f"{MIN_JWT_SECRET_BYTES} random bytes; generated or default secrets "
                     "are refused"
                 )
-        if self.jwt_secret is not None:
-            if len(self.jwt_secret.get_secret_value().encode()) < MIN_JWT_SECRET_BYTES:
-                raise ValueError(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
+        secret_bytes = len(self.jwt_secret.get_secret_value().encode()) if self.jwt_secret else None
+        if secret_bytes is not None and secret_bytes < MIN_JWT_SECRET_BYTES:
+            raise ValueError(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
         return self
 
     @property
@@ -120,6 +124,10 @@ class Settings(BaseSettings):
         if self.log_format:
             return self.log_format
         return "console" if self.environment is Environment.DEVELOPMENT else "json"
+
+    @property
+    def effective_hash_concurrency(self) -> int:
+        return self.password_hash_concurrency or max(1, (os.cpu_count() or 2) - 1)
 
     @property
     def uses_sqlite(self) -> bool:

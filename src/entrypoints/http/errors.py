@@ -143,7 +143,9 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
         log.warning("dependency_unavailable", error=error.code, reason=error.message)
     if isinstance(error, InvalidValueError):
         details = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
-    return envelope(_rid(request), status, error.code, error.message, details=details, headers=headers)
+    return envelope(
+        _rid(request), status, error.code, error.message, details=details, headers=headers
+    )
 
 
 def _oauth_error(request: Request, error: DomainError) -> JSONResponse:
@@ -185,7 +187,9 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
             headers={"Cache-Control": "no-store"},
             extra={"error_description": message},
         )
-    return envelope(_rid(request), 422, "validation_error", "request validation failed", details=details)
+    return envelope(
+        _rid(request), 422, "validation_error", "request validation failed", details=details
+    )
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
@@ -208,4 +212,3 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"model": ErrorBody, "description": HTTP_CODES.get(status, "error")}
         for status in statuses
     }
-

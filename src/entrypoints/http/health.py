@@ -14,7 +14,7 @@ async def run_probe(probe: Probe) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         await asyncio.wait_for(probe(), timeout=PROBE_TIMEOUT_SECONDS)
-    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as error:
         return {"status": "unavailable", "error": type(error).__name__}
     return {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 

@@ -36,9 +36,7 @@ class CursorCodec:
                 raise ValueError("filters changed")
             return UUID(payload["a"])
         except (ValueError, KeyError, TypeError) as error:
-            raise HttpError(
-                "invalid pagination cursor", code="bad_request", status=400
-            ) from error
+            raise HttpError("invalid pagination cursor", code="bad_request", status=400) from error
 
     def _sign(self, raw: bytes) -> bytes:
         return hmac.new(self._key, raw, hashlib.sha256).digest()[:16]

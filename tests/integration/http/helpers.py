@@ -21,7 +21,9 @@ async def register(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
     return {**response.json(), "password": body["password"]}
 
 
-async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> dict[str, Any]:
+async def login(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD
+) -> dict[str, Any]:
     response = await client.post(
         "/api/v1/auth/login", json={"username": username, "password": password}
     )
@@ -34,6 +36,8 @@ def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
-async def registered_and_logged_in(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
+async def registered_and_logged_in(
+    client: httpx.AsyncClient,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     user = await register(client)
     return user, await login(client, user["username"], user["password"])

@@ -20,18 +20,30 @@ AUTH = "/api/v1/auth"
 async def test_register_returns_the_user_without_secrets(client: httpx.AsyncClient) -> None:
     identity = new_identity()
     response = await client.post(
-        f"{AUTH}/register", json={**identity, "email": identity["email"].upper(), "full_name": "Ada"}
+        f"{AUTH}/register",
+        json={**identity, "email": identity["email"].upper(), "full_name": "Ada"},
     )
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {
-        "id", "email", "username", "full_name", "is_active", "is_verified", "roles",
-        "oauth_provider", "created_at", "updated_at", "last_login_at",
+        "id",
+        "email",
+        "username",
+        "full_name",
+        "is_active",
+        "is_verified",
+        "roles",
+        "oauth_provider",
+        "created_at",
+        "updated_at",
+        "last_login_at",
     }
     assert body["email"] == identity["email"]  # normalised to lower case
     assert body["roles"] == ["user"]
-    assert body["is_active"] is True and body["is_verified"] is False
-    assert PASSWORD not in response.text and "argon2" not in response.text
+    assert body["is_active"] is True
+    assert body["is_verified"] is False
+    assert PASSWORD not in response.text
+    assert "argon2" not in response.text
 
 
 async def test_taken_email_or_username_is_a_conflict(client: httpx.AsyncClient) -> None:
@@ -58,8 +70,12 @@ async def test_login_by_username_or_email_gives_a_token_pair(client: httpx.Async
 
 async def test_wrong_password_and_unknown_user_look_the_same(client: httpx.AsyncClient) -> None:
     user = await register(client)
-    wrong = await client.post(f"{AUTH}/login", json={"username": user["username"], "password": "nope-nope-nope"})
-    unknown = await client.post(f"{AUTH}/login", json={"username": "nobody-here", "password": PASSWORD})
+    wrong = await client.post(
+        f"{AUTH}/login", json={"username": user["username"], "password": "nope-nope-nope"}
+    )
+    unknown = await client.post(
+        f"{AUTH}/login", json={"username": "nobody-here", "password": PASSWORD}
+    )
     assert wrong.status_code == unknown.status_code == 401
     strip = lambda r: {k: v for k, v in r.json().items() if k != "request_id"}  # noqa: E731
     assert strip(wrong) == strip(unknown)
@@ -109,7 +125,9 @@ async def test_logout_kills_access_and_refresh_token_at_once(client: httpx.Async
     me = await client.get(f"{AUTH}/me", headers=bearer(tokens))
     assert me.status_code == 401
     assert me.headers["www-authenticate"].startswith("Bearer")
-    refreshed = await client.post(f"{AUTH}/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = await client.post(
+        f"{AUTH}/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert refreshed.status_code == 401
 
 
@@ -128,10 +146,13 @@ async def test_sessions_list_and_revoke_one(client: httpx.AsyncClient) -> None:
     assert listed.status_code == 200
     items = listed.json()["items"]
     assert len(items) == 2
-    assert {"id", "created_at", "last_used_at", "expires_at", "ip", "user_agent", "current"} == set(items[0])
+    assert {"id", "created_at", "last_used_at", "expires_at", "ip", "user_agent", "current"} == set(
+        items[0]
+    )
     current = [s for s in items if s["current"]]
     other = [s for s in items if not s["current"]]
-    assert len(current) == 1 and len(other) == 1
+    assert len(current) == 1
+    assert len(other) == 1
 
     revoked = await client.delete(f"{AUTH}/sessions/{other[0]['id']}", headers=bearer(laptop))
     assert revoked.status_code == 204
@@ -150,17 +171,23 @@ async def test_cannot_revoke_another_users_session(client: httpx.AsyncClient) ->
     assert (await client.get(f"{AUTH}/me", headers=bearer(theirs))).status_code == 200
 
 
-async def test_update_profile_and_email_change_clears_verification(client: httpx.AsyncClient) -> None:
+async def test_update_profile_and_email_change_clears_verification(
+    client: httpx.AsyncClient,
+) -> None:
     _, tokens = await registered_and_logged_in(client)
     other = await register(client)
     response = await client.patch(
-        f"{AUTH}/me", headers=bearer(tokens), json={"full_name": "Grace Hopper", "email": "New@Example.com"}
+        f"{AUTH}/me",
+        headers=bearer(tokens),
+        json={"full_name": "Grace Hopper", "email": "New@Example.com"},
     )
     assert response.status_code == 200
     assert response.json()["full_name"] == "Grace Hopper"
     assert response.json()["email"] == "new@example.com"
     assert response.json()["is_verified"] is False
-    taken = await client.patch(f"{AUTH}/me", headers=bearer(tokens), json={"username": other["username"]})
+    taken = await client.patch(
+        f"{AUTH}/me", headers=bearer(tokens), json={"username": other["username"]}
+    )
     assert taken.status_code == 409
     escalate = await client.patch(f"{AUTH}/me", headers=bearer(tokens), json={"roles": ["admin"]})
     assert escalate.status_code == 422
@@ -173,19 +200,23 @@ async def test_password_change_revokes_other_sessions_and_keeps_this_one(
     other = await login(client, user["username"])
     new_password = "a brand new passphrase"
     wrong = await client.post(
-        f"{AUTH}/me/password", headers=bearer(this),
+        f"{AUTH}/me/password",
+        headers=bearer(this),
         json={"current_password": "not-the-password", "new_password": new_password},
     )
     assert wrong.status_code == 400
     assert wrong.json()["error"] == "invalid_current_password"
     changed = await client.post(
-        f"{AUTH}/me/password", headers=bearer(this),
+        f"{AUTH}/me/password",
+        headers=bearer(this),
         json={"current_password": PASSWORD, "new_password": new_password},
     )
     assert changed.status_code == 204
     assert (await client.get(f"{AUTH}/me", headers=bearer(this))).status_code == 200
     assert (await client.get(f"{AUTH}/me", headers=bearer(other))).status_code == 401
-    old = await client.post(f"{AUTH}/login", json={"username": user["username"], "password": PASSWORD})
+    old = await client.post(
+        f"{AUTH}/login", json={"username": user["username"], "password": PASSWORD}
+    )
     assert old.status_code == 401
     await login(client, user["username"], new_password)
 
@@ -199,9 +230,11 @@ async def test_oauth_token_endpoint_password_and_refresh_grants(client: httpx.As
     assert granted.status_code == 200
     assert granted.headers["cache-control"] == "no-store"
     body = granted.json()
-    assert body["token_type"] == "bearer" and body["expires_in"] == 1800
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 1800
     refreshed = await client.post(
-        f"{AUTH}/token", data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+        f"{AUTH}/token",
+        data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
     )
     assert refreshed.status_code == 200
     assert refreshed.json()["refresh_token"] != body["refresh_token"]
@@ -210,7 +243,10 @@ async def test_oauth_token_endpoint_password_and_refresh_grants(client: httpx.As
 async def test_oauth_token_errors_use_rfc6749_codes(client: httpx.AsyncClient) -> None:
     user = await register(client)
     cases = [
-        ({"grant_type": "password", "username": user["username"], "password": "wrong-password"}, "invalid_grant"),
+        (
+            {"grant_type": "password", "username": user["username"], "password": "wrong-password"},
+            "invalid_grant",
+        ),
         ({"grant_type": "refresh_token", "refresh_token": "hxr_not-a-real-token"}, "invalid_grant"),
         ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
         ({"grant_type": "password", "username": user["username"]}, "invalid_request"),
@@ -230,7 +266,8 @@ async def test_revoke_endpoint_revokes_and_never_reveals(client: httpx.AsyncClie
     unknown = await client.post(f"{AUTH}/revoke", data={"token": "made-up"})
     assert unknown.status_code == 200
     revoked = await client.post(
-        f"{AUTH}/revoke", data={"token": tokens["refresh_token"], "token_type_hint": "refresh_token"}
+        f"{AUTH}/revoke",
+        data={"token": tokens["refresh_token"], "token_type_hint": "refresh_token"},
     )
     assert revoked.status_code == 200
     assert (await client.get(f"{AUTH}/me", headers=bearer(tokens))).status_code == 401
@@ -240,5 +277,7 @@ async def test_revoking_an_access_token_ends_its_session(client: httpx.AsyncClie
     _, tokens = await registered_and_logged_in(client)
     response = await client.post(f"{AUTH}/revoke", data={"token": tokens["access_token"]})
     assert response.status_code == 200
-    refreshed = await client.post(f"{AUTH}/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = await client.post(
+        f"{AUTH}/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert refreshed.status_code == 401

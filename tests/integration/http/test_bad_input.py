@@ -15,7 +15,8 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     body = response.json()
     assert body["error"] == code
-    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["message"], str)
+    assert body["message"]
     assert body["request_id"] == response.headers["x-request-id"]
     return body
 
@@ -27,7 +28,9 @@ async def test_malformed_json(memory_client: httpx.AsyncClient) -> None:
     assert_envelope(response, 422, "validation_error")
 
 
-async def test_wrong_types_and_missing_fields_list_each_field(memory_client: httpx.AsyncClient) -> None:
+async def test_wrong_types_and_missing_fields_list_each_field(
+    memory_client: httpx.AsyncClient,
+) -> None:
     response = await memory_client.post(f"{AUTH}/register", json={"email": 5, "password": []})
     body = assert_envelope(response, 422, "validation_error")
     locs = {tuple(d["loc"]) for d in body["details"]}
@@ -46,7 +49,9 @@ async def test_short_and_absurd_passwords_never_echoed(memory_client: httpx.Asyn
     short = "shrt"
     huge = "x" * 5000
     for password in (short, huge, "y" * 129):
-        response = await memory_client.post(f"{AUTH}/register", json={**new_identity(), "password": password})
+        response = await memory_client.post(
+            f"{AUTH}/register", json={**new_identity(), "password": password}
+        )
         assert_envelope(response, 422, "validation_error")
         assert password not in response.text
 
@@ -60,7 +65,8 @@ async def test_validation_errors_never_echo_tokens(memory_client: httpx.AsyncCli
 
 async def test_two_mebibyte_body_is_refused(memory_client: httpx.AsyncClient) -> None:
     response = await memory_client.post(
-        f"{AUTH}/register", content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        f"{AUTH}/register",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
         headers={"Content-Type": "application/json"},
     )
     assert_envelope(response, 413, "payload_too_large")
@@ -98,25 +104,34 @@ async def test_missing_token_asks_for_bearer(memory_client: httpx.AsyncClient) -
 
 
 async def test_expired_forged_and_none_tokens_are_refused(memory_client: httpx.AsyncClient) -> None:
-    user, tokens = await registered_and_logged_in(memory_client)
+    _user, tokens = await registered_and_logged_in(memory_client)
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
     now = dt.datetime.now(dt.UTC)
     expired = jwt.encode(
-        {**claims, "iat": now - dt.timedelta(hours=2), "nbf": now - dt.timedelta(hours=2),
-         "exp": now - dt.timedelta(hours=1)},
-        TEST_SECRET, algorithm="HS256",
+        {
+            **claims,
+            "iat": now - dt.timedelta(hours=2),
+            "nbf": now - dt.timedelta(hours=2),
+            "exp": now - dt.timedelta(hours=1),
+        },
+        TEST_SECRET,
+        algorithm="HS256",
     )
     forged = jwt.encode(claims, "another-secret-that-is-long-enough-0123456789", algorithm="HS256")
     none_alg = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
     for token in (expired, forged, none_alg, "not.a.jwt", tokens["access_token"] + "x"):
-        response = await memory_client.get(f"{AUTH}/me", headers={"Authorization": f"Bearer {token}"})
+        response = await memory_client.get(
+            f"{AUTH}/me", headers={"Authorization": f"Bearer {token}"}
+        )
         assert_envelope(response, 401, "invalid_token")
         assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
 async def test_token_in_query_string_is_ignored(memory_client: httpx.AsyncClient) -> None:
     _, tokens = await registered_and_logged_in(memory_client)
-    response = await memory_client.get(f"{AUTH}/me", params={"access_token": tokens["access_token"]})
+    response = await memory_client.get(
+        f"{AUTH}/me", params={"access_token": tokens["access_token"]}
+    )
     assert_envelope(response, 401, "unauthorized")
 
 
@@ -137,8 +152,8 @@ async def test_request_id_is_echoed_or_generated(memory_client: httpx.AsyncClien
 
 
 async def test_registration_can_be_disabled(app_factory) -> None:  # type: ignore[no-untyped-def]
-    client = await app_factory(database_url="memory://", _fake_hasher=True, registration_enabled=False)
+    client = await app_factory(
+        database_url="memory://", _fake_hasher=True, registration_enabled=False
+    )
     response = await client.post(f"{AUTH}/register", json=new_identity())
     assert_envelope(response, 403, "forbidden")
-
-

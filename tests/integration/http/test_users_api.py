@@ -6,7 +6,13 @@ import httpx
 import pytest
 
 from tests.integration.http.conftest import AppFactory
-from tests.integration.http.helpers import PASSWORD, bearer, login, register, registered_and_logged_in
+from tests.integration.http.helpers import (
+    PASSWORD,
+    bearer,
+    login,
+    register,
+    registered_and_logged_in,
+)
 
 USERS = "/api/v1/users"
 ADMIN = {"first_admin_email": "root@example.com", "first_admin_password": "an admin passphrase"}
@@ -22,10 +28,13 @@ async def admin_tokens(admin_client: httpx.AsyncClient) -> dict[str, Any]:
     return await login(admin_client, "admin", ADMIN["first_admin_password"])
 
 
-async def test_first_admin_is_bootstrapped(admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]) -> None:
+async def test_first_admin_is_bootstrapped(
+    admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]
+) -> None:
     me = (await admin_client.get("/api/v1/auth/me", headers=bearer(admin_tokens))).json()
     assert me["email"] == "root@example.com"
-    assert "admin" in me["roles"] and me["is_verified"] is True
+    assert "admin" in me["roles"]
+    assert me["is_verified"] is True
 
 
 async def test_admin_creates_reads_replaces_patches_and_deletes(
@@ -33,26 +42,45 @@ async def test_admin_creates_reads_replaces_patches_and_deletes(
 ) -> None:
     auth = bearer(admin_tokens)
     created = await admin_client.post(
-        USERS, headers=auth,
-        json={"email": "bob@example.com", "username": "bob", "password": PASSWORD, "full_name": "Bob"},
+        USERS,
+        headers=auth,
+        json={
+            "email": "bob@example.com",
+            "username": "bob",
+            "password": PASSWORD,
+            "full_name": "Bob",
+        },
     )
     assert created.status_code == 201
     bob = created.json()
     assert (await admin_client.get(f"{USERS}/{bob['id']}", headers=auth)).json() == bob
 
     replaced = await admin_client.put(
-        f"{USERS}/{bob['id']}", headers=auth,
-        json={"email": "robert@example.com", "username": "robert", "full_name": None,
-              "is_active": True, "is_verified": True, "roles": ["user"]},
+        f"{USERS}/{bob['id']}",
+        headers=auth,
+        json={
+            "email": "robert@example.com",
+            "username": "robert",
+            "full_name": None,
+            "is_active": True,
+            "is_verified": True,
+            "roles": ["user"],
+        },
     )
     assert replaced.status_code == 200
-    assert replaced.json()["full_name"] is None and replaced.json()["is_verified"] is True
+    assert replaced.json()["full_name"] is None
+    assert replaced.json()["is_verified"] is True
 
-    partial = await admin_client.patch(f"{USERS}/{bob['id']}", headers=auth, json={"full_name": "Rob"})
+    partial = await admin_client.patch(
+        f"{USERS}/{bob['id']}", headers=auth, json={"full_name": "Rob"}
+    )
     assert partial.status_code == 200
-    assert partial.json()["full_name"] == "Rob" and partial.json()["username"] == "robert"
+    assert partial.json()["full_name"] == "Rob"
+    assert partial.json()["username"] == "robert"
 
-    missing_field = await admin_client.put(f"{USERS}/{bob['id']}", headers=auth, json={"email": "x@example.com"})
+    missing_field = await admin_client.put(
+        f"{USERS}/{bob['id']}", headers=auth, json={"email": "x@example.com"}
+    )
     assert missing_field.status_code == 422
 
     assert (await admin_client.delete(f"{USERS}/{bob['id']}", headers=auth)).status_code == 204
@@ -102,7 +130,9 @@ async def test_limit_out_of_range_is_a_validation_error(
     admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]
 ) -> None:
     for limit in (0, 101):
-        response = await admin_client.get(USERS, headers=bearer(admin_tokens), params={"limit": limit})
+        response = await admin_client.get(
+            USERS, headers=bearer(admin_tokens), params={"limit": limit}
+        )
         assert response.status_code == 422
 
 
@@ -121,10 +151,13 @@ async def test_plain_user_is_forbidden_but_may_read_itself(admin_client: httpx.A
         assert response.json()["error"] == "forbidden"
 
 
-async def test_unknown_and_malformed_ids(admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]) -> None:
+async def test_unknown_and_malformed_ids(
+    admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]
+) -> None:
     auth = bearer(admin_tokens)
     unknown = await admin_client.get(f"{USERS}/01890000-0000-7000-8000-000000000000", headers=auth)
-    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == "not_found"
     malformed = await admin_client.get(f"{USERS}/not-a-uuid", headers=auth)
     assert malformed.status_code == 422
 
@@ -137,14 +170,20 @@ async def test_deactivation_and_deletion_act_on_the_next_request(
     assert (await admin_client.get("/api/v1/auth/me", headers=bearer(tokens))).status_code == 200
     await admin_client.patch(f"{USERS}/{user['id']}", headers=auth, json={"is_active": False})
     assert (await admin_client.get("/api/v1/auth/me", headers=bearer(tokens))).status_code == 401
-    refreshed = await admin_client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = await admin_client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert refreshed.status_code == 401
-    relogin = await admin_client.post("/api/v1/auth/login", json={"username": user["username"], "password": PASSWORD})
+    relogin = await admin_client.post(
+        "/api/v1/auth/login", json={"username": user["username"], "password": PASSWORD}
+    )
     assert relogin.status_code == 401
 
     other, other_tokens = await registered_and_logged_in(admin_client)
     await admin_client.delete(f"{USERS}/{other['id']}", headers=auth)
-    assert (await admin_client.get("/api/v1/auth/me", headers=bearer(other_tokens))).status_code == 401
+    assert (
+        await admin_client.get("/api/v1/auth/me", headers=bearer(other_tokens))
+    ).status_code == 401
 
 
 async def test_last_admin_cannot_be_demoted_deactivated_or_deleted(
@@ -152,16 +191,30 @@ async def test_last_admin_cannot_be_demoted_deactivated_or_deleted(
 ) -> None:
     auth = bearer(admin_tokens)
     me = (await admin_client.get("/api/v1/auth/me", headers=auth)).json()
-    for method, body in (("PATCH", {"roles": ["user"]}), ("PATCH", {"is_active": False}), ("DELETE", None)):
-        response = await admin_client.request(method, f"{USERS}/{me['id']}", headers=auth, json=body)
+    for method, body in (
+        ("PATCH", {"roles": ["user"]}),
+        ("PATCH", {"is_active": False}),
+        ("DELETE", None),
+    ):
+        response = await admin_client.request(
+            method, f"{USERS}/{me['id']}", headers=auth, json=body
+        )
         assert response.status_code == 409, method
     assert (await admin_client.get("/api/v1/auth/me", headers=auth)).status_code == 200
 
 
-async def test_unknown_role_is_refused(admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]) -> None:
+async def test_unknown_role_is_refused(
+    admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]
+) -> None:
     response = await admin_client.post(
-        USERS, headers=bearer(admin_tokens),
-        json={"email": "r@example.com", "username": "rrr", "password": PASSWORD, "roles": ["wizard"]},
+        USERS,
+        headers=bearer(admin_tokens),
+        json={
+            "email": "r@example.com",
+            "username": "rrr",
+            "password": PASSWORD,
+            "roles": ["wizard"],
+        },
     )
     assert response.status_code == 422
     assert response.json()["details"][0]["loc"] == ["body", "roles"]

@@ -50,7 +50,7 @@ class ChangePassword:
         new_hash = await self._hasher.hash(command.new_password)
 
         async with self._uow_factory() as uow:
-            user = await uow.users.get(principal.user_id)
+            user = await uow.users.get(principal.user_id, for_update=True)
             if user is None or user.password_hash != old_hash:
                 raise ConcurrentUpdateError()
             now = self._clock.now()
@@ -65,4 +65,6 @@ class ChangePassword:
             )
             await uow.commit()
         await self._revoker.announce([s.id for s in revoked])
-        await self._events.publish(user.pull_events() + [e for s in revoked for e in s.pull_events()])
+        await self._events.publish(
+            user.pull_events() + [e for s in revoked for e in s.pull_events()]
+        )

@@ -31,7 +31,11 @@ class RevokeOwnSession:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             session = await uow.sessions.get(session_id)
-            if session is None or session.user_id != principal.user_id or not session.is_active(now):
+            if (
+                session is None
+                or session.user_id != principal.user_id
+                or not session.is_active(now)
+            ):
                 raise SessionNotFoundError()
             session.revoke(now=now, reason="revoked_by_user")
             await uow.sessions.update(session)

@@ -40,12 +40,10 @@ class UpdateOwnProfile:
         username = Username(command.username) if command.username is not None else None
         full_name = FullName(command.full_name) if command.full_name else None
         async with self._uow_factory() as uow:
-            user = await uow.users.get(principal.user_id)
+            user = await uow.users.get(principal.user_id, for_update=True)
             if user is None:
                 raise UserNotFoundError()
-            await ensure_identity_free(
-                uow.users, email=email, username=username, owner_id=user.id
-            )
+            await ensure_identity_free(uow.users, email=email, username=username, owner_id=user.id)
             if user.update(
                 now=self._clock.now(),
                 email=email,

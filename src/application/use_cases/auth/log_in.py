@@ -66,7 +66,7 @@ class LogIn:
             upgraded = await self._hasher.hash(command.password)
 
         async with self._uow_factory() as uow:
-            current = await uow.users.get(user.id)
+            current = await uow.users.get(user.id, for_update=True)
             # The account may have changed during the hash: deactivated, or a new password.
             if (
                 current is None
@@ -114,4 +114,3 @@ class LogIn:
 
 def _clip(user_agent: str | None) -> str | None:
     return user_agent[:512] if user_agent else None
-

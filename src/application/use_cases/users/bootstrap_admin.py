@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
 from application.accounts import AccountCreator, NewAccount
+from application.errors import ConflictError
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.roles import Role
 from domain.user import User
@@ -17,7 +18,9 @@ class BootstrapAdmin:
     """Create the first administrator, only when no active administrator exists.
 
     Returns the new account, or None when an administrator already exists (so running it
-    at every start-up is safe). A taken email or username is a `conflict`.
+    at every start-up is safe, also on instances starting side by side: the one that
+    loses the race finds the winner's account and returns None). An email or username
+    taken by a non-administrator is a `conflict`.
     """
 
     def __init__(self, uow_factory: UnitOfWorkFactory, accounts: AccountCreator) -> None:
@@ -28,12 +31,18 @@ class BootstrapAdmin:
         async with self._uow_factory() as uow:
             if await uow.users.count_active_admins() > 0:
                 return None
-        return await self._accounts.create(
-            NewAccount(
-                email=command.email,
-                username=command.username,
-                password=command.password,
-                roles=frozenset({Role.ADMIN, Role.USER}),
-                is_verified=True,
+        try:
+            return await self._accounts.create(
+                NewAccount(
+                    email=command.email,
+                    username=command.username,
+                    password=command.password,
+                    roles=frozenset({Role.ADMIN, Role.USER}),
+                    is_verified=True,
+                )
             )
-        )
+        except ConflictError:
+            async with self._uow_factory() as uow:
+                if await uow.users.count_active_admins() > 0:
+                    return None
+            raise

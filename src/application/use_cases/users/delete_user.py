@@ -32,10 +32,11 @@ class DeleteUser:
         principal.require(Permission.USERS_WRITE)
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            user = await uow.users.get(user_id)
+            active_admins = await uow.users.count_active_admins(lock=True)
+            user = await uow.users.get(user_id, for_update=True)
             if user is None:
                 raise UserNotFoundError()
-            if user.is_admin and user.is_active and await uow.users.count_active_admins() <= 1:
+            if user.is_admin and user.is_active and active_admins <= 1:
                 raise LastAdministratorError()
             sessions = await uow.sessions.list_active_for_user(user.id, now=now)
             user.mark_deleted(now=now)

@@ -59,12 +59,12 @@ class UpdateUser:
         roles = parse_roles(command.roles) if command.roles is not None else None
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            user = await uow.users.get(user_id)
+            # Administrators first, then the target: one lock order for every writer.
+            active_admins = await uow.users.count_active_admins(lock=True)
+            user = await uow.users.get(user_id, for_update=True)
             if user is None:
                 raise UserNotFoundError()
-            await ensure_identity_free(
-                uow.users, email=email, username=username, owner_id=user.id
-            )
+            await ensure_identity_free(uow.users, email=email, username=username, owner_id=user.id)
             was_admin = user.is_admin and user.is_active
             changed = user.update(
                 now=now,
@@ -76,9 +76,9 @@ class UpdateUser:
                 is_verified=command.is_verified,
                 roles=roles,
             )
-            if was_admin and not (user.is_admin and user.is_active):
-                if await uow.users.count_active_admins() <= 1:
-                    raise LastAdministratorError()
+            demoted = was_admin and not (user.is_admin and user.is_active)
+            if demoted and active_admins <= 1:
+                raise LastAdministratorError()
             revoked = []
             if "is_active" in changed and not user.is_active:
                 revoked = await revoke_user_sessions(
@@ -88,7 +88,7 @@ class UpdateUser:
                 await uow.users.update(user)
                 await uow.commit()
         await self._revoker.announce([s.id for s in revoked])
-        await self._events.publish(user.pull_events() + [e for s in revoked for e in s.pull_events()])
+        await self._events.publish(
+            user.pull_events() + [e for s in revoked for e in s.pull_events()]
+        )
         return user
-
-

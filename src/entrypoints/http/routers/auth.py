@@ -197,5 +197,3 @@ async def revoke_session(
     revoke_own: Annotated[RevokeOwnSession, use_case(lambda c: c.revoke_own_session)],
 ) -> None:
     await revoke_own.execute(principal, session_id)
-
-

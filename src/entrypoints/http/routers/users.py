@@ -24,9 +24,7 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 json_body = [Depends(require_json)]
 
 
-@router.get(
-    "", responses=error_responses(400, 401, 403, 422, 503), description=ListUsers.__doc__
-)
+@router.get("", responses=error_responses(400, 401, 403, 422, 503), description=ListUsers.__doc__)
 async def list_users(
     request: Request,
     principal: CurrentPrincipal,

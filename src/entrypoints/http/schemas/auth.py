@@ -37,7 +37,7 @@ class RefreshIn(Input):
 class TokenPairOut(BaseModel):
     access_token: str
     refresh_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the RFC 6750 scheme name, not a secret
     expires_in: int
     refresh_expires_in: int
 
@@ -56,7 +56,7 @@ class OAuthTokenOut(BaseModel):
     """RFC 6749 §5.1."""
 
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the RFC 6750 scheme name, not a secret
     expires_in: int
     refresh_token: str | None = None
     refresh_expires_in: int | None = None

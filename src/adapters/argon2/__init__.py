@@ -1,0 +1,1 @@
+"""argon2id password hashing (argon2-cffi)."""

@@ -1,0 +1,1 @@
+"""JWT access tokens (PyJWT) and opaque refresh tokens."""

@@ -1,0 +1,49 @@
+from types import TracebackType
+from typing import Self
+
+from adapters.memory.session_repository import InMemorySessionRepository
+from adapters.memory.store import InMemoryStore, Tables
+from adapters.memory.user_repository import InMemoryUserRepository
+from application.ports.unit_of_work import UnitOfWork
+
+
+class InMemoryUnitOfWork(UnitOfWork):
+    """A transaction on an `InMemoryStore`.
+
+    Entering takes the store's lock (transactions are serialized) and branches a private
+    copy of the tables; `commit` publishes that copy; leaving without committing drops
+    it, so an abandoned transaction leaves no trace. Single use.
+    """
+
+    users: InMemoryUserRepository
+    sessions: InMemorySessionRepository
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self._working: Tables | None = None
+        self._used = False
+
+    async def __aenter__(self) -> Self:
+        if self._used:
+            raise RuntimeError("a unit of work is used for one transaction only")
+        self._used = True
+        await self._store.lock.acquire()
+        self._working = self._store.committed.branch()
+        self.users = InMemoryUserRepository(self._working)
+        self.sessions = InMemorySessionRepository(self._working)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._working = None  # whatever was not committed is gone
+        self._store.lock.release()
+
+    async def commit(self) -> None:
+        if self._working is None:
+            raise RuntimeError("commit() outside `async with`")
+        # Publish a copy: writes after a commit stay in the working branch, uncommitted.
+        self._store.committed = self._working.branch()

@@ -1,0 +1,1 @@
+"""Redis adapters: the shared revocation store and the client factory."""

@@ -1,0 +1,125 @@
+"""Engines and session factories for PostgreSQL (asyncpg) and SQLite (aiosqlite).
+
+Built by the composition root, never at import time.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+# Drivers this adapter speaks; a bare "postgresql://" or "sqlite://" gets the async one.
+_ASYNC_DRIVERS = {"postgresql": "asyncpg", "postgres": "asyncpg", "sqlite": "aiosqlite"}
+
+
+def normalize_url(url: str | URL) -> URL:
+    """The URL with its async driver filled in (`postgresql://` -> `postgresql+asyncpg://`)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if parsed.drivername in _ASYNC_DRIVERS:
+        backend = "postgresql" if backend == "postgres" else backend
+        parsed = parsed.set(drivername=f"{backend}+{_ASYNC_DRIVERS[parsed.drivername]}")
+    return parsed
+
+
+def create_engine(
+    url: str | URL,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 5.0,
+    connect_timeout: float = 5.0,
+    statement_timeout_ms: int = 10_000,
+) -> AsyncEngine:
+    """An engine for the application.
+
+    PostgreSQL: connections are pinged before use (so a server restart costs one
+    reconnect, not a burst of errors), connecting and waiting for a pooled connection
+    give up after a few seconds, and statements are cancelled server side after
+    `statement_timeout_ms` (with a client-side backstop a second later).
+
+    SQLite: a file database in WAL mode with foreign keys enforced; every transaction
+    starts with BEGIN IMMEDIATE, so writers queue on the file lock (up to 5 s) instead of
+    failing with "database is locked" when a reader tries to become a writer.
+    """
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(parsed, pool_size=pool_size, pool_timeout=pool_timeout)
+    return create_async_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={
+            "timeout": connect_timeout,
+            "command_timeout": statement_timeout_ms / 1000 + 1.0,
+            "server_settings": {"statement_timeout": str(statement_timeout_ms)},
+        },
+    )
+
+
+def create_migration_engine(url: str | URL) -> AsyncEngine:
+    """A short-lived engine for Alembic: no pool, and on SQLite no foreign-key pragma
+    (batch migrations rebuild tables, which must not fire ON DELETE CASCADE), but still
+    real transactions so a failed migration leaves the schema as it was."""
+    parsed = normalize_url(url)
+    engine = create_async_engine(parsed, poolclass=NullPool)
+    if parsed.get_backend_name() == "sqlite":
+        _ensure_parent_dir(parsed)
+        _take_over_sqlite_transactions(engine, begin="BEGIN IMMEDIATE")
+    return engine
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    """Sessions for `SqlAlchemyUnitOfWork`. Entities are mapped out of rows before
+    commit, so nothing needs to be reloaded after it (`expire_on_commit=False`)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _create_sqlite_engine(url: URL, *, pool_size: int, pool_timeout: float) -> AsyncEngine:
+    _ensure_parent_dir(url)
+    engine = create_async_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            # busy_timeout first: the journal-mode switch below may have to wait too.
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    _take_over_sqlite_transactions(engine, begin="BEGIN IMMEDIATE")
+    return engine
+
+
+def _take_over_sqlite_transactions(engine: AsyncEngine, *, begin: str) -> None:
+    """SQLAlchemy's documented recipe: stop the sqlite3 driver from issuing its own
+    (deferred, DML-only) BEGIN and emit ours on every transaction start.
+
+    BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that read first
+    and then writes can fail at once with SQLITE_BUSY (the busy timeout does not apply
+    to a lock upgrade), whereas a queued BEGIN IMMEDIATE simply waits its turn.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _disable_driver_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _emit_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+
+def _ensure_parent_dir(url: URL) -> None:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,113 @@
+"""Translation of database failures into application errors.
+
+Two families matter to callers: "the database cannot serve now" (retry later, 503) and
+"a unique constraint refused the write" (409). Anything else is a bug and propagates.
+"""
+
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import asyncpg.exceptions as pg
+from sqlalchemy import exc as sa
+
+from adapters.sqlalchemy.models import USERS_EMAIL_CONSTRAINT, USERS_USERNAME_CONSTRAINT
+from application.errors import (
+    ApplicationError,
+    EmailAlreadyRegisteredError,
+    StorageUnavailableError,
+    UsernameTakenError,
+)
+
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa.OperationalError,  # includes SQLite "database is locked" after the busy timeout
+    sa.InterfaceError,
+    sa.TimeoutError,  # no pooled connection came free in time
+    sa.DisconnectionError,
+    OSError,  # ConnectionError, refused or reset sockets, an unreadable database file
+    TimeoutError,
+    pg.PostgresConnectionError,  # SQLSTATE class 08
+    pg.OperatorInterventionError,  # class 57: shutdown, cannot connect now, cancelled
+    pg.TooManyConnectionsError,
+    pg.InterfaceError,
+)
+
+# SQLite names columns instead of constraints: "UNIQUE constraint failed: users.email".
+_UNIQUE_VIOLATIONS: tuple[tuple[str, str, type[ApplicationError]], ...] = (
+    (USERS_EMAIL_CONSTRAINT, "users.email", EmailAlreadyRegisteredError),
+    (USERS_USERNAME_CONSTRAINT, "users.username", UsernameTakenError),
+)
+
+
+def translate(error: BaseException) -> ApplicationError | None:
+    """The application error `error` stands for, or None when it is not ours to map."""
+    if isinstance(error, ApplicationError):
+        return None
+    if isinstance(error, sa.IntegrityError):
+        return _conflict(error)
+    if _is_unavailable(error):
+        return StorageUnavailableError()
+    return None
+
+
+@contextmanager
+def translating() -> Iterator[None]:
+    """Raise the mapped application error (chained to the original) in place of a
+    database failure."""
+    try:
+        yield
+    except Exception as error:
+        mapped = translate(error)
+        if mapped is None:
+            raise
+        raise mapped from error
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def translated(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Database failures leave a repository method as application errors, so a use case
+    can react inside its unit of work (a conflict is a `ConflictError` right at `add`)."""
+
+    @wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with translating():
+            return await method(*args, **kwargs)
+
+    return wrapper
+
+
+def _conflict(error: sa.IntegrityError) -> ApplicationError | None:
+    constraint = getattr(_driver_error(error), "constraint_name", None)
+    message = str(error.orig)
+    for name, sqlite_column, mapped in _UNIQUE_VIOLATIONS:
+        if constraint == name or f"UNIQUE constraint failed: {sqlite_column}" in message:
+            return mapped()
+    return None
+
+
+def _driver_error(error: sa.DBAPIError) -> BaseException | None:
+    # SQLAlchemy wraps the adapted DBAPI error, which wraps the asyncpg exception.
+    orig = error.orig
+    return orig.__cause__ if orig is not None and orig.__cause__ is not None else orig
+
+
+def _is_unavailable(error: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, _UNAVAILABLE):
+            return True
+        if isinstance(current, sa.DBAPIError) and current.orig is not None:
+            current = current.orig
+        else:
+            current = current.__cause__
+    return False

@@ -1,0 +1,134 @@
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sqlalchemy.errors import translated
+from adapters.sqlalchemy.models import RefreshTokenRow, SessionRow
+from application.errors import SessionNotFoundError
+from application.ports.session_repository import SessionRepository
+from domain.session import AuthSession, RefreshTokenRecord
+
+
+class SqlAlchemySessionRepository(SessionRepository):
+    """Login sessions (`sessions`) and refresh-token digests (`refresh_tokens`) inside
+    the caller's session. Never commits; writes are flushed at the call.
+
+    `mark_refresh_token_rotated` is one conditional UPDATE, so the database decides which
+    of several racing transactions rotates a token: on PostgreSQL the losers wait on the
+    row lock and then see it rotated; on SQLite writers are serialized outright.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @translated
+    async def add(self, session: AuthSession) -> None:
+        async with self._session.begin_nested():
+            self._session.add(_session_to_row(session))
+
+    @translated
+    async def update(self, session: AuthSession) -> None:
+        row = await self._session.get(SessionRow, session.id)
+        if row is None:
+            raise SessionNotFoundError()
+        _copy_session_onto(row, session)
+        await self._session.flush()
+
+    @translated
+    async def get(self, session_id: UUID) -> AuthSession | None:
+        row = await self._session.get(SessionRow, session_id)
+        return None if row is None else _session_to_entity(row)
+
+    @translated
+    async def list_active_for_user(self, user_id: UUID, *, now: datetime) -> list[AuthSession]:
+        query = (
+            select(SessionRow)
+            .where(
+                SessionRow.user_id == user_id,
+                SessionRow.revoked_at.is_(None),
+                SessionRow.expires_at > now,
+            )
+            .order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
+        )
+        return [_session_to_entity(row) for row in await self._session.scalars(query)]
+
+    @translated
+    async def add_refresh_token(self, record: RefreshTokenRecord) -> None:
+        async with self._session.begin_nested():
+            self._session.add(
+                RefreshTokenRow(
+                    token_hash=record.token_hash,
+                    session_id=record.session_id,
+                    created_at=record.created_at,
+                    expires_at=record.expires_at,
+                    rotated_at=record.rotated_at,
+                )
+            )
+
+    @translated
+    async def get_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None:
+        # populate_existing: the row may have been rotated by the UPDATE below since it
+        # was last loaded into this session.
+        row = await self._session.get(RefreshTokenRow, token_hash, populate_existing=True)
+        if row is None:
+            return None
+        return RefreshTokenRecord(
+            token_hash=row.token_hash,
+            session_id=row.session_id,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            rotated_at=row.rotated_at,
+        )
+
+    @translated
+    async def mark_refresh_token_rotated(self, token_hash: str, *, now: datetime) -> bool:
+        statement = (
+            update(RefreshTokenRow)
+            .where(RefreshTokenRow.token_hash == token_hash, RefreshTokenRow.rotated_at.is_(None))
+            .values(rotated_at=now)
+            .returning(RefreshTokenRow.token_hash)
+            .execution_options(synchronize_session=False)
+        )
+        changed = (await self._session.scalars(statement)).all()
+        return len(changed) == 1
+
+    @translated
+    async def list_revoked_since(self, since: datetime) -> list[AuthSession]:
+        query = (
+            select(SessionRow)
+            .where(SessionRow.revoked_at >= since)
+            .order_by(SessionRow.revoked_at, SessionRow.id)
+        )
+        return [_session_to_entity(row) for row in await self._session.scalars(query)]
+
+
+def _session_to_entity(row: SessionRow) -> AuthSession:
+    return AuthSession(
+        id=row.id,
+        user_id=row.user_id,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
+        ip=row.ip,
+        user_agent=row.user_agent,
+        revoked_at=row.revoked_at,
+        revoked_reason=row.revoked_reason,
+    )
+
+
+def _session_to_row(session: AuthSession) -> SessionRow:
+    row = SessionRow(id=session.id, user_id=session.user_id)
+    _copy_session_onto(row, session)
+    return row
+
+
+def _copy_session_onto(row: SessionRow, session: AuthSession) -> None:
+    row.created_at = session.created_at
+    row.last_used_at = session.last_used_at
+    row.expires_at = session.expires_at
+    row.ip = session.ip
+    row.user_agent = session.user_agent
+    row.revoked_at = session.revoked_at
+    row.revoked_reason = session.revoked_reason

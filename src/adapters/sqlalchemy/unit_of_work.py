@@ -1,0 +1,71 @@
+from contextlib import suppress
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.sqlalchemy.errors import translate, translating
+from adapters.sqlalchemy.session_repository import SqlAlchemySessionRepository
+from adapters.sqlalchemy.user_repository import SqlAlchemyUserRepository
+from application.ports.unit_of_work import UnitOfWork
+
+
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    """One database transaction on one `AsyncSession`.
+
+    Entering opens the session (the transaction begins with the first statement);
+    leaving rolls back whatever was not committed and returns the connection to the
+    pool. Any infrastructure failure inside the block, in `commit` or while cleaning up
+    surfaces as `StorageUnavailableError`; a unique violation on the users' email or
+    username as `EmailAlreadyRegisteredError` / `UsernameTakenError`. Both are chained to
+    the original exception. Single use.
+    """
+
+    users: SqlAlchemyUserRepository
+    sessions: SqlAlchemySessionRepository
+
+    def __init__(self, session_factory: async_sessionmaker[Any]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+        self._used = False
+
+    async def __aenter__(self) -> Self:
+        if self._used:
+            raise RuntimeError("a unit of work is used for one transaction only")
+        self._used = True
+        self._session = self._session_factory()
+        self.users = SqlAlchemyUserRepository(self._session)
+        self.sessions = SqlAlchemySessionRepository(self._session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        assert session is not None, "__aexit__ without __aenter__"
+        try:
+            # Rolling back after a commit only discards writes made after it.
+            await session.rollback()
+            await session.close()
+        except Exception as cleanup_error:
+            if exc is None:
+                mapped = translate(cleanup_error)
+                if mapped is None:
+                    raise
+                raise mapped from cleanup_error
+            # A dead connection cannot roll back; the error already raised says more.
+            with suppress(Exception):
+                await session.invalidate()
+        if exc is not None:
+            mapped = translate(exc)
+            if mapped is not None:
+                raise mapped from exc
+
+    async def commit(self) -> None:
+        if self._session is None:
+            raise RuntimeError("commit() outside `async with`")
+        with translating():
+            await self._session.commit()

@@ -1,0 +1,164 @@
+from uuid import UUID
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import Select
+
+from adapters.sqlalchemy.errors import translated
+from adapters.sqlalchemy.models import UserRoleRow, UserRow
+from application.errors import UserNotFoundError
+from application.ports.user_repository import UserFilter, UserRepository
+from domain.roles import Role
+from domain.user import User
+from domain.value_objects import Email, FullName, Username
+
+
+class SqlAlchemyUserRepository(UserRepository):
+    """Users in the `users` and `user_roles` tables, inside the caller's session.
+
+    Never commits. `add` and `update` flush inside a savepoint, so a unique violation
+    raises `EmailAlreadyRegisteredError` / `UsernameTakenError` at the call and leaves the
+    rest of the transaction usable. Reads return fresh entities mapped from rows; changing
+    one has no effect until it is passed to `update`.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @translated
+    async def add(self, user: User) -> None:
+        async with self._session.begin_nested():
+            self._session.add(_to_row(user))
+
+    @translated
+    async def update(self, user: User) -> None:
+        row = await self._get_row(user.id)
+        if row is None:
+            raise UserNotFoundError()
+        async with self._session.begin_nested():
+            _copy_onto(row, user)
+
+    @translated
+    async def delete(self, user_id: UUID) -> None:
+        await self._session.execute(delete(UserRow).where(UserRow.id == user_id))
+        # The database cascaded to roles, sessions and refresh tokens; rows cached in the
+        # identity map would now lie. Writes are flushed as they happen, so nothing
+        # pending is lost by forgetting them.
+        self._session.expunge_all()
+
+    @translated
+    async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
+        row = await self._get_row(user_id, for_update=for_update)
+        return None if row is None else _to_entity(row)
+
+    @translated
+    async def get_by_email(self, email: Email) -> User | None:
+        return await self._one(_select_users().where(UserRow.email == email.value))
+
+    @translated
+    async def get_by_username(self, username: Username) -> User | None:
+        return await self._one(_select_users().where(UserRow.username == username.value))
+
+    @translated
+    async def list(self, *, filter: UserFilter, after: UUID | None, limit: int) -> list[User]:
+        query = _select_users().order_by(UserRow.id).limit(limit)
+        if after is not None:
+            query = query.where(UserRow.id > after)
+        if filter.q:
+            pattern = f"%{_escape_like(filter.q.lower())}%"
+            query = query.where(
+                or_(
+                    func.lower(UserRow.email).like(pattern, escape="\\"),
+                    func.lower(UserRow.username).like(pattern, escape="\\"),
+                    func.lower(UserRow.full_name).like(pattern, escape="\\"),
+                )
+            )
+        if filter.is_active is not None:
+            query = query.where(UserRow.is_active.is_(filter.is_active))
+        if filter.role is not None:
+            query = query.where(UserRow.roles.any(UserRoleRow.role_name == filter.role.value))
+        rows = (await self._session.scalars(query)).all()
+        return [_to_entity(row) for row in rows]
+
+    @translated
+    async def count_active_admins(self, *, lock: bool = False) -> int:
+        query = (
+            select(UserRow.id)
+            .join(UserRoleRow)
+            .where(UserRow.is_active.is_(True), UserRoleRow.role_name == Role.ADMIN.value)
+            .order_by(UserRow.id)
+        )
+        if lock:
+            # Lock first, count after: under READ COMMITTED a statement that waited for a
+            # lock re-checks only the locked `users` rows, not the joined role rows a
+            # concurrent demotion changed, so the count must come from a new statement
+            # (a new snapshot). SQLite has no FOR UPDATE (SQLAlchemy leaves it out); its
+            # transactions are serialized by BEGIN IMMEDIATE instead.
+            await self._session.execute(query.with_for_update(of=UserRow))
+        return len((await self._session.scalars(query)).all())
+
+    async def _get_row(self, user_id: UUID, *, for_update: bool = False) -> UserRow | None:
+        return await self._session.get(
+            UserRow,
+            user_id,
+            options=[selectinload(UserRow.roles)],
+            with_for_update=for_update or None,
+            populate_existing=for_update,
+        )
+
+    async def _one(self, query: Select[UserRow]) -> User | None:
+        row = (await self._session.scalars(query)).one_or_none()
+        return None if row is None else _to_entity(row)
+
+
+def _select_users() -> Select[UserRow]:
+    return select(UserRow).options(selectinload(UserRow.roles))
+
+
+def _escape_like(text: str) -> str:
+    """Make %, _ and the escape character match themselves in a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _to_entity(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        email=Email(row.email),
+        username=Username(row.username),
+        full_name=FullName(row.full_name) if row.full_name is not None else None,
+        password_hash=row.password_hash,
+        is_active=row.is_active,
+        is_verified=row.is_verified,
+        roles=frozenset(Role(r.role_name) for r in row.roles),
+        oauth_provider=row.oauth_provider,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_login_at=row.last_login_at,
+    )
+
+
+def _to_row(user: User) -> UserRow:
+    row = UserRow(id=user.id, roles=[])
+    _copy_onto(row, user)
+    return row
+
+
+def _copy_onto(row: UserRow, user: User) -> None:
+    row.email = user.email.value
+    row.username = user.username.value
+    row.full_name = user.full_name.value if user.full_name is not None else None
+    row.password_hash = user.password_hash
+    row.is_active = user.is_active
+    row.is_verified = user.is_verified
+    row.oauth_provider = user.oauth_provider
+    row.created_at = user.created_at
+    row.updated_at = user.updated_at
+    row.last_login_at = user.last_login_at
+    wanted = {role.value for role in user.roles}
+    kept = [r for r in row.roles if r.role_name in wanted]
+    have = {r.role_name for r in kept}
+    # Replacing the list lets delete-orphan remove dropped roles; unchanged ones stay.
+    row.roles = kept + [
+        UserRoleRow(user_id=user.id, role_name=name) for name in sorted(wanted - have)
+    ]

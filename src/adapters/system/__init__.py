@@ -1,0 +1,1 @@
+"""Adapters backed by the machine itself: wall clock, UUIDv7 ids."""

@@ -1,0 +1,154 @@
+"""Shared fixtures and builders for the persistence contract suites.
+
+Every test taking `backend` runs on the in-memory twin, on SQLite and on PostgreSQL,
+and must pass identically on all three. Test modules import `backend_fixture` and
+`database_url_fixture` to make the fixtures `backend` and `database_url` available.
+"""
+
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.sqlalchemy.engine import create_engine, create_session_factory
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.ports.unit_of_work import UnitOfWork
+from domain.roles import Role
+from domain.session import AuthSession, RefreshTokenRecord
+from domain.user import User
+from domain.value_objects import Email, FullName, Username
+
+# Microseconds and a non-UTC offset on purpose: both must survive a round trip.
+T0 = datetime(2025, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
+PLUS_TWO = timezone(timedelta(hours=2))
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    new_uow: Callable[[], UnitOfWork]
+
+
+@pytest.fixture(
+    name="database_url",
+    params=[
+        "memory",
+        "sqlite",
+        # Marked here because a fixture parameter cannot add `postgres_clean_url` to
+        # the test's static fixture list, which is what conftest marks by.
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ],
+)
+def database_url_fixture(request: pytest.FixtureRequest) -> str | None:
+    """None for the in-memory twin, else a migrated, empty database."""
+    if request.param == "memory":
+        return None
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("postgres_clean_url"))
+
+
+@pytest.fixture(name="backend")
+async def backend_fixture(database_url: str | None) -> AsyncIterator[Backend]:
+    if database_url is None:
+        store = InMemoryStore()
+        yield Backend("memory", lambda: InMemoryUnitOfWork(store))
+        return
+    engine = create_engine(database_url, pool_size=10)
+    factory = create_session_factory(engine)
+    try:
+        yield Backend(engine.dialect.name, lambda: SqlAlchemyUnitOfWork(factory))
+    finally:
+        await engine.dispose()
+
+
+def assert_same_fields(expected: Any, actual: Any) -> None:
+    """Field-by-field equality of two entities (entities themselves compare by id),
+    ignoring recorded events. Datetimes must be the same instant and come back in UTC."""
+    assert type(actual) is type(expected)
+    differing = {}
+    for f in dataclasses.fields(expected):
+        if f.name == "_events":
+            continue
+        want, got = getattr(expected, f.name), getattr(actual, f.name)
+        if want != got:
+            differing[f.name] = (want, got)
+        if isinstance(got, datetime):
+            assert got.utcoffset() == timedelta(0), f"{f.name} is not UTC: {got!r}"
+    assert not differing, f"fields differ (expected, actual): {differing}"
+
+
+def make_user(
+    name: str,
+    *,
+    email: str | None = None,
+    full_name: str | None = None,
+    roles: frozenset[Role] = frozenset({Role.USER}),
+    is_active: bool = True,
+    user_id: uuid.UUID | None = None,
+) -> User:
+    return User(
+        id=user_id or uuid.uuid4(),
+        email=Email(email or f"{name}@example.com"),
+        username=Username(name),
+        full_name=FullName(full_name) if full_name is not None else None,
+        password_hash=f"$argon2id$v=19$m=65536,t=3,p=4${name}",
+        is_active=is_active,
+        is_verified=False,
+        roles=roles,
+        oauth_provider=None,
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def make_session(
+    user: User,
+    *,
+    created_at: datetime = T0,
+    expires_in: timedelta = timedelta(days=30),
+    revoked_at: datetime | None = None,
+) -> AuthSession:
+    return AuthSession(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        created_at=created_at,
+        last_used_at=created_at,
+        expires_at=created_at + expires_in,
+        ip="203.0.113.7",
+        user_agent="Mozilla/5.0 (contract test)",
+        revoked_at=revoked_at,
+        revoked_reason="logout" if revoked_at else None,
+    )
+
+
+def make_token(session: AuthSession, *, token_hash: str | None = None) -> RefreshTokenRecord:
+    return RefreshTokenRecord(
+        token_hash=token_hash or uuid.uuid4().hex * 2,
+        session_id=session.id,
+        created_at=session.created_at,
+        expires_at=session.expires_at,
+    )
+
+
+async def store_users(backend: Backend, *users: User) -> None:
+    async with backend.new_uow() as uow:
+        for user in users:
+            await uow.users.add(user)
+        await uow.commit()
+
+
+async def store_sessions(
+    backend: Backend, *sessions: AuthSession, tokens: tuple[RefreshTokenRecord, ...] = ()
+) -> None:
+    async with backend.new_uow() as uow:
+        for session in sessions:
+            await uow.sessions.add(session)
+        for token in tokens:
+            await uow.sessions.add_refresh_token(token)
+        await uow.commit()

@@ -1,0 +1,159 @@
+"""Contract of `UnitOfWork`: one transaction, committed explicitly or not at all."""
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from adapters.sqlalchemy.engine import create_engine, create_session_factory
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.errors import StorageUnavailableError
+from domain.value_objects import Username
+from tests.contract.persistence import (
+    Backend,
+    backend_fixture,  # noqa: F401
+    database_url_fixture,  # noqa: F401
+    make_user,
+    store_users,
+)
+
+
+class Boom(Exception):
+    pass
+
+
+async def test_committed_writes_are_visible_to_later_units(backend: Backend) -> None:
+    user = make_user("alice")
+    await store_users(backend, user)
+    async with backend.new_uow() as uow:
+        assert await uow.users.get(user.id) is not None
+
+
+async def test_leaving_without_commit_keeps_nothing(backend: Backend) -> None:
+    user = make_user("alice")
+    async with backend.new_uow() as uow:
+        await uow.users.add(user)
+        assert await uow.users.get(user.id) is not None  # visible inside its own unit
+    async with backend.new_uow() as uow:
+        assert await uow.users.get(user.id) is None
+        assert await uow.users.get_by_username(Username("alice")) is None
+
+
+async def test_an_exception_rolls_back_and_propagates_unchanged(backend: Backend) -> None:
+    user = make_user("alice")
+
+    async def fail_midway() -> None:
+        async with backend.new_uow() as uow:
+            await uow.users.add(user)
+            raise Boom
+
+    with pytest.raises(Boom):
+        await fail_midway()
+    async with backend.new_uow() as uow:
+        assert await uow.users.get(user.id) is None
+
+
+async def test_writes_after_a_commit_need_another_commit(backend: Backend) -> None:
+    first, second = make_user("alice"), make_user("bob")
+    async with backend.new_uow() as uow:
+        await uow.users.add(first)
+        await uow.commit()
+        await uow.users.add(second)
+    async with backend.new_uow() as uow:
+        assert await uow.users.get(first.id) is not None
+        assert await uow.users.get(second.id) is None
+
+
+async def test_a_unit_of_work_is_single_use(backend: Backend) -> None:
+    uow = backend.new_uow()
+    async with uow:
+        pass
+    with pytest.raises(RuntimeError):
+        async with uow:
+            pass
+
+
+# --- Infrastructure failures (SQL adapter only: the in-memory store cannot fail) -------
+
+
+async def test_unreachable_postgres_is_storage_unavailable() -> None:
+    # Port 1 on loopback: nothing listens, the connection is refused at once.
+    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none", connect_timeout=1)
+    try:
+        with pytest.raises(StorageUnavailableError) as caught:
+            async with SqlAlchemyUnitOfWork(create_session_factory(engine)) as uow:
+                await uow.users.get(uuid.uuid4())
+        assert caught.value.__cause__ is not None
+    finally:
+        await engine.dispose()
+
+
+async def test_unopenable_sqlite_file_is_storage_unavailable(tmp_path: Path) -> None:
+    directory = tmp_path / "a-directory"
+    directory.mkdir()
+    engine = create_engine(f"sqlite+aiosqlite:///{directory}")  # a directory, not a file
+    try:
+        with pytest.raises(StorageUnavailableError):
+            async with SqlAlchemyUnitOfWork(create_session_factory(engine)) as uow:
+                await uow.users.get(uuid.uuid4())
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_killed_mid_transaction_is_storage_unavailable_then_recovers(
+    postgres_clean_url: str,
+) -> None:
+    engine = create_engine(postgres_clean_url, pool_size=2)
+    factory = create_session_factory(engine)
+    admin = await asyncpg.connect(postgres_clean_url.replace("+asyncpg", ""))
+
+    async def lose_the_connection_midway() -> None:
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            await uow.users.add(make_user("alice"))
+            # What a server restart or a failover does to open connections.
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            await uow.users.add(make_user("bob"))
+            await uow.commit()
+
+    try:
+        with pytest.raises(StorageUnavailableError):
+            await lose_the_connection_midway()
+
+        # The pool drops the dead connection (pre-ping) and the next unit works.
+        user = make_user("carol")
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            await uow.users.add(user)
+            await uow.commit()
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            assert await uow.users.get(user.id) is not None
+    finally:
+        await admin.close()
+        await engine.dispose()
+
+
+async def test_concurrent_sqlite_writers_queue_instead_of_failing(sqlite_url: str) -> None:
+    """Deferred SQLite transactions that read, then write, fail with "database is
+    locked"; BEGIN IMMEDIATE makes them wait their turn."""
+    engine = create_engine(sqlite_url, pool_size=10)
+    factory = create_session_factory(engine)
+    users = [make_user(f"user{i}") for i in range(10)]
+
+    async def read_then_write(i: int) -> None:
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            await uow.users.count_active_admins()
+            await asyncio.sleep(0.01)
+            await uow.users.add(users[i])
+            await uow.commit()
+
+    try:
+        await asyncio.gather(*(read_then_write(i) for i in range(10)))
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            for user in users:
+                assert await uow.users.get(user.id) is not None
+    finally:
+        await engine.dispose()
