@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from application.names import optional_full_name
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.id_generator import IdGenerator
@@ -11,7 +12,7 @@ from application.uniqueness import ensure_identity_free
 from domain.password_policy import PasswordPolicy
 from domain.roles import Role
 from domain.user import User
-from domain.value_objects import Email, FullName, Username
+from domain.value_objects import Email, Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +52,7 @@ class AccountCreator:
     async def create(self, account: NewAccount) -> User:
         email = Email(account.email)
         username = Username(account.username)
-        full_name = FullName(account.full_name) if account.full_name else None
+        full_name = optional_full_name(account.full_name)
         self._password_policy.check(account.password)
 
         async with self._uow_factory() as uow:

@@ -113,6 +113,7 @@ class User(Aggregate):
         given explicitly (an administrator vouching for it).
         """
         changed: list[str] = []
+        was_verified = self.is_verified
         if email is not None and email != self.email:
             self.email = email
             self.is_verified = False
@@ -124,8 +125,9 @@ class User(Aggregate):
         if (clear_full_name or full_name is not None) and new_full_name != self.full_name:
             self.full_name = new_full_name
             changed.append("full_name")
-        if is_verified is not None and is_verified != self.is_verified:
+        if is_verified is not None:
             self.is_verified = is_verified
+        if self.is_verified != was_verified:
             changed.append("is_verified")
         if roles is not None and roles != self.roles:
             self.roles = roles

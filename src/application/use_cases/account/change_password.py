@@ -19,7 +19,8 @@ class ChangePasswordCommand:
 class ChangePassword:
     """Change one's own password.
 
-    - The current password must be given and right (`invalid_credentials` otherwise).
+    - The current password must be given and right (`invalid_current_password`
+      otherwise: a 400, since the caller's token is fine).
     - The new one must meet the password policy.
     - Every other session is revoked at once; the calling session stays.
     - If the password changed by another path while this ran, nothing is written

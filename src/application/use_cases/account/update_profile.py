@@ -1,13 +1,14 @@
 from dataclasses import dataclass
 
 from application.errors import UserNotFoundError
+from application.names import clears_full_name, optional_full_name
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.security import Principal
 from application.uniqueness import ensure_identity_free
 from domain.user import User
-from domain.value_objects import Email, FullName, Username
+from domain.value_objects import Email, Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,7 +39,7 @@ class UpdateOwnProfile:
     async def execute(self, principal: Principal, command: UpdateOwnProfileCommand) -> User:
         email = Email(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
-        full_name = FullName(command.full_name) if command.full_name else None
+        full_name = optional_full_name(command.full_name)
         async with self._uow_factory() as uow:
             user = await uow.users.get(principal.user_id, for_update=True)
             if user is None:
@@ -49,7 +50,9 @@ class UpdateOwnProfile:
                 email=email,
                 username=username,
                 full_name=full_name,
-                clear_full_name=command.clear_full_name or command.full_name == "",
+                clear_full_name=clears_full_name(
+                    command.full_name, explicit_clear=command.clear_full_name
+                ),
             ):
                 await uow.users.update(user)
                 await uow.commit()

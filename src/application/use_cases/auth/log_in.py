@@ -56,7 +56,7 @@ class LogIn:
         user = await self._find(command.login)
         if user is None or user.password_hash is None:
             await self._hasher.verify_dummy(command.password)
-            await self._fail(None)
+            await self._fail(user)
         if not await self._hasher.verify(user.password_hash, command.password):
             await self._fail(user)
         if not user.is_active:

@@ -1,11 +1,16 @@
 from dataclasses import dataclass
+from uuid import UUID
 
 from application.errors import InvalidTokenError
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
+from application.ports.session_repository import SessionRepository
 from application.ports.token_service import RefreshTokenGenerator, TokenVerifier
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.revocation import SessionRevoker
+
+# RFC 7009 §2.1 hint value (RFC 7009 §4.1.2 registry), not a credential.
+ACCESS_TOKEN_HINT = "access_token"  # noqa: S105
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,17 +47,16 @@ class RevokeToken:
 
     async def execute(self, command: RevokeTokenCommand) -> None:
         async with self._uow_factory() as uow:
-            session_id = None
-            record = await uow.sessions.get_refresh_token(
-                self._refresh_tokens.digest(command.token)
-            )
-            if record is not None:
-                session_id = record.session_id
+            if command.token_type_hint == ACCESS_TOKEN_HINT:
+                session_id = self._as_access_token(command.token) or await self._as_refresh_token(
+                    uow.sessions, command.token
+                )
             else:
-                try:
-                    session_id = self._verifier.verify_access_token(command.token).session_id
-                except InvalidTokenError:
-                    return
+                session_id = await self._as_refresh_token(
+                    uow.sessions, command.token
+                ) or self._as_access_token(command.token)
+            if session_id is None:
+                return
             session = await uow.sessions.get(session_id)
             if session is None or not session.revoke(now=self._clock.now(), reason="revoked"):
                 return
@@ -60,3 +64,13 @@ class RevokeToken:
             await uow.commit()
         await self._revoker.announce([session.id])
         await self._events.publish(session.pull_events())
+
+    async def _as_refresh_token(self, sessions: SessionRepository, token: str) -> UUID | None:
+        record = await sessions.get_refresh_token(self._refresh_tokens.digest(token))
+        return record.session_id if record else None
+
+    def _as_access_token(self, token: str) -> UUID | None:
+        try:
+            return self._verifier.verify_access_token(token).session_id
+        except InvalidTokenError:
+            return None

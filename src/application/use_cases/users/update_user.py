@@ -2,6 +2,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.errors import LastAdministratorError, UserNotFoundError
+from application.names import clears_full_name, optional_full_name
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
@@ -10,7 +11,7 @@ from application.security import Principal
 from application.uniqueness import ensure_identity_free
 from domain.roles import Permission, parse_roles
 from domain.user import User
-from domain.value_objects import Email, FullName, Username
+from domain.value_objects import Email, Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,7 +56,7 @@ class UpdateUser:
         principal.require(Permission.USERS_WRITE)
         email = Email(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
-        full_name = FullName(command.full_name) if command.full_name else None
+        full_name = optional_full_name(command.full_name)
         roles = parse_roles(command.roles) if command.roles is not None else None
         now = self._clock.now()
         async with self._uow_factory() as uow:
@@ -71,7 +72,9 @@ class UpdateUser:
                 email=email,
                 username=username,
                 full_name=full_name,
-                clear_full_name=command.clear_full_name,
+                clear_full_name=clears_full_name(
+                    command.full_name, explicit_clear=command.clear_full_name
+                ),
                 is_active=command.is_active,
                 is_verified=command.is_verified,
                 roles=roles,
