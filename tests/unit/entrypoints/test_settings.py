@@ -60,3 +60,10 @@ def test_cors_origins_are_comma_separated() -> None:
 def test_argon2_below_the_owasp_floor_is_refused() -> None:
     with pytest.raises(ValidationError):
         settings(argon2_memory_cost_kib=1024)
+
+
+def test_blank_values_mean_unset(tmp_path: Path) -> None:
+    config = settings(data_dir=tmp_path, jwt_secret="", redis_url=" ", database_url="")
+    assert config.jwt_secret is None
+    assert config.redis_url is None
+    assert config.effective_database_url.startswith("sqlite")

@@ -1,0 +1,74 @@
+"""The `hexahub` command line as an operator uses it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PASSWORD = "an operator passphrase"
+
+
+def hexahub(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "FIRST_ADMIN"))}
+    env |= {"DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_migrate_then_create_admin_once(tmp_path: Path) -> None:
+    assert hexahub(tmp_path, "migrate").returncode == 0
+    first = hexahub(
+        tmp_path, "create-admin", "--email", "ops@example.com", "--password-stdin", stdin=PASSWORD
+    )
+    assert first.returncode == 0, first.stderr
+    assert "administrator admin created" in first.stdout
+    again = hexahub(
+        tmp_path, "create-admin", "--email", "ops2@example.com", "--password-stdin", stdin=PASSWORD
+    )
+    assert again.returncode == 0
+    assert "already exists" in again.stdout
+    assert PASSWORD not in first.stdout + first.stderr + again.stdout + again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["create-admin", "--password-stdin"], PASSWORD, "--email"),
+        (["create-admin", "--email", "ops@example.com", "--password-stdin"], "short", "at least"),
+    ],
+)
+def test_create_admin_explains_refusals(
+    tmp_path: Path, args: list[str], stdin: str, message: str
+) -> None:
+    hexahub(tmp_path, "migrate")
+    result = hexahub(tmp_path, *args, stdin=stdin)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_invalid_configuration_stops_with_a_named_setting(tmp_path: Path) -> None:
+    env_args = ["migrate"]
+    result = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *env_args],
+        env={
+            **os.environ,
+            "DATA_DIR": str(tmp_path),
+            "ENVIRONMENT": "production",
+            "JWT_SECRET": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "JWT_SECRET" in result.stderr
