@@ -1,6 +1,6 @@
 """Creating an account: shared by self-registration, administrators and bootstrap."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.names import optional_full_name
 from application.ports.clock import Clock
@@ -19,7 +19,7 @@ from domain.value_objects import Email, Username
 class NewAccount:
     email: str
     username: str
-    password: str
+    password: str = field(repr=False)
     full_name: str | None = None
     roles: frozenset[Role] = frozenset({Role.USER})
     is_active: bool = True

@@ -3,7 +3,7 @@
 Entrypoints map these classes to transport status codes in one table.
 """
 
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidValueError
 
 
 class ApplicationError(DomainError):
@@ -78,12 +78,16 @@ class RegistrationDisabledError(PermissionDeniedError):
     default_message = "registration is disabled"
 
 
-class InvalidCurrentPasswordError(ApplicationError):
-    """The current password given to a password change was wrong. Not a 401: the caller's
-    token is fine, and clients must not take this for "log in again"."""
+class InvalidCurrentPasswordError(InvalidValueError):
+    """The current password given to a password change was wrong. A 400, not a 401: the
+    caller's token is fine, and clients must not take this for "log in again"."""
 
-    code = "invalid_current_password"
-    default_message = "current password is incorrect"
+    code = "bad_request"
+    field = "current_password"
+    detail_type = "invalid_current_password"
+
+    def __init__(self, message: str = "current password is incorrect") -> None:
+        super().__init__(message)
 
 
 class ServiceUnavailableError(ApplicationError):

@@ -21,6 +21,7 @@ class InvalidValueError(DomainError):
 
     code = "validation_error"
     field = "value"
+    detail_type = "value_error"
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

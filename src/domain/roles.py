@@ -25,14 +25,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
-def parse_roles(names: list[str] | tuple[str, ...] | frozenset[str]) -> frozenset[Role]:
+def parse_roles(
+    names: list[str] | tuple[str, ...] | frozenset[str], *, field: str = "roles"
+) -> frozenset[Role]:
     """Turn role names into roles, refusing unknown names (no silent drops)."""
     roles: set[Role] = set()
     for name in names:
         try:
             roles.add(Role(name))
         except ValueError:
-            raise UnknownRoleError(f"unknown role: {name!r}") from None
+            raise UnknownRoleError(f"unknown role: {name!r}", field=field) from None
     return frozenset(roles)
 
 

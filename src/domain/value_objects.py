@@ -23,7 +23,12 @@ class Email:
     def __init__(self, raw: str) -> None:
         value = raw.strip().lower()
         local, _, _ = value.partition("@")
-        if len(value) > _EMAIL_MAX or len(local) > _LOCAL_MAX or not _EMAIL_RE.match(value):
+        if (
+            len(value) > _EMAIL_MAX
+            or len(local) > _LOCAL_MAX
+            or not value.isprintable()
+            or not _EMAIL_RE.match(value)
+        ):
             raise InvalidEmailError("not a valid email address")
         object.__setattr__(self, "value", value)
 

@@ -36,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(f"hexahub: invalid configuration:\n{error}", file=sys.stderr)
+        problems = "\n".join(
+            f"  {'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False)
+        )
+        print(f"hexahub: invalid configuration:\n{problems}", file=sys.stderr)
         return 2
     if args.command == "serve":
         return _serve(settings, args)  # each worker configures logging in create_app
@@ -60,6 +64,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_config=None,  # create_app configures structlog for every worker
         access_log=False,  # one access line per request comes from our middleware
         server_header=False,
+        proxy_headers=False,  # the client address comes from the socket only
         timeout_graceful_shutdown=30,
     )
     return 0

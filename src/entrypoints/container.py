@@ -5,6 +5,7 @@ Redis or in-process for revocations. Tests override any provider instead of patc
 """
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -205,6 +206,9 @@ class Container(containers.DeclarativeContainer):
         revoker=revoker,
         clock=clock,
         events=events,
+        reuse_grace=providers.Callable(
+            lambda s: timedelta(seconds=s.refresh_reuse_grace_seconds), settings
+        ),
     )
     authenticate = providers.Factory(
         Authenticate,

@@ -55,15 +55,16 @@ def test_create_admin_explains_refusals(
     assert message in result.stderr
 
 
-def test_invalid_configuration_stops_with_a_named_setting(tmp_path: Path) -> None:
-    env_args = ["migrate"]
+@pytest.mark.parametrize("secret", ["", "changeme", "a-real-but-too-short-secret"])
+def test_invalid_configuration_stops_without_echoing_secrets(tmp_path: Path, secret: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", *env_args],
+        [sys.executable, "-m", "entrypoints.cli", "migrate"],
         env={
             **os.environ,
             "DATA_DIR": str(tmp_path),
             "ENVIRONMENT": "production",
-            "JWT_SECRET": "",
+            "JWT_SECRET": secret,
+            "FIRST_ADMIN_PASSWORD": "the-admin-passphrase",
         },
         capture_output=True,
         text=True,
@@ -72,3 +73,6 @@ def test_invalid_configuration_stops_with_a_named_setting(tmp_path: Path) -> Non
     )
     assert result.returncode == 2
     assert "JWT_SECRET" in result.stderr
+    assert "the-admin-passphrase" not in result.stderr
+    if secret:
+        assert secret not in result.stderr

@@ -68,15 +68,6 @@ class InMemorySessionRepository(SessionRepository):
         self._tables.refresh_tokens[token_hash] = replace(record, rotated_at=utc(now))
         return True
 
-    async def list_revoked_since(self, since: datetime) -> list[AuthSession]:
-        revoked = [
-            s
-            for s in self._tables.sessions.values()
-            if s.revoked_at is not None and s.revoked_at >= since
-        ]
-        revoked.sort(key=lambda s: (s.revoked_at or since, s.id))
-        return [detached(s) for s in revoked]
-
 
 def _stored(session: AuthSession) -> AuthSession:
     stored = detached(session)

@@ -33,7 +33,7 @@ class RedisRevocationStore(RevocationStore):
             return
         try:
             # One round trip for any number of ids. No MULTI: each SET stands alone, and
-            # a partial write is retried by the caller's next revocation anyway.
+            # a partial write leaves the database check to refuse those sessions.
             async with self._client.pipeline(transaction=False) as pipe:
                 for session_id in session_ids:
                     pipe.set(self._key(session_id), 1, ex=ttl_seconds)

@@ -50,6 +50,7 @@ def create_engine(
         return _create_sqlite_engine(parsed, pool_size=pool_size, pool_timeout=pool_timeout)
     return create_async_engine(
         parsed,
+        hide_parameters=True,  # errors and logs must never carry emails or hashes
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
@@ -68,7 +69,7 @@ def create_migration_engine(url: str | URL) -> AsyncEngine:
     (batch migrations rebuild tables, which must not fire ON DELETE CASCADE), but still
     real transactions so a failed migration leaves the schema as it was."""
     parsed = normalize_url(url)
-    engine = create_async_engine(parsed, poolclass=NullPool)
+    engine = create_async_engine(parsed, poolclass=NullPool, hide_parameters=True)
     if parsed.get_backend_name() == "sqlite":
         _ensure_parent_dir(parsed)
         _take_over_sqlite_transactions(engine, begin="BEGIN IMMEDIATE")
@@ -83,7 +84,9 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
 
 def _create_sqlite_engine(url: URL, *, pool_size: int, pool_timeout: float) -> AsyncEngine:
     _ensure_parent_dir(url)
-    engine = create_async_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
+    engine = create_async_engine(
+        url, pool_size=pool_size, pool_timeout=pool_timeout, hide_parameters=True
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -94,15 +94,6 @@ class SqlAlchemySessionRepository(SessionRepository):
         changed = (await self._session.scalars(statement)).all()
         return len(changed) == 1
 
-    @translated
-    async def list_revoked_since(self, since: datetime) -> list[AuthSession]:
-        query = (
-            select(SessionRow)
-            .where(SessionRow.revoked_at >= since)
-            .order_by(SessionRow.revoked_at, SessionRow.id)
-        )
-        return [_session_to_entity(row) for row in await self._session.scalars(query)]
-
 
 def _session_to_entity(row: SessionRow) -> AuthSession:
     return AuthSession(

@@ -16,7 +16,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     Entering opens the session (the transaction begins with the first statement);
     leaving rolls back whatever was not committed and returns the connection to the
     pool. Any infrastructure failure inside the block, in `commit` or while cleaning up
-    surfaces as `StorageUnavailableError`; a unique violation on the users' email or
+    surfaces as `StorageUnavailableError` (except a cleanup failure after a successful
+    commit, which is swallowed: the work is durable); a unique violation on the users' email or
     username as `EmailAlreadyRegisteredError` / `UsernameTakenError`. Both are chained to
     the original exception. Single use.
     """
@@ -28,6 +29,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self._session_factory = session_factory
         self._session: AsyncSession | None = None
         self._used = False
+        self._committed = False
 
     async def __aenter__(self) -> Self:
         if self._used:
@@ -51,12 +53,13 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             await session.rollback()
             await session.close()
         except Exception as cleanup_error:
-            if exc is None:
+            if exc is None and not self._committed:
                 mapped = translate(cleanup_error)
                 if mapped is None:
                     raise
                 raise mapped from cleanup_error
-            # A dead connection cannot roll back; the error already raised says more.
+            # A dead connection cannot roll back. Either an error already raised says
+            # more, or the work is committed and must not be reported as lost.
             with suppress(Exception):
                 await session.invalidate()
         if exc is not None:
@@ -69,3 +72,4 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             raise RuntimeError("commit() outside `async with`")
         with translating():
             await self._session.commit()
+        self._committed = True

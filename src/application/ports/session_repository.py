@@ -35,7 +35,3 @@ class SessionRepository(Protocol):
         Returns True for exactly one caller however many race on the same token; every
         other caller gets False. This is what makes a refresh token single-use.
         """
-
-    @abstractmethod
-    async def list_revoked_since(self, since: datetime) -> list[AuthSession]:
-        """Sessions revoked at or after `since` (to rebuild a revocation cache)."""

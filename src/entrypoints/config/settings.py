@@ -26,7 +26,11 @@ class Environment(StrEnum):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,  # a refused JWT_SECRET must not be printed back
     )
 
     # --- service ---------------------------------------------------------------
@@ -54,6 +58,9 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
     access_token_ttl_seconds: int = Field(default=1800, ge=60, le=86_400)
     refresh_token_ttl_seconds: int = Field(default=604_800, ge=300, le=31_536_000)
+    refresh_reuse_grace_seconds: int = Field(default=2, ge=0, le=60)
+    """A rotated refresh token presented again within this window is a race (refused,
+    session kept); later it is theft (session revoked). 0 = strict."""
 
     # --- passwords ---------------------------------------------------------------
     # OWASP Password Storage Cheat Sheet: argon2id with m >= 19 MiB, t >= 2, p = 1.

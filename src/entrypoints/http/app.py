@@ -14,6 +14,7 @@ from entrypoints.container import VERSION, Container, start, stop
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
+from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.routers import auth, oauth, platform, users
 from entrypoints.http.routers.docs import install_docs
 from entrypoints.logging import configure_logging
@@ -58,7 +59,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.docs_enabled:
         install_docs(app)
 
-    # Added innermost first: the request context wraps everything, errors included.
+    # Added innermost first. Outermost is the request context, so every response, even a
+    # CORS preflight, carries X-Request-ID; CORS wraps the 413 and 500 paths so browsers
+    # can read those errors too.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UnhandledErrorMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -68,7 +73,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             expose_headers=["X-Request-ID", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
 

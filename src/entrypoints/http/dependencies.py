@@ -3,6 +3,7 @@
 Routers get use cases through `use_case(...)`, built by the container per request.
 """
 
+import ipaddress
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -58,7 +59,12 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The socket peer, only if it is a real address (stored with sessions and audit)."""
+    host = request.client.host if request.client else None
+    try:
+        return str(ipaddress.ip_address(host)) if host else None
+    except ValueError:
+        return None
 
 
 def user_agent(request: Request) -> str | None:

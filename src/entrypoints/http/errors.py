@@ -28,30 +28,31 @@ from entrypoints.http.schemas.common import ErrorBody
 log = structlog.get_logger()
 
 
-class HttpError(DomainError):
-    """Errors that only exist at the HTTP edge (malformed cursor, media type...)."""
-
-    status = 400
+class EdgeError(Exception):
+    """Errors that exist only at the HTTP edge; the domain never sees them."""
 
     def __init__(self, message: str, *, code: str, status: int) -> None:
         super().__init__(message)
+        self.message = message
         self.code = code
         self.status = status
 
 
-class OAuthError(DomainError):
+class HttpError(EdgeError):
+    """A malformed cursor, an unsupported media type..."""
+
+
+class OAuthError(EdgeError):
     """An RFC 6749 §5.2 error raised by the OAuth endpoints themselves."""
 
     def __init__(self, code: str, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.code = code
-        self.status = status
+        super().__init__(description, code=code, status=status)
 
 
 # Most specific first: the first matching class decides the status.
 ERROR_STATUS: Sequence[tuple[type[DomainError], int]] = (
-    (InvalidValueError, 422),
     (InvalidCurrentPasswordError, 400),
+    (InvalidValueError, 422),
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
@@ -111,8 +112,6 @@ def _rid(request: Request) -> str | None:
 
 
 def status_of(error: DomainError) -> int:
-    if isinstance(error, HttpError | OAuthError):
-        return error.status
     for cls, status in ERROR_STATUS:
         if isinstance(error, cls):
             return status
@@ -128,10 +127,8 @@ def _challenge(error: DomainError) -> dict[str, str]:
 
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    # Transport errors (415, 503) keep their status on OAuth routes too.
-    if request.scope.get(OAUTH_ROUTE_FLAG) and not isinstance(
-        error, ServiceUnavailableError | HttpError
-    ):
+    # A dependency outage keeps its 503 on OAuth routes too.
+    if request.scope.get(OAUTH_ROUTE_FLAG) and not isinstance(error, ServiceUnavailableError):
         return _oauth_error(request, error)
     status = status_of(error)
     headers: dict[str, str] = {}
@@ -142,31 +139,36 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
         headers["Retry-After"] = str(error.retry_after)
         log.warning("dependency_unavailable", error=error.code, reason=error.message)
     if isinstance(error, InvalidValueError):
-        details = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
+        where = "query" if error.field in request.query_params else "body"
+        details = [{"loc": [where, error.field], "msg": error.message, "type": error.detail_type}]
     return envelope(
         _rid(request), status, error.code, error.message, details=details, headers=headers
     )
 
 
 def _oauth_error(request: Request, error: DomainError) -> JSONResponse:
-    code, status = getattr(error, "code", "invalid_request"), getattr(error, "status", 400)
-    if not isinstance(error, OAuthError):
-        code, status = "invalid_request", 400
-        for cls, oauth_code, oauth_status in OAUTH_CODES:
-            if isinstance(error, cls):
-                code, status = oauth_code, oauth_status
-                break
+    code, status = "invalid_request", 400
+    for cls, oauth_code, oauth_status in OAUTH_CODES:
+        if isinstance(error, cls):
+            code, status = oauth_code, oauth_status
+            break
+    return _oauth_envelope(request, status, code, error.message)
+
+
+def _oauth_envelope(request: Request, status: int, code: str, message: str) -> JSONResponse:
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="hexahub"'
     return envelope(
-        _rid(request),
-        status,
-        code,
-        error.message,
-        headers=headers,
-        extra={"error_description": error.message},
+        _rid(request), status, code, message, headers=headers, extra={"error_description": message}
     )
+
+
+async def _edge_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, EdgeError)
+    if isinstance(error, OAuthError):
+        return _oauth_envelope(request, error.status, error.code, error.message)
+    return envelope(_rid(request), error.status, error.code, error.message)
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -202,6 +204,7 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(EdgeError, _edge_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
 

@@ -157,3 +157,13 @@ async def test_registration_can_be_disabled(app_factory) -> None:  # type: ignor
     )
     response = await client.post(f"{AUTH}/register", json=new_identity())
     assert_envelope(response, 403, "forbidden")
+
+
+async def test_control_characters_are_refused_not_crashed_on(client: httpx.AsyncClient) -> None:
+    nul_email = "a\u0000b@example.com"
+    registered = await client.post(f"{AUTH}/register", json={**new_identity(), "email": nul_email})
+    assert_envelope(registered, 422, "validation_error")
+    logged_in = await client.post(
+        f"{AUTH}/login", json={"username": nul_email, "password": "whatever-password"}
+    )
+    assert_envelope(logged_in, 401, "invalid_credentials")

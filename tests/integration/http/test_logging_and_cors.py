@@ -45,3 +45,17 @@ async def test_cors_allows_only_configured_origins(app_factory: AppFactory) -> N
     )
     assert "access-control-allow-origin" not in refused.headers
     assert isinstance(refused, httpx.Response)
+
+
+async def test_cors_headers_reach_error_responses_too(app_factory: AppFactory) -> None:
+    client = await app_factory(
+        database_url="memory://", _fake_hasher=True, cors_origins="https://app.example"
+    )
+    too_large = await client.post(
+        "/api/v1/auth/register",
+        content=b" " * (2 * 1024 * 1024),
+        headers={"Origin": "https://app.example", "Content-Type": "application/json"},
+    )
+    assert too_large.status_code == 413
+    assert too_large.headers["access-control-allow-origin"] == "https://app.example"
+    assert too_large.headers["x-request-id"]

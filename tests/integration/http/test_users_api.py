@@ -218,3 +218,15 @@ async def test_unknown_role_is_refused(
     )
     assert response.status_code == 422
     assert response.json()["details"][0]["loc"] == ["body", "roles"]
+
+
+async def test_bad_query_values_are_named_as_query_errors(
+    admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]
+) -> None:
+    auth = bearer(admin_tokens)
+    role = await admin_client.get(USERS, headers=auth, params={"role": "superuser"})
+    assert role.status_code == 422
+    assert role.json()["details"][0]["loc"] == ["query", "role"]
+    text = await admin_client.get(USERS, headers=auth, params={"q": "a\u0000b"})
+    assert text.status_code == 422
+    assert text.json()["details"][0]["loc"] == ["query", "q"]

@@ -144,6 +144,7 @@ def build_app(
     revocations: RevocationStore | None = None,
     store: InMemoryStore | None = None,
     events: InMemoryEventPublisher | None = None,
+    reuse_grace: timedelta = timedelta(0),
 ) -> App:
     store = store or InMemoryStore()
     clock = FixedClock()
@@ -182,7 +183,9 @@ def build_app(
         refresh_tokens=refresh_tokens,
         register_user=RegisterUser(accounts, registration_enabled=registration_enabled),
         log_in=LogIn(uow_factory, hasher, minter, ids, clock, events),
-        refresh_session=RefreshSession(uow_factory, refresh_tokens, minter, revoker, clock, events),
+        refresh_session=RefreshSession(
+            uow_factory, refresh_tokens, minter, revoker, clock, events, reuse_grace=reuse_grace
+        ),
         authenticate=Authenticate(uow_factory, tokens, revocations, clock),
         log_out=LogOut(uow_factory, revoker, clock, events),
         log_out_everywhere=LogOutEverywhere(uow_factory, revoker, clock, events),

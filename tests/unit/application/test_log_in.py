@@ -168,3 +168,20 @@ async def test_an_account_deleted_during_the_hash_check_is_refused(app: App) -> 
     app.hasher.during_verify = the_account_is_deleted
     with pytest.raises(InvalidCredentialsError):
         await app.log_in_as("ada")
+
+
+async def test_a_hash_upgraded_by_a_concurrent_login_still_admits_the_right_password(
+    app: App,
+) -> None:
+    user = await app.sign_up("ada")
+    same_password_new_salt = await FakePasswordHasher().hash(PASSWORD)
+
+    async def another_login_upgrades_the_hash() -> None:
+        await app.change_stored_user(
+            user.id, lambda u: u.upgrade_password_hash(same_password_new_salt)
+        )
+
+    app.hasher.during_verify = another_login_upgrades_the_hash
+    pair = await app.log_in_as("ada")
+    assert (await app.principal_for(pair)).user_id == user.id
+    assert app.hasher.calls["verify"] == 2  # checked again against the new hash

@@ -188,7 +188,8 @@ async def test_a_wrong_current_password_changes_nothing(app: App) -> None:
             ada,
             ChangePasswordCommand(current_password="not my password", new_password=NEW_PASSWORD),
         )
-    assert caught.value.code == "invalid_current_password"
+    assert caught.value.code == "bad_request"
+    assert caught.value.detail_type == "invalid_current_password"
     await app.log_in_as("ada")
     assert "PasswordChanged" not in app.event_names()
 

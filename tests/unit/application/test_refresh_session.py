@@ -157,3 +157,29 @@ async def test_a_refresh_for_a_deleted_user_is_refused(app: App) -> None:
     await app.delete_user.execute(admin, (await app.principal_for(pair)).user_id)
     with pytest.raises(InvalidTokenError):
         await refresh(app, pair)
+
+
+async def test_a_second_use_within_the_grace_is_a_race_not_a_theft(make_app) -> None:  # type: ignore[no-untyped-def]
+    app: App = make_app(reuse_grace=timedelta(seconds=2))
+    first = await logged_in(app)
+    winner = await refresh(app, first)
+    app.clock.advance(seconds=2)
+
+    with pytest.raises(InvalidTokenError) as caught:
+        await refresh(app, first)
+    assert not isinstance(caught.value, RefreshTokenReuseError)
+    assert not await app.revocations.is_session_revoked(first.session_id)
+    assert (await app.principal_for(winner)).session_id == first.session_id
+    await refresh(app, winner)  # the session lives on
+
+
+async def test_a_second_use_after_the_grace_is_a_theft(make_app) -> None:  # type: ignore[no-untyped-def]
+    app: App = make_app(reuse_grace=timedelta(seconds=2))
+    first = await logged_in(app)
+    winner = await refresh(app, first)
+    app.clock.advance(seconds=3)
+
+    with pytest.raises(RefreshTokenReuseError):
+        await refresh(app, first)
+    with pytest.raises(InvalidTokenError):
+        await app.principal_for(winner)

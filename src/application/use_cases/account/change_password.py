@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.errors import ConcurrentUpdateError, InvalidCurrentPasswordError
 from application.ports.clock import Clock
@@ -12,15 +12,15 @@ from domain.password_policy import PasswordPolicy
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChangePasswordCommand:
-    current_password: str
-    new_password: str
+    current_password: str = field(repr=False)
+    new_password: str = field(repr=False)
 
 
 class ChangePassword:
     """Change one's own password.
 
-    - The current password must be given and right (`invalid_current_password`
-      otherwise: a 400, since the caller's token is fine).
+    - The current password must be given and right; otherwise a 400 `bad_request` with
+      detail type `invalid_current_password` (not a 401: the caller's token is fine).
     - The new one must meet the password policy.
     - Every other session is revoked at once; the calling session stays.
     - If the password changed by another path while this ran, nothing is written

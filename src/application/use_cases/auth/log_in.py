@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 from application.errors import InvalidCredentialsError
@@ -19,7 +19,7 @@ from domain.value_objects import Email, Username
 class LogInCommand:
     login: str
     """A username or an email address."""
-    password: str
+    password: str = field(repr=False)
     ip: str | None = None
     user_agent: str | None = None
 
@@ -33,7 +33,9 @@ class LogIn:
       hash, so neither the answer nor its timing tells which accounts exist.
     - When the stored hash uses weaker parameters than today's, it is upgraded.
     - The session, the refresh token and `last_login_at` are written in one transaction;
-      the hash check runs between two short transactions, never inside one.
+      the hash check runs between two short transactions, never inside one. If the
+      stored hash changed in between (a concurrent upgrade), the password is checked
+      again against the new hash rather than refused.
     """
 
     def __init__(
@@ -53,6 +55,19 @@ class LogIn:
         self._events = events
 
     async def execute(self, command: LogInCommand) -> TokenPair:
+        # A second round only when the stored hash changed while we checked it (another
+        # login upgrading it, say): the password is then verified against the new hash.
+        for _ in range(2):
+            user = await self._verified_user(command)
+            upgraded = None
+            if self._hasher.needs_rehash(user.password_hash or ""):
+                upgraded = await self._hasher.hash(command.password)
+            pair = await self._open_session(user, command, upgraded)
+            if pair is not None:
+                return pair
+        raise InvalidCredentialsError()
+
+    async def _verified_user(self, command: LogInCommand) -> User:
         user = await self._find(command.login)
         if user is None or user.password_hash is None:
             await self._hasher.verify_dummy(command.password)
@@ -61,19 +76,18 @@ class LogIn:
             await self._fail(user)
         if not user.is_active:
             await self._fail(user)
-        upgraded = None
-        if self._hasher.needs_rehash(user.password_hash):
-            upgraded = await self._hasher.hash(command.password)
+        return user
 
+    async def _open_session(
+        self, user: User, command: LogInCommand, upgraded: str | None
+    ) -> TokenPair | None:
+        """Write the session; None when the password hash changed meanwhile."""
         async with self._uow_factory() as uow:
             current = await uow.users.get(user.id, for_update=True)
-            # The account may have changed during the hash: deactivated, or a new password.
-            if (
-                current is None
-                or not current.is_active
-                or current.password_hash != user.password_hash
-            ):
+            if current is None or not current.is_active:
                 raise InvalidCredentialsError()
+            if current.password_hash != user.password_hash:
+                return None
             now = self._clock.now()
             session = AuthSession(
                 id=self._ids.new_id(),

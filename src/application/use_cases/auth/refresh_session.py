@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import timedelta
 
 from application.errors import InvalidTokenError, RefreshTokenReuseError
 from application.ports.clock import Clock
@@ -19,8 +20,11 @@ class RefreshSession:
 
     - Each refresh token works once: the old one dies and a new one is returned.
     - Presenting a rotated token again is treated as theft (OAuth 2.0 Security BCP
-      §4.14.2): the whole session is revoked, including its newest tokens. Requests
-      racing with one token count as re-use too, so exactly one of them succeeds.
+      §4.14.2): the whole session is revoked, including its newest tokens.
+    - Requests racing with one token (two tabs, a retried request) succeed exactly once:
+      a token rotated less than `reuse_grace` ago is refused without revoking anything,
+      so the winner's new tokens stay valid. A grace of zero makes every second use a
+      theft.
     - Unknown, expired or revoked tokens, and tokens of inactive or deleted users, are
       refused with `invalid_token`.
     - Each rotation extends the session by one refresh lifetime (sliding expiry).
@@ -34,7 +38,9 @@ class RefreshSession:
         revoker: SessionRevoker,
         clock: Clock,
         events: EventPublisher,
+        reuse_grace: timedelta = timedelta(0),
     ) -> None:
+        self._reuse_grace = reuse_grace
         self._uow_factory = uow_factory
         self._refresh_tokens = refresh_tokens
         self._minter = minter
@@ -54,6 +60,11 @@ class RefreshSession:
                 await uow.sessions.mark_refresh_token_rotated(digest, now=now)
             )
             if not first_use:
+                # None: rotated by a request that committed after our read, i.e. a race.
+                rotated_at = record.rotated_at
+                racing = rotated_at is None or now - rotated_at <= self._reuse_grace
+                if racing and self._reuse_grace:
+                    raise InvalidTokenError("refresh token was already used")
                 if not session.revoke_for_reuse(now=now):
                     raise RefreshTokenReuseError()  # already revoked: nothing to write
                 await uow.sessions.update(session)

@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.accounts import AccountCreator, NewAccount
 from application.errors import RegistrationDisabledError
@@ -9,7 +9,7 @@ from domain.user import User
 class RegisterUserCommand:
     email: str
     username: str
-    password: str
+    password: str = field(repr=False)
     full_name: str | None = None
 
 

@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.accounts import AccountCreator, NewAccount
 from application.errors import ConflictError
@@ -10,7 +10,7 @@ from domain.user import User
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BootstrapAdminCommand:
     email: str
-    password: str
+    password: str = field(repr=False)
     username: str = "admin"
 
 

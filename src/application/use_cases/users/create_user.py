@@ -10,7 +10,7 @@ from domain.user import User
 class CreateUserCommand:
     email: str
     username: str
-    password: str
+    password: str = field(repr=False)
     full_name: str | None = None
     roles: list[str] = field(default_factory=lambda: ["user"])
     is_active: bool = True

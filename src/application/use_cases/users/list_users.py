@@ -4,6 +4,7 @@ from uuid import UUID
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.ports.user_repository import UserFilter
 from application.security import Principal
+from domain.errors import InvalidValueError
 from domain.roles import Permission, parse_roles
 from domain.user import User
 
@@ -36,7 +37,9 @@ class ListUsers:
     async def execute(self, principal: Principal, query: ListUsersQuery) -> UserPage:
         principal.require(Permission.USERS_READ)
         limit = max(1, min(query.limit, 100))
-        role = next(iter(parse_roles([query.role]))) if query.role else None
+        role = next(iter(parse_roles([query.role], field="role"))) if query.role else None
+        if query.q is not None and not query.q.isprintable():
+            raise InvalidValueError("q must be printable text", field="q")
         user_filter = UserFilter(q=query.q or None, is_active=query.is_active, role=role)
         async with self._uow_factory() as uow:
             users = await uow.users.list(filter=user_filter, after=query.after, limit=limit + 1)

@@ -11,8 +11,6 @@ import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from entrypoints.http.errors import envelope
-
 log = structlog.get_logger("hexahub.access")
 
 # Echo only ids that are safe to log and to put back in a header.
@@ -34,27 +32,16 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
-        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status, response_started
+            nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                response_started = True
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception as error:
-            # Rendered here, not by Starlette's outermost handler, so a 500 still carries
-            # the request id and the envelope, and never a stack trace.
-            log.exception("unhandled_error", error_type=type(error).__name__)
-            if response_started:
-                raise
-            await envelope(request_id, 500, "internal_error", "internal server error")(
-                scope, receive, send_with_id
-            )
         finally:
             client = scope.get("client")
             # The path only: query strings may carry tokens that must never be logged.
