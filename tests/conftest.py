@@ -15,6 +15,8 @@ import pytest
 
 from tests import backends
 
+pytest_plugins = ["tests.mail_catcher"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
@@ -76,13 +78,17 @@ async def postgres_clean_url(postgres_database_url: str) -> AsyncIterator[str]:
 
     conn = await asyncpg.connect(postgres_database_url.replace("+asyncpg", ""))
     try:
+        # `roles` keeps the built-in rows migration 0002 seeds (user_roles references
+        # them); only custom roles go. TRUNCATE fires no row triggers, so the append-only
+        # audit_events table empties too.
         tables = await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version'"
+            "AND tablename NOT IN ('alembic_version', 'roles')"
         )
         if tables:
             names = ", ".join(f'"{t["tablename"]}"' for t in tables)
             await conn.execute(f"TRUNCATE {names} CASCADE")
+        await conn.execute("DELETE FROM roles WHERE NOT builtin")
     finally:
         await conn.close()
 

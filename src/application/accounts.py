@@ -1,15 +1,17 @@
 """Creating an account: shared by self-registration, administrators and bootstrap."""
 
 from dataclasses import dataclass, field
+from uuid import UUID
 
+from application.audit import Auditor
 from application.names import optional_full_name
+from application.passwords import PasswordRules
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.uniqueness import ensure_identity_free
-from domain.password_policy import PasswordPolicy
 from domain.roles import Role
 from domain.user import User
 from domain.value_objects import Email, Username
@@ -21,13 +23,15 @@ class NewAccount:
     username: str
     password: str = field(repr=False)
     full_name: str | None = None
-    roles: frozenset[Role] = frozenset({Role.USER})
+    roles: frozenset[str] = frozenset({Role.USER})
     is_active: bool = True
     is_verified: bool = False
+    created_by: UUID | None = None
+    """The administrator creating it; None for self-registration and bootstrap."""
 
 
 class AccountCreator:
-    """Validates, hashes and stores a new account in one transaction.
+    """Validates, hashes and stores a new account in one transaction, audited.
 
     The password is hashed before the transaction opens, so no database lock is held
     during the hash; a cheap uniqueness check first spares the hash for a taken email.
@@ -40,20 +44,22 @@ class AccountCreator:
         ids: IdGenerator,
         clock: Clock,
         events: EventPublisher,
-        password_policy: PasswordPolicy,
+        password_rules: PasswordRules,
+        auditor: Auditor,
     ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._ids = ids
         self._clock = clock
         self._events = events
-        self._password_policy = password_policy
+        self._password_rules = password_rules
+        self._auditor = auditor
 
     async def create(self, account: NewAccount) -> User:
         email = Email(account.email)
         username = Username(account.username)
         full_name = optional_full_name(account.full_name)
-        self._password_policy.check(account.password)
+        self._password_rules.check(account.password, email=email.value, username=username.value)
 
         async with self._uow_factory() as uow:
             await ensure_identity_free(uow.users, email=email, username=username)
@@ -71,8 +77,9 @@ class AccountCreator:
                 roles=account.roles,
                 is_active=account.is_active,
                 is_verified=account.is_verified,
+                created_by_admin=account.created_by is not None,
             )
             await uow.users.add(user)
-            await uow.commit()
-        await self._events.publish(user.pull_events())
+            events = await self._auditor.commit(uow, user, actor_id=account.created_by or user.id)
+        await self._events.publish(events)
         return user

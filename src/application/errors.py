@@ -111,3 +111,52 @@ class HasherBusyError(ServiceUnavailableError):
 
     default_message = "the service is busy; try again shortly"
     retry_after = 1
+
+
+class RoleNotFoundError(NotFoundError):
+    default_message = "role not found"
+
+
+class ApiKeyNotFoundError(NotFoundError):
+    default_message = "API key not found"
+
+
+class RoleExistsError(ConflictError):
+    default_message = "a role with that name already exists"
+
+
+class EmailNotVerifiedError(PermissionDeniedError):
+    """Login refused until the address is verified (when REQUIRE_VERIFIED_EMAIL is on)."""
+
+    code = "email_not_verified"
+    default_message = "verify your email address before logging in"
+
+
+class SessionRequiredError(PermissionDeniedError):
+    """An API key cannot do what only a person in a login session may (change the
+    password, manage sessions, create keys)."""
+
+    default_message = "this action needs a login session, not an API key"
+
+
+class InvalidOneTimeTokenError(ApplicationError):
+    """A verification or reset token that is unknown, used, expired or outdated."""
+
+    code = "invalid_token"
+    default_message = "the link is invalid or has expired"
+
+
+class RateLimitedError(ApplicationError):
+    code = "rate_limited"
+    default_message = "too many requests; slow down"
+
+    def __init__(self, *, limit: int, remaining: int, reset_seconds: int, retry_after: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.remaining = remaining
+        self.reset_seconds = reset_seconds
+        self.retry_after = retry_after
+
+
+class NotifierUnavailableError(ServiceUnavailableError):
+    default_message = "mail could not be sent; it will be retried"

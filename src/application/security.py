@@ -3,27 +3,44 @@
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.errors import PermissionDeniedError
-from domain.roles import Permission
+from application.errors import PermissionDeniedError, SessionRequiredError
+from domain.permissions import Permission
 from domain.user import User
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
-    """Who is calling: the user as loaded for this request, and the session it acts in."""
+    """Who is calling: the user as loaded for this request, what it may do now, and how
+    it got in — a login session, or an API key limited to its scopes."""
 
     user: User
-    session_id: UUID
+    permissions: frozenset[Permission]
+    session_id: UUID | None = None
+    api_key_id: UUID | None = None
 
     @property
     def user_id(self) -> UUID:
         return self.user.id
 
     def require(self, permission: Permission) -> None:
-        if permission not in self.user.permissions:
+        if permission not in self.permissions:
             raise PermissionDeniedError(f"missing permission {permission.value}")
 
     def require_self_or(self, user_id: UUID, permission: Permission) -> None:
         """Anyone may act on their own account; acting on others needs `permission`."""
         if user_id != self.user.id:
             self.require(permission)
+
+    def require_session(self) -> UUID:
+        """Some actions belong to a person at a login, never to a key."""
+        if self.session_id is None:
+            raise SessionRequiredError()
+        return self.session_id
+
+    def may_grant(self, permissions: frozenset[Permission]) -> None:
+        """No self-escalation: nobody hands out (to a role, a user or a key) a permission
+        they do not hold themselves."""
+        missing = permissions - self.permissions
+        if missing:
+            names = ", ".join(sorted(p.value for p in missing))
+            raise PermissionDeniedError(f"cannot grant permissions you do not hold: {names}")

@@ -75,3 +75,72 @@ class UserDeactivated(DomainEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UserDeleted(DomainEvent):
     user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserCreated(DomainEvent):
+    """An administrator created the account (self-registration is `UserRegistered`)."""
+
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RolesAssigned(DomainEvent):
+    user_id: UUID
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailVerified(DomainEvent):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordReset(DomainEvent):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountLocked(DomainEvent):
+    user_id: UUID
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountUnlocked(DomainEvent):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleCreated(DomainEvent):
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleUpdated(DomainEvent):
+    role: str
+    previous_name: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleDeleted(DomainEvent):
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKeyCreated(DomainEvent):
+    key_id: UUID
+    owner_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKeyRevoked(DomainEvent):
+    key_id: UUID
+    owner_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKeyFirstUsed(DomainEvent):
+    key_id: UUID
+    owner_id: UUID

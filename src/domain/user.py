@@ -1,19 +1,25 @@
 """The User aggregate."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain.aggregate import Aggregate
 from domain.events import (
+    AccountLocked,
+    AccountUnlocked,
+    EmailVerified,
     PasswordChanged,
+    PasswordReset,
+    RolesAssigned,
+    UserCreated,
     UserDeactivated,
     UserDeleted,
     UserLoggedIn,
     UserRegistered,
     UserUpdated,
 )
-from domain.roles import Permission, Role, permissions_of
+from domain.roles import Role
 from domain.value_objects import Email, FullName, Username
 
 
@@ -31,11 +37,17 @@ class User(Aggregate):
     password_hash: str | None
     is_active: bool
     is_verified: bool
-    roles: frozenset[Role]
+    roles: frozenset[str]
+    """Role names; what they grant is looked up in the role store on every request."""
     oauth_provider: str | None
     created_at: datetime
     updated_at: datetime
     last_login_at: datetime | None = None
+    failed_logins: int = 0
+    """Consecutive failed logins since the last success or lock."""
+    locked_until: datetime | None = None
+    lockouts: int = 0
+    """Locks since the last successful login: each one lasts twice as long."""
     _events: list = field(default_factory=list, repr=False)  # type: ignore[type-arg]
 
     def __eq__(self, other: object) -> bool:
@@ -54,9 +66,10 @@ class User(Aggregate):
         full_name: FullName | None,
         password_hash: str,
         now: datetime,
-        roles: frozenset[Role] = frozenset({Role.USER}),
+        roles: frozenset[str] = frozenset({Role.USER}),
         is_active: bool = True,
         is_verified: bool = False,
+        created_by_admin: bool = False,
     ) -> "User":
         user = cls(
             id=id,
@@ -71,12 +84,9 @@ class User(Aggregate):
             created_at=now,
             updated_at=now,
         )
-        user.record(UserRegistered(occurred_at=now, user_id=id))
+        event = UserCreated if created_by_admin else UserRegistered
+        user.record(event(occurred_at=now, user_id=id))
         return user
-
-    @property
-    def permissions(self) -> frozenset[Permission]:
-        return permissions_of(self.roles)
 
     @property
     def is_admin(self) -> bool:
@@ -84,7 +94,59 @@ class User(Aggregate):
 
     def record_login(self, *, session_id: UUID, now: datetime) -> None:
         self.last_login_at = now
+        self.failed_logins = 0
+        self.lockouts = 0
+        self.locked_until = None
         self.record(UserLoggedIn(occurred_at=now, user_id=self.id, session_id=session_id))
+
+    def clear_failed_logins(self) -> None:
+        """The right password was given, even if the login goes no further."""
+        self.failed_logins = 0
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+    def lock(self, *, now: datetime, base: timedelta, ceiling: timedelta) -> None:
+        """Lock after too many failures; each lock since the last success lasts twice as
+        long as the one before, up to `ceiling` (OWASP Authentication Cheat Sheet:
+        exponential lockout slows guessing without locking people out for good)."""
+        period = min(base * (2**self.lockouts), ceiling)
+        self.locked_until = now + period
+        self.lockouts += 1
+        self.failed_logins = 0
+        self.record(AccountLocked(occurred_at=now, user_id=self.id, until=self.locked_until))
+
+    def unlock(self, *, now: datetime) -> bool:
+        if self.locked_until is None and self.failed_logins == 0 and self.lockouts == 0:
+            return False
+        self.locked_until = None
+        self.failed_logins = 0
+        self.lockouts = 0
+        self.updated_at = now
+        self.record(AccountUnlocked(occurred_at=now, user_id=self.id))
+        return True
+
+    def verify_email(self, *, now: datetime) -> None:
+        if not self.is_verified:
+            self.is_verified = True
+            self.updated_at = now
+        self.record(EmailVerified(occurred_at=now, user_id=self.id))
+
+    def reset_password(self, new_hash: str, *, now: datetime) -> None:
+        self.password_hash = new_hash
+        self.updated_at = now
+        self.failed_logins = 0
+        self.locked_until = None
+        self.lockouts = 0
+        self.record(PasswordReset(occurred_at=now, user_id=self.id))
+
+    def assign_roles(self, roles: frozenset[str], *, now: datetime) -> bool:
+        if roles == self.roles:
+            return False
+        self.roles = roles
+        self.updated_at = now
+        self.record(RolesAssigned(occurred_at=now, user_id=self.id, roles=tuple(sorted(roles))))
+        return True
 
     def change_password(self, new_hash: str, *, now: datetime) -> None:
         self.password_hash = new_hash
@@ -105,7 +167,7 @@ class User(Aggregate):
         clear_full_name: bool = False,
         is_active: bool | None = None,
         is_verified: bool | None = None,
-        roles: frozenset[Role] | None = None,
+        roles: frozenset[str] | None = None,
     ) -> tuple[str, ...]:
         """Apply the given changes; return the names of the fields that really changed.
 

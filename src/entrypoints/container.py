@@ -4,51 +4,90 @@ Adapters are picked from settings: SQLite or Postgres (or `memory://`) for stora
 Redis or in-process for revocations. Tests override any provider instead of patching.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from dependency_injector import containers, providers
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.argon2.password_hasher import Argon2PasswordHasher
+from adapters.context.request_context import ContextVarRequestContext
 from adapters.jwt.refresh_tokens import OpaqueRefreshTokenGenerator
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.logging.event_publisher import StructlogEventPublisher
+from adapters.mail.console_notifier import ConsoleNotifier
+from adapters.mail.smtp_notifier import SmtpNotifier
+from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.passwords.common_passwords import CommonPasswordBlocklist
 from adapters.redis.client import create_redis_client
+from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.revocation_store import RedisRevocationStore
+from adapters.secrets.api_keys import HashedApiKeySecrets
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system.clock import SystemClock
 from adapters.system.id_generator import Uuid7IdGenerator
 from application.accounts import AccountCreator
+from application.audit import Auditor
+from application.mail_dispatch import MailDispatcher
+from application.mail_templates import MailComposer
+from application.passwords import PasswordRules
 from application.revocation import SessionRevoker
+from application.throttle import Rate, Throttle, ThrottlePolicy
 from application.tokens import TokenMinter
 from application.use_cases.account.change_password import ChangePassword
 from application.use_cases.account.get_profile import GetOwnProfile
 from application.use_cases.account.list_sessions import ListOwnSessions
 from application.use_cases.account.revoke_session import RevokeOwnSession
 from application.use_cases.account.update_profile import UpdateOwnProfile
+from application.use_cases.account.verification import (
+    OneTimeTokenPolicy,
+    RequestEmailVerification,
+    RequestPasswordReset,
+    ResetPassword,
+    VerifyEmail,
+)
+from application.use_cases.api_keys.manage_api_keys import (
+    CreateApiKey,
+    ListApiKeys,
+    RevokeApiKey,
+)
+from application.use_cases.audit.list_audit_events import ListAuditEvents
 from application.use_cases.auth.authenticate import Authenticate
-from application.use_cases.auth.log_in import LogIn
+from application.use_cases.auth.authenticate_api_key import AuthenticateApiKey
+from application.use_cases.auth.log_in import LogIn, LoginPolicy
 from application.use_cases.auth.log_out import LogOut, LogOutEverywhere
 from application.use_cases.auth.refresh_session import RefreshSession
 from application.use_cases.auth.register_user import RegisterUser
 from application.use_cases.auth.revoke_token import RevokeToken
+from application.use_cases.roles.manage_roles import (
+    ChangeRole,
+    CreateRole,
+    DeleteRole,
+    GetRole,
+    ListRoles,
+)
+from application.use_cases.users.assign_roles import AssignRoles
 from application.use_cases.users.bootstrap_admin import BootstrapAdmin
 from application.use_cases.users.create_user import CreateUser
 from application.use_cases.users.delete_user import DeleteUser
 from application.use_cases.users.get_user import GetUser
 from application.use_cases.users.list_users import ListUsers
+from application.use_cases.users.unlock_user import UnlockUser
 from application.use_cases.users.update_user import UpdateUser
 from domain.password_policy import PasswordPolicy
 from entrypoints.config.secrets import resolve_jwt_secret
-from entrypoints.config.settings import Settings
+from entrypoints.config.settings import Settings, parse_rate
 from entrypoints.http.pagination import CursorCodec
+
+log = structlog.get_logger()
 
 MEMORY_URL = "memory://"
 VERSION = "0.1.0"
@@ -104,6 +143,47 @@ def _hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
         hasher.shutdown()
 
 
+def _rate(spec: str) -> Rate:
+    return Rate(*parse_rate(spec))
+
+
+def _throttle_policy(s: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        enabled=s.rate_limit_enabled,
+        login_per_account=_rate(s.rate_limit_login_per_account),
+        login_per_client=_rate(s.rate_limit_login_per_client),
+        register_per_client=_rate(s.rate_limit_register_per_client),
+        reset_per_client=_rate(s.rate_limit_reset_per_client),
+        reset_per_email=_rate(s.rate_limit_reset_per_email),
+        requests_per_client=_rate(s.rate_limit_requests_per_client),
+    )
+
+
+def _login_policy(s: Settings) -> LoginPolicy:
+    return LoginPolicy(
+        lockout_threshold=s.lockout_threshold,
+        lockout_base=timedelta(seconds=s.lockout_base_seconds),
+        lockout_ceiling=timedelta(seconds=s.lockout_max_seconds),
+        require_verified_email=s.require_verified_email,
+    )
+
+
+def _token_policy(s: Settings) -> OneTimeTokenPolicy:
+    return OneTimeTokenPolicy(
+        verification_ttl=timedelta(seconds=s.verification_token_ttl_seconds),
+        reset_ttl=timedelta(seconds=s.reset_token_ttl_seconds),
+    )
+
+
+def _log_mail_failure(error: BaseException) -> None:
+    # The class only: an SMTP error message can quote the recipient or the server reply.
+    log.warning("mail_dispatch_failed", error_type=type(error).__name__)
+
+
+def _notifier_kind(settings: Settings) -> str:
+    return "smtp" if settings.smtp_host else "console"
+
+
 def _database_probe(engine: AsyncEngine | None) -> Any:
     async def probe() -> None:
         if engine is None:
@@ -142,6 +222,37 @@ class Container(containers.DeclarativeContainer):
         min_length=settings.provided.password_min_length,
         max_length=settings.provided.password_max_length,
     )
+    password_blocklist = providers.Singleton(CommonPasswordBlocklist)
+    password_rules = providers.Singleton(PasswordRules, password_policy, password_blocklist)
+    request_context = providers.Singleton(ContextVarRequestContext)
+    api_key_secrets = providers.Singleton(HashedApiKeySecrets)
+    one_time_tokens = providers.Singleton(OpaqueRefreshTokenGenerator, prefix="hxo_")
+    mail_composer = providers.Singleton(
+        MailComposer,
+        providers.Callable(lambda s: s.effective_public_base_url, settings),
+        settings.provided.public_name,
+    )
+    notifier = providers.Selector(
+        providers.Callable(_notifier_kind, settings),
+        smtp=providers.Singleton(
+            SmtpNotifier,
+            host=settings.provided.smtp_host,
+            port=settings.provided.smtp_port,
+            username=settings.provided.smtp_username,
+            password=providers.Callable(
+                lambda s: s.smtp_password.get_secret_value() if s.smtp_password else None,
+                settings,
+            ),
+            starttls=settings.provided.smtp_starttls,
+            mail_from=settings.provided.mail_from,
+        ),
+        console=providers.Singleton(
+            ConsoleNotifier,
+            # Bodies carry one-time links: shown in development only.
+            show_body=providers.Callable(lambda s: s.environment.value != "production", settings),
+        ),
+    )
+    mail_wake = providers.Singleton(asyncio.Event)
 
     memory_store = providers.Singleton(InMemoryStore)
     session_factory = providers.Singleton(create_session_factory, engine)
@@ -156,6 +267,15 @@ class Container(containers.DeclarativeContainer):
             RedisRevocationStore, redis_client, prefix=settings.provided.redis_key_prefix
         ),
         memory=providers.Singleton(InMemoryRevocationStore, clock),
+    )
+    rate_limiter = providers.Selector(
+        providers.Callable(_revocation_kind, settings),
+        redis=providers.Singleton(
+            RedisRateLimiter,
+            redis_client,
+            prefix=providers.Callable(lambda s: f"{s.redis_key_prefix}rl:", settings),
+        ),
+        memory=providers.Singleton(InMemoryRateLimiter, clock),
     )
 
     # --- application services -----------------------------------------------------------
@@ -175,6 +295,13 @@ class Container(containers.DeclarativeContainer):
             lambda s: s.access_token_ttl_seconds + s.jwt_leeway_seconds, settings
         ),
     )
+    auditor = providers.Singleton(Auditor, ids=ids, clock=clock, context=request_context)
+    throttle = providers.Singleton(
+        Throttle,
+        limiter=rate_limiter,
+        context=request_context,
+        policy=providers.Callable(_throttle_policy, settings),
+    )
     accounts = providers.Singleton(
         AccountCreator,
         uow_factory=uow_factory,
@@ -182,12 +309,37 @@ class Container(containers.DeclarativeContainer):
         ids=ids,
         clock=clock,
         events=events,
-        password_policy=password_policy,
+        password_rules=password_rules,
+        auditor=auditor,
+    )
+    mail_dispatcher = providers.Singleton(
+        MailDispatcher,
+        uow_factory=uow_factory,
+        notifier=notifier,
+        clock=clock,
+        on_error=providers.Object(_log_mail_failure),
     )
 
     # --- use cases ----------------------------------------------------------------------
     register_user = providers.Factory(
-        RegisterUser, accounts, registration_enabled=settings.provided.registration_enabled
+        RegisterUser,
+        accounts,
+        registration_enabled=settings.provided.registration_enabled,
+        throttle=throttle,
+        verification=providers.Callable(
+            lambda s, request: request if s.require_verified_email else None,
+            settings,
+            providers.Factory(
+                RequestEmailVerification,
+                uow_factory=uow_factory,
+                tokens=one_time_tokens,
+                composer=mail_composer,
+                ids=ids,
+                clock=clock,
+                policy=providers.Callable(_token_policy, settings),
+                wake_mailer=mail_wake.provided.set,
+            ),
+        ),
     )
     log_in = providers.Factory(
         LogIn,
@@ -197,6 +349,9 @@ class Container(containers.DeclarativeContainer):
         ids=ids,
         clock=clock,
         events=events,
+        auditor=auditor,
+        policy=providers.Callable(_login_policy, settings),
+        throttle=throttle,
     )
     refresh_session = providers.Factory(
         RefreshSession,
@@ -206,6 +361,7 @@ class Container(containers.DeclarativeContainer):
         revoker=revoker,
         clock=clock,
         events=events,
+        auditor=auditor,
         reuse_grace=providers.Callable(
             lambda s: timedelta(seconds=s.refresh_reuse_grace_seconds), settings
         ),
@@ -217,11 +373,29 @@ class Container(containers.DeclarativeContainer):
         revocations=revocation_store,
         clock=clock,
     )
+    authenticate_api_key = providers.Factory(
+        AuthenticateApiKey,
+        uow_factory=uow_factory,
+        secrets=api_key_secrets,
+        clock=clock,
+        events=events,
+        auditor=auditor,
+    )
     log_out = providers.Factory(
-        LogOut, uow_factory=uow_factory, revoker=revoker, clock=clock, events=events
+        LogOut,
+        uow_factory=uow_factory,
+        revoker=revoker,
+        clock=clock,
+        events=events,
+        auditor=auditor,
     )
     log_out_everywhere = providers.Factory(
-        LogOutEverywhere, uow_factory=uow_factory, revoker=revoker, clock=clock, events=events
+        LogOutEverywhere,
+        uow_factory=uow_factory,
+        revoker=revoker,
+        clock=clock,
+        events=events,
+        auditor=auditor,
     )
     revoke_token = providers.Factory(
         RevokeToken,
@@ -231,10 +405,11 @@ class Container(containers.DeclarativeContainer):
         revoker=revoker,
         clock=clock,
         events=events,
+        auditor=auditor,
     )
     get_own_profile = providers.Factory(GetOwnProfile)
     update_own_profile = providers.Factory(
-        UpdateOwnProfile, uow_factory=uow_factory, clock=clock, events=events
+        UpdateOwnProfile, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
     )
     change_password = providers.Factory(
         ChangePassword,
@@ -243,20 +418,107 @@ class Container(containers.DeclarativeContainer):
         revoker=revoker,
         clock=clock,
         events=events,
-        password_policy=password_policy,
+        password_rules=password_rules,
+        auditor=auditor,
     )
     list_own_sessions = providers.Factory(ListOwnSessions, uow_factory=uow_factory, clock=clock)
     revoke_own_session = providers.Factory(
-        RevokeOwnSession, uow_factory=uow_factory, revoker=revoker, clock=clock, events=events
+        RevokeOwnSession,
+        uow_factory=uow_factory,
+        revoker=revoker,
+        clock=clock,
+        events=events,
+        auditor=auditor,
     )
     list_users = providers.Factory(ListUsers, uow_factory=uow_factory)
     get_user = providers.Factory(GetUser, uow_factory=uow_factory)
-    create_user = providers.Factory(CreateUser, accounts)
+    create_user = providers.Factory(CreateUser, uow_factory, accounts)
     update_user = providers.Factory(
-        UpdateUser, uow_factory=uow_factory, revoker=revoker, clock=clock, events=events
+        UpdateUser,
+        uow_factory=uow_factory,
+        revoker=revoker,
+        clock=clock,
+        events=events,
+        auditor=auditor,
     )
     delete_user = providers.Factory(
-        DeleteUser, uow_factory=uow_factory, revoker=revoker, clock=clock, events=events
+        DeleteUser,
+        uow_factory=uow_factory,
+        revoker=revoker,
+        clock=clock,
+        events=events,
+        auditor=auditor,
+    )
+    assign_roles = providers.Factory(
+        AssignRoles, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
+    )
+    unlock_user = providers.Factory(
+        UnlockUser, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
+    )
+    list_roles = providers.Factory(ListRoles, uow_factory)
+    get_role = providers.Factory(GetRole, uow_factory)
+    create_role = providers.Factory(
+        CreateRole, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
+    )
+    change_role = providers.Factory(
+        ChangeRole, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
+    )
+    delete_role = providers.Factory(
+        DeleteRole, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
+    )
+    create_api_key = providers.Factory(
+        CreateApiKey,
+        uow_factory=uow_factory,
+        secrets=api_key_secrets,
+        ids=ids,
+        clock=clock,
+        events=events,
+        auditor=auditor,
+    )
+    list_api_keys = providers.Factory(ListApiKeys, uow_factory)
+    revoke_api_key = providers.Factory(
+        RevokeApiKey, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
+    )
+    list_audit_events = providers.Factory(ListAuditEvents, uow_factory)
+    request_email_verification = providers.Factory(
+        RequestEmailVerification,
+        uow_factory=uow_factory,
+        tokens=one_time_tokens,
+        composer=mail_composer,
+        ids=ids,
+        clock=clock,
+        policy=providers.Callable(_token_policy, settings),
+        wake_mailer=mail_wake.provided.set,
+    )
+    request_password_reset = providers.Factory(
+        RequestPasswordReset,
+        uow_factory=uow_factory,
+        tokens=one_time_tokens,
+        composer=mail_composer,
+        ids=ids,
+        clock=clock,
+        policy=providers.Callable(_token_policy, settings),
+        wake_mailer=mail_wake.provided.set,
+        throttle=throttle,
+    )
+    verify_email = providers.Factory(
+        VerifyEmail,
+        uow_factory=uow_factory,
+        tokens=one_time_tokens,
+        clock=clock,
+        events=events,
+        auditor=auditor,
+    )
+    reset_password = providers.Factory(
+        ResetPassword,
+        uow_factory=uow_factory,
+        tokens=one_time_tokens,
+        hasher=password_hasher,
+        password_rules=password_rules,
+        revoker=revoker,
+        clock=clock,
+        events=events,
+        auditor=auditor,
     )
     bootstrap_admin = providers.Factory(BootstrapAdmin, uow_factory=uow_factory, accounts=accounts)
 

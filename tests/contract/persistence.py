@@ -13,12 +13,19 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.system.id_generator import Uuid7IdGenerator
 from application.ports.unit_of_work import UnitOfWork
-from domain.roles import Role
+from domain.api_keys import ApiKey
+from domain.audit import AuditDetail, AuditEvent, Outcome
+from domain.mail import MailMessage, OutboxMail
+from domain.one_time_tokens import OneTimeToken, TokenPurpose
+from domain.permissions import Permission
+from domain.roles import Role, RoleDefinition
 from domain.session import AuthSession, RefreshTokenRecord
 from domain.user import User
 from domain.value_objects import Email, FullName, Username
@@ -32,6 +39,10 @@ PLUS_TWO = timezone(timedelta(hours=2))
 class Backend:
     name: str
     new_uow: Callable[[], UnitOfWork]
+    store: InMemoryStore | None = None
+    """The in-memory "database", for the few checks that look behind the port."""
+    engine: AsyncEngine | None = None
+    """The SQL engine, likewise."""
 
 
 @pytest.fixture(
@@ -57,12 +68,12 @@ def database_url_fixture(request: pytest.FixtureRequest) -> str | None:
 async def backend_fixture(database_url: str | None) -> AsyncIterator[Backend]:
     if database_url is None:
         store = InMemoryStore()
-        yield Backend("memory", lambda: InMemoryUnitOfWork(store))
+        yield Backend("memory", lambda: InMemoryUnitOfWork(store), store=store)
         return
     engine = create_engine(database_url, pool_size=10)
     factory = create_session_factory(engine)
     try:
-        yield Backend(engine.dialect.name, lambda: SqlAlchemyUnitOfWork(factory))
+        yield Backend(engine.dialect.name, lambda: SqlAlchemyUnitOfWork(factory), engine=engine)
     finally:
         await engine.dispose()
 
@@ -88,7 +99,7 @@ def make_user(
     *,
     email: str | None = None,
     full_name: str | None = None,
-    roles: frozenset[Role] = frozenset({Role.USER}),
+    roles: frozenset[str] = frozenset({Role.USER}),
     is_active: bool = True,
     user_id: uuid.UUID | None = None,
 ) -> User:
@@ -152,3 +163,106 @@ async def store_sessions(
         for token in tokens:
             await uow.sessions.add_refresh_token(token)
         await uow.commit()
+
+
+def make_role(
+    name: str,
+    *,
+    permissions: frozenset[Permission] = frozenset({Permission.USERS_READ}),
+    created_at: datetime = T0,
+) -> RoleDefinition:
+    return RoleDefinition(
+        name=name,
+        permissions=permissions,
+        builtin=False,
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+async def store_roles(backend: Backend, *roles: RoleDefinition) -> None:
+    async with backend.new_uow() as uow:
+        for role in roles:
+            await uow.roles.add(role)
+        await uow.commit()
+
+
+def make_api_key(
+    owner: User,
+    *,
+    name: str = "ci",
+    prefix: str | None = None,
+    created_at: datetime = T0,
+    scopes: frozenset[Permission] = frozenset({Permission.USERS_READ}),
+) -> ApiKey:
+    return ApiKey(
+        id=uuid.uuid4(),
+        owner_id=owner.id,
+        name=name,
+        prefix=prefix or uuid.uuid4().hex[:12],
+        secret_hash=uuid.uuid4().hex * 2,
+        scopes=scopes,
+        created_at=created_at,
+    )
+
+
+def sequential_ids(count: int) -> list[uuid.UUID]:
+    """UUIDv7 ids minted one after another: increasing, as the audit trail's are."""
+    ids = Uuid7IdGenerator()
+    return [ids.new_id() for _ in range(count)]
+
+
+def make_audit_event(
+    event_id: uuid.UUID,
+    *,
+    action: str = "user.login",
+    actor_id: uuid.UUID | None = None,
+    target_id: str | None = None,
+    outcome: Outcome = Outcome.SUCCESS,
+    occurred_at: datetime = T0,
+    details: dict[str, AuditDetail] | None = None,
+) -> AuditEvent:
+    return AuditEvent(
+        id=event_id,
+        action=action,
+        actor_id=actor_id,
+        target_id=target_id,
+        outcome=outcome,
+        ip="198.51.100.23",
+        user_agent="curl/8.5.0",
+        request_id="req-1234",
+        occurred_at=occurred_at,
+        details=details if details is not None else {},
+    )
+
+
+def make_one_time_token(
+    user: User,
+    *,
+    purpose: TokenPurpose = TokenPurpose.RESET_PASSWORD,
+    expires_in: timedelta = timedelta(hours=1),
+) -> OneTimeToken:
+    return OneTimeToken(
+        token_hash=uuid.uuid4().hex * 2,
+        purpose=purpose,
+        user_id=user.id,
+        binding=uuid.uuid4().hex * 2,
+        created_at=T0,
+        expires_at=T0 + expires_in,
+    )
+
+
+def make_mail(
+    *,
+    to: str = "alice@example.com",
+    created_at: datetime = T0,
+    attempts: int = 0,
+    next_attempt_at: datetime | None = None,
+) -> OutboxMail:
+    return OutboxMail(
+        id=uuid.uuid4(),
+        message=MailMessage(to=to, subject="Reset your password", text="https://x/#t=secret"),
+        created_at=created_at,
+        attempts=attempts,
+        next_attempt_at=next_attempt_at,
+    )

@@ -10,12 +10,20 @@ import pytest
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import StorageUnavailableError
+from application.ports.audit_log import AuditFilter
 from domain.value_objects import Username
 from tests.contract.persistence import (
+    T0,
     Backend,
     backend_fixture,  # noqa: F401
     database_url_fixture,  # noqa: F401
+    make_api_key,
+    make_audit_event,
+    make_mail,
+    make_one_time_token,
+    make_role,
     make_user,
+    sequential_ids,
     store_users,
 )
 
@@ -53,6 +61,38 @@ async def test_an_exception_rolls_back_and_propagates_unchanged(backend: Backend
         await fail_midway()
     async with backend.new_uow() as uow:
         assert await uow.users.get(user.id) is None
+
+
+async def test_every_repository_shares_the_one_transaction(backend: Backend) -> None:
+    owner = make_user("alice")
+    await store_users(backend, owner)
+    key, token, mail = make_api_key(owner), make_one_time_token(owner), make_mail()
+    (event_id,) = sequential_ids(1)
+
+    async def write_everything(*, commit: bool) -> None:
+        async with backend.new_uow() as uow:
+            await uow.roles.add(make_role("support"))
+            await uow.api_keys.add(key)
+            await uow.audit.append(make_audit_event(event_id))
+            await uow.one_time_tokens.add(token)
+            await uow.outbox.add(mail)
+            if commit:
+                await uow.commit()
+
+    async def written() -> list[bool]:
+        async with backend.new_uow() as uow:
+            return [
+                await uow.roles.get("support") is not None,
+                await uow.api_keys.get(key.id) is not None,
+                bool(await uow.audit.list(filter=AuditFilter(), after=None, limit=1)),
+                await uow.one_time_tokens.get(token.token_hash) is not None,
+                bool(await uow.outbox.claim(now=T0, lease_seconds=1, limit=1)),
+            ]
+
+    await write_everything(commit=False)
+    assert await written() == [False] * 5
+    await write_everything(commit=True)
+    assert await written() == [True] * 5
 
 
 async def test_writes_after_a_commit_need_another_commit(backend: Backend) -> None:

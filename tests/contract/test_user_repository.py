@@ -6,8 +6,10 @@ from datetime import timedelta
 import pytest
 
 from application.errors import EmailAlreadyRegisteredError, UsernameTakenError
+from application.ports.audit_log import AuditFilter
 from application.ports.user_repository import UserFilter
-from domain.roles import Role
+from domain.audit import Outcome
+from domain.roles import Role, UnknownRoleError
 from domain.value_objects import Email, FullName, Username
 from tests.contract.persistence import (
     PLUS_TWO,
@@ -16,9 +18,15 @@ from tests.contract.persistence import (
     assert_same_fields,
     backend_fixture,  # noqa: F401
     database_url_fixture,  # noqa: F401
+    make_api_key,
+    make_audit_event,
+    make_one_time_token,
+    make_role,
     make_session,
     make_token,
     make_user,
+    sequential_ids,
+    store_roles,
     store_sessions,
     store_users,
 )
@@ -33,6 +41,9 @@ async def test_a_stored_user_reads_back_field_for_field(backend: Backend) -> Non
     user.created_at = T0.astimezone(PLUS_TWO)
     user.updated_at = T0 + timedelta(seconds=1)
     user.last_login_at = (T0 + timedelta(hours=1)).astimezone(PLUS_TWO)
+    user.failed_logins = 3
+    user.locked_until = (T0 + timedelta(minutes=15)).astimezone(PLUS_TWO)
+    user.lockouts = 2
     plain = make_user("bob")  # every optional field empty
     await store_users(backend, user, plain)
 
@@ -329,3 +340,188 @@ async def test_locked_admin_count_serializes_mutual_demotion(backend: Backend) -
     assert sorted(outcomes) == ["demoted", "refused"]
     async with backend.new_uow() as uow:
         assert await uow.users.count_active_admins() == 1
+
+
+async def test_roles_come_back_as_plain_names(backend: Backend) -> None:
+    await store_roles(backend, make_role("support"))
+    user = make_user("alice", roles=frozenset({"support", Role.AUDITOR}))
+    await store_users(backend, user, make_user("bob"))
+
+    async with backend.new_uow() as uow:
+        loaded = await uow.users.get(user.id)
+        holders = await uow.users.list(filter=UserFilter(role="support"), after=None, limit=10)
+    assert loaded is not None
+    assert loaded.roles == frozenset({"support", "auditor"})
+    assert all(type(role) is str for role in loaded.roles)
+    assert [u.id for u in holders] == [user.id]
+
+
+async def test_a_role_that_does_not_exist_is_refused(backend: Backend) -> None:
+    user = make_user("alice")
+    await store_users(backend, user)
+
+    async with backend.new_uow() as uow:
+        with pytest.raises(UnknownRoleError):
+            await uow.users.add(make_user("bob", roles=frozenset({"ghost"})))
+        loaded = await uow.users.get(user.id)
+        assert loaded is not None
+        loaded.assign_roles(frozenset({"ghost", Role.USER}), now=T0)
+        with pytest.raises(UnknownRoleError):
+            await uow.users.update(loaded)
+        # The transaction is still usable after the refusals.
+        await uow.users.add(make_user("carol"))
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        listed = await uow.users.list(filter=EVERYTHING, after=None, limit=10)
+        unchanged = await uow.users.get(user.id)
+    assert sorted(u.username.value for u in listed) == ["alice", "carol"]
+    assert unchanged is not None
+    assert unchanged.roles == frozenset({Role.USER})
+
+
+async def test_reserve_login_attempt_counts_up_to_the_threshold(backend: Backend) -> None:
+    user = make_user("alice")
+    await store_users(backend, user)
+
+    attempts = []
+    for _ in range(4):
+        async with backend.new_uow() as uow:
+            attempts.append(await uow.users.reserve_login_attempt(user.id, now=T0, threshold=3))
+            await uow.commit()
+
+    assert attempts == [1, 2, 3, None]
+    async with backend.new_uow() as uow:
+        stored = await uow.users.get(user.id)
+    assert stored is not None
+    assert stored.failed_logins == 3
+
+
+async def test_reserved_attempts_show_in_later_reads_of_the_same_unit(backend: Backend) -> None:
+    user = make_user("alice")
+    await store_users(backend, user)
+    async with backend.new_uow() as uow:
+        assert await uow.users.get(user.id) is not None  # cached before the UPDATE
+        assert await uow.users.reserve_login_attempt(user.id, now=T0, threshold=5) == 1
+        after = await uow.users.get(user.id)
+        assert after is not None
+        assert after.failed_logins == 1
+
+
+async def test_a_rolled_back_reservation_is_not_counted(backend: Backend) -> None:
+    user = make_user("alice")
+    await store_users(backend, user)
+    async with backend.new_uow() as uow:
+        assert await uow.users.reserve_login_attempt(user.id, now=T0, threshold=5) == 1
+    async with backend.new_uow() as uow:
+        assert await uow.users.reserve_login_attempt(user.id, now=T0, threshold=5) == 1
+
+
+async def test_a_locked_account_reserves_nothing_until_the_lock_ends(backend: Backend) -> None:
+    user = make_user("alice")
+    user.locked_until = T0 + timedelta(minutes=15)
+    await store_users(backend, user, ghost := make_user("ghost"))
+    async with backend.new_uow() as uow:
+        await uow.users.delete(ghost.id)
+        await uow.commit()
+
+    async def reserve(at: timedelta, user_id: object = user.id) -> int | None:
+        async with backend.new_uow() as uow:
+            got = await uow.users.reserve_login_attempt(
+                user_id,  # type: ignore[arg-type]
+                now=T0 + at,
+                threshold=10,
+            )
+            await uow.commit()
+            return got
+
+    assert await reserve(timedelta(0)) is None
+    assert await reserve(timedelta(minutes=14, seconds=59)) is None
+    assert await reserve(timedelta(minutes=15)) == 1  # the lock ends at locked_until
+    assert await reserve(timedelta(minutes=16)) == 2
+    assert await reserve(timedelta(0), ghost.id) is None  # an unknown account
+
+
+async def test_a_successful_login_resets_the_budget(backend: Backend) -> None:
+    user = make_user("alice")
+    await store_users(backend, user)
+    for _ in range(2):
+        async with backend.new_uow() as uow:
+            await uow.users.reserve_login_attempt(user.id, now=T0, threshold=2)
+            await uow.commit()
+
+    async with backend.new_uow() as uow:
+        assert await uow.users.reserve_login_attempt(user.id, now=T0, threshold=2) is None
+        current = await uow.users.get(user.id, for_update=True)
+        assert current is not None
+        current.record_login(session_id=make_session(user).id, now=T0)
+        await uow.users.update(current)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        assert await uow.users.reserve_login_attempt(user.id, now=T0, threshold=2) == 1
+
+
+async def test_concurrent_reservations_never_exceed_the_threshold(backend: Backend) -> None:
+    """A burst of guesses at one account gets exactly `threshold` passwords checked."""
+    user = make_user("alice")
+    await store_users(backend, user)
+
+    async def reserve() -> int | None:
+        async with backend.new_uow() as uow:
+            await asyncio.sleep(0)  # let the others start their transactions too
+            attempt = await uow.users.reserve_login_attempt(user.id, now=T0, threshold=10)
+            await uow.commit()
+            return attempt
+
+    outcomes = await asyncio.gather(*(reserve() for _ in range(50)))
+
+    assert sorted(o for o in outcomes if o is not None) == list(range(1, 11))
+    assert outcomes.count(None) == 40
+    async with backend.new_uow() as uow:
+        stored = await uow.users.get(user.id)
+    assert stored is not None
+    assert stored.failed_logins == 10
+
+
+async def test_count_active_admins_counts_the_admin_role_by_name(backend: Backend) -> None:
+    await store_roles(backend, make_role("administrators"))
+    await store_users(
+        backend,
+        make_user("root", roles=frozenset({"admin"})),
+        make_user("lookalike", roles=frozenset({"administrators"})),
+        make_user("auditor", roles=frozenset({Role.AUDITOR})),
+    )
+    async with backend.new_uow() as uow:
+        assert await uow.users.count_active_admins() == 1
+
+
+async def test_delete_takes_keys_and_tokens_but_keeps_the_audit_trail(backend: Backend) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    await store_users(backend, alice, bob)
+    alice_key, bob_key = make_api_key(alice), make_api_key(bob)
+    alice_token, bob_token = make_one_time_token(alice), make_one_time_token(bob)
+    (event_id,) = sequential_ids(1)
+    async with backend.new_uow() as uow:
+        await uow.api_keys.add(alice_key)
+        await uow.api_keys.add(bob_key)
+        await uow.one_time_tokens.add(alice_token)
+        await uow.one_time_tokens.add(bob_token)
+        await uow.audit.append(
+            make_audit_event(event_id, actor_id=alice.id, target_id=str(alice.id))
+        )
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        await uow.users.delete(alice.id)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        assert await uow.api_keys.get(alice_key.id) is None
+        assert await uow.api_keys.get_by_prefix(alice_key.prefix) is None
+        assert await uow.one_time_tokens.get(alice_token.token_hash) is None
+        assert await uow.api_keys.get(bob_key.id) is not None
+        assert await uow.one_time_tokens.get(bob_token.token_hash) == bob_token
+        trail = await uow.audit.list(filter=AuditFilter(actor_id=alice.id), after=None, limit=5)
+    assert [e.id for e in trail] == [event_id]
+    assert trail[0].outcome is Outcome.SUCCESS

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PASSWORD = "an operator passphrase"
+PASSWORD = "violet harbor lantern 7"
 
 
 def hexahub(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

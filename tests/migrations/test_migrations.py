@@ -1,8 +1,12 @@
 """The migrations build exactly the schema the adapter maps, and undo cleanly."""
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -21,9 +25,21 @@ from adapters.sqlalchemy.migrations import (
 )
 from adapters.sqlalchemy.models import metadata
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from domain.permissions import ALL_PERMISSIONS
+from domain.roles import UnknownRoleError
 from tests.contract.persistence import make_user
 
-APP_TABLES = {"users", "user_roles", "sessions", "refresh_tokens"}
+APP_TABLES = {
+    "users",
+    "user_roles",
+    "sessions",
+    "refresh_tokens",
+    "roles",
+    "api_keys",
+    "audit_events",
+    "one_time_tokens",
+    "mail_outbox",
+}
 
 
 async def _tables(url: str) -> set[str]:
@@ -92,3 +108,95 @@ async def test_a_migrated_database_serves_the_adapter(empty_url: str) -> None:
             assert await uow.users.get(user.id) is not None
     finally:
         await engine.dispose()
+
+
+async def test_access_control_keeps_existing_accounts_and_their_roles(empty_url: str) -> None:
+    """0002 on a database in use: roles held before become rows (the built-in ones
+    seeded, any other as a custom role), users get a clean lockout state, and going back
+    to 0001 keeps every user's roles."""
+    await asyncio.to_thread(upgrade_to, empty_url, "0001_initial")
+    users = sa.table(
+        "users",
+        *(sa.column(c, sa.String()) for c in ("email", "username")),
+        sa.column("id", sa.Uuid()),
+        sa.column("is_active", sa.Boolean()),
+        sa.column("is_verified", sa.Boolean()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    user_roles = sa.table("user_roles", sa.column("user_id", sa.Uuid()), sa.column("role_name"))
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    engine = create_engine(empty_url)
+    try:
+        async with engine.begin() as connection:
+            now = datetime.now(UTC)
+            for user_id, name in ((alice, "alice"), (bob, "bob")):
+                await connection.execute(
+                    users.insert().values(
+                        id=user_id,
+                        email=f"{name}@example.com",
+                        username=name,
+                        is_active=True,
+                        is_verified=False,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            await connection.execute(
+                user_roles.insert(),
+                [
+                    {"user_id": alice, "role_name": "admin"},
+                    {"user_id": alice, "role_name": "user"},
+                    {"user_id": bob, "role_name": "legacy"},
+                ],
+            )
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(upgrade_to_head, empty_url)
+
+    engine = create_engine(empty_url)
+    factory = create_session_factory(engine)
+    try:
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            roles = {r.name: r for r in await uow.roles.list()}
+            loaded_alice = await uow.users.get(alice)
+            loaded_bob = await uow.users.get(bob)
+            assert await uow.users.count_active_admins() == 1
+        assert list(roles) == ["admin", "auditor", "user", "legacy"]
+        assert roles["admin"].builtin
+        assert roles["admin"].permissions == ALL_PERMISSIONS
+        assert not roles["legacy"].builtin
+        assert roles["legacy"].permissions == frozenset()
+        assert loaded_alice is not None
+        assert loaded_alice.roles == frozenset({"admin", "user"})
+        assert (loaded_alice.failed_logins, loaded_alice.locked_until) == (0, None)
+        assert loaded_alice.lockouts == 0
+        assert loaded_bob is not None
+        assert loaded_bob.roles == frozenset({"legacy"})
+
+        # The foreign key is in place: a role that does not exist cannot be held.
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            assert loaded_bob.assign_roles(frozenset({"ghost"}), now=datetime.now(UTC))
+            with pytest.raises(UnknownRoleError):
+                await uow.users.update(loaded_bob)
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(downgrade_to, empty_url, "0001_initial")
+
+    engine = create_engine(empty_url)
+    try:
+        async with engine.connect() as connection:
+            held = (await connection.execute(sa.select(user_roles.c.role_name))).scalars().all()
+            if engine.dialect.name == "postgresql":
+                leftover = await connection.scalar(
+                    sa.text(
+                        "SELECT count(*) FROM pg_proc WHERE proname = 'audit_events_append_only'"
+                    )
+                )
+                assert leftover == 0
+    finally:
+        await engine.dispose()
+    assert sorted(held) == ["admin", "legacy", "user"]
+    assert await _tables(empty_url) == {"users", "user_roles", "sessions", "refresh_tokens"}

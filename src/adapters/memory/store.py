@@ -5,6 +5,12 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
+from domain.aggregate import Aggregate
+from domain.api_keys import ApiKey
+from domain.audit import AuditEvent
+from domain.mail import OutboxMail
+from domain.one_time_tokens import OneTimeToken
+from domain.roles import Role, RoleDefinition, builtin_role
 from domain.session import AuthSession, RefreshTokenRecord
 from domain.user import User
 
@@ -19,9 +25,23 @@ class Tables:
     users: dict[UUID, User] = field(default_factory=dict)
     sessions: dict[UUID, AuthSession] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
+    roles: dict[str, RoleDefinition] = field(default_factory=dict)
+    api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
+    audit_events: dict[UUID, AuditEvent] = field(default_factory=dict)
+    one_time_tokens: dict[str, OneTimeToken] = field(default_factory=dict)
+    outbox: dict[UUID, OutboxMail] = field(default_factory=dict)
 
     def branch(self) -> "Tables":
-        return Tables(dict(self.users), dict(self.sessions), dict(self.refresh_tokens))
+        return Tables(
+            users=dict(self.users),
+            sessions=dict(self.sessions),
+            refresh_tokens=dict(self.refresh_tokens),
+            roles=dict(self.roles),
+            api_keys=dict(self.api_keys),
+            audit_events=dict(self.audit_events),
+            one_time_tokens=dict(self.one_time_tokens),
+            outbox=dict(self.outbox),
+        )
 
 
 class InMemoryStore:
@@ -33,7 +53,11 @@ class InMemoryStore:
     """
 
     def __init__(self) -> None:
-        self.committed = Tables()
+        # The built-in roles exist from the start, as migration 0002 seeds them.
+        seeded = datetime.now(UTC)
+        self.committed = Tables(
+            roles={role.value: builtin_role(role.value, now=seeded) for role in Role}
+        )
         self.lock = asyncio.Lock()
 
 
@@ -41,7 +65,7 @@ def detached(entity: T) -> T:
     """A copy that shares nothing mutable with `entity`, events dropped (they belong to
     the caller's object, not to the stored state)."""
     clone = copy.deepcopy(entity)
-    if isinstance(clone, User | AuthSession):
+    if isinstance(clone, Aggregate):
         clone._events = []
     return clone
 

@@ -1,6 +1,11 @@
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.api_key_repository import InMemoryApiKeyRepository
+from adapters.memory.audit_log import InMemoryAuditLog
+from adapters.memory.mail_outbox import InMemoryMailOutbox
+from adapters.memory.one_time_token_repository import InMemoryOneTimeTokenRepository
+from adapters.memory.role_repository import InMemoryRoleRepository
 from adapters.memory.session_repository import InMemorySessionRepository
 from adapters.memory.store import InMemoryStore, Tables
 from adapters.memory.user_repository import InMemoryUserRepository
@@ -17,6 +22,11 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     users: InMemoryUserRepository
     sessions: InMemorySessionRepository
+    roles: InMemoryRoleRepository
+    api_keys: InMemoryApiKeyRepository
+    audit: InMemoryAuditLog
+    one_time_tokens: InMemoryOneTimeTokenRepository
+    outbox: InMemoryMailOutbox
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -28,9 +38,14 @@ class InMemoryUnitOfWork(UnitOfWork):
             raise RuntimeError("a unit of work is used for one transaction only")
         self._used = True
         await self._store.lock.acquire()
-        self._working = self._store.committed.branch()
-        self.users = InMemoryUserRepository(self._working)
-        self.sessions = InMemorySessionRepository(self._working)
+        self._working = working = self._store.committed.branch()
+        self.users = InMemoryUserRepository(working)
+        self.sessions = InMemorySessionRepository(working)
+        self.roles = InMemoryRoleRepository(working)
+        self.api_keys = InMemoryApiKeyRepository(working)
+        self.audit = InMemoryAuditLog(working)
+        self.one_time_tokens = InMemoryOneTimeTokenRepository(working)
+        self.outbox = InMemoryMailOutbox(working)
         return self
 
     async def __aexit__(

@@ -1,18 +1,23 @@
 from collections.abc import Callable
+from datetime import datetime
 from uuid import UUID
 
 from adapters.memory.store import Tables, detached, utc, utc_or_none
 from application.errors import EmailAlreadyRegisteredError, UsernameTakenError, UserNotFoundError
 from application.ports.user_repository import UserFilter, UserRepository
-from domain.roles import Role
+from domain.roles import Role, UnknownRoleError
 from domain.user import User
 from domain.value_objects import Email, Username
 
 
 class InMemoryUserRepository(UserRepository):
     """Users in a transaction's working tables. Same contract as the SQL adapter: unique
-    email and username (checked at the call), detached copies in and out, deleting a
-    user deletes its sessions and their refresh tokens."""
+    email and username (checked at the call), role names that exist (the foreign key),
+    detached copies in and out, deleting a user deletes its sessions and their refresh
+    tokens, its API keys and its one-time tokens (not its audit trail).
+
+    `reserve_login_attempt` is atomic because the store lets one transaction run at a
+    time: each caller sees the count the previous one left."""
 
     def __init__(self, tables: Tables) -> None:
         self._tables = tables
@@ -21,12 +26,14 @@ class InMemoryUserRepository(UserRepository):
         if user.id in self._tables.users:
             raise ValueError(f"duplicate user id {user.id}")
         self._check_unique(user)
+        self._check_roles(user)
         self._tables.users[user.id] = _stored(user)
 
     async def update(self, user: User) -> None:
         if user.id not in self._tables.users:
             raise UserNotFoundError()
         self._check_unique(user)
+        self._check_roles(user)
         self._tables.users[user.id] = _stored(user)
 
     async def delete(self, user_id: UUID) -> None:
@@ -39,6 +46,12 @@ class InMemoryUserRepository(UserRepository):
         for token_hash, record in list(self._tables.refresh_tokens.items()):
             if record.session_id in doomed:
                 del self._tables.refresh_tokens[token_hash]
+        for key_id in [k.id for k in self._tables.api_keys.values() if k.owner_id == user_id]:
+            del self._tables.api_keys[key_id]
+        for token_hash in [
+            t.token_hash for t in self._tables.one_time_tokens.values() if t.user_id == user_id
+        ]:
+            del self._tables.one_time_tokens[token_hash]
 
     async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
         # Transactions here hold the store's lock from start to end: always "locked".
@@ -63,6 +76,17 @@ class InMemoryUserRepository(UserRepository):
         ]
         return [detached(u) for u in found[: max(limit, 0)]]
 
+    async def reserve_login_attempt(
+        self, user_id: UUID, *, now: datetime, threshold: int
+    ) -> int | None:
+        user = self._tables.users.get(user_id)
+        if user is None or user.failed_logins >= threshold or user.is_locked(now):
+            return None
+        counted = detached(user)
+        counted.failed_logins += 1
+        self._tables.users[user_id] = counted  # replaced, never mutated: see Tables
+        return counted.failed_logins
+
     async def count_active_admins(self, *, lock: bool = False) -> int:
         return sum(1 for u in self._tables.users.values() if u.is_active and Role.ADMIN in u.roles)
 
@@ -71,6 +95,10 @@ class InMemoryUserRepository(UserRepository):
             if predicate(user):
                 return detached(user)
         return None
+
+    def _check_roles(self, user: User) -> None:
+        if any(role not in self._tables.roles for role in user.roles):
+            raise UnknownRoleError("unknown role")
 
     def _check_unique(self, user: User) -> None:
         for other in self._tables.users.values():
@@ -94,4 +122,6 @@ def _stored(user: User) -> User:
     stored.created_at = utc(user.created_at)
     stored.updated_at = utc(user.updated_at)
     stored.last_login_at = utc_or_none(user.last_login_at)
+    stored.locked_until = utc_or_none(user.locked_until)
+    stored.roles = frozenset(str(role) for role in user.roles)  # names, as the SQL adapter
     return stored

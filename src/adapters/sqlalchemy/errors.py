@@ -1,7 +1,9 @@
 """Translation of database failures into application errors.
 
 Two families matter to callers: "the database cannot serve now" (retry later, 503) and
-"a unique constraint refused the write" (409). Anything else is a bug and propagates.
+"a unique constraint refused the write" (409). A user given a role that does not exist
+(deleted meanwhile) is refused as `UnknownRoleError`. Anything else is a bug and
+propagates.
 """
 
 from collections.abc import Callable, Coroutine, Iterator
@@ -12,13 +14,22 @@ from typing import Any, ParamSpec, TypeVar
 import asyncpg.exceptions as pg
 from sqlalchemy import exc as sa
 
-from adapters.sqlalchemy.models import USERS_EMAIL_CONSTRAINT, USERS_USERNAME_CONSTRAINT
+from adapters.sqlalchemy.models import (
+    API_KEYS_PREFIX_CONSTRAINT,
+    ROLES_PRIMARY_KEY,
+    USER_ROLES_ROLE_FOREIGN_KEY,
+    USERS_EMAIL_CONSTRAINT,
+    USERS_USERNAME_CONSTRAINT,
+)
 from application.errors import (
-    ApplicationError,
+    ConflictError,
     EmailAlreadyRegisteredError,
+    RoleExistsError,
     StorageUnavailableError,
     UsernameTakenError,
 )
+from domain.errors import DomainError
+from domain.roles import UnknownRoleError
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     sa.OperationalError,  # includes SQLite "database is locked" after the busy timeout
@@ -34,15 +45,18 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 # SQLite names columns instead of constraints: "UNIQUE constraint failed: users.email".
-_UNIQUE_VIOLATIONS: tuple[tuple[str, str, type[ApplicationError]], ...] = (
+_UNIQUE_VIOLATIONS: tuple[tuple[str, str, type[ConflictError]], ...] = (
     (USERS_EMAIL_CONSTRAINT, "users.email", EmailAlreadyRegisteredError),
     (USERS_USERNAME_CONSTRAINT, "users.username", UsernameTakenError),
+    (ROLES_PRIMARY_KEY, "roles.name", RoleExistsError),
+    # Prefixes are random: a clash is a (retryable) conflict, not a user's mistake.
+    (API_KEYS_PREFIX_CONSTRAINT, "api_keys.prefix", ConflictError),
 )
 
 
-def translate(error: BaseException) -> ApplicationError | None:
+def translate(error: BaseException) -> DomainError | None:
     """The application error `error` stands for, or None when it is not ours to map."""
-    if isinstance(error, ApplicationError):
+    if isinstance(error, DomainError):
         return None
     if isinstance(error, sa.IntegrityError):
         return _conflict(error)
@@ -82,13 +96,23 @@ def translated(
     return wrapper
 
 
-def _conflict(error: sa.IntegrityError) -> ApplicationError | None:
+def _conflict(error: sa.IntegrityError) -> DomainError | None:
     constraint = getattr(_driver_error(error), "constraint_name", None)
     message = str(error.orig)
     for name, sqlite_column, mapped in _UNIQUE_VIOLATIONS:
         if constraint == name or f"UNIQUE constraint failed: {sqlite_column}" in message:
             return mapped()
+    if constraint == USER_ROLES_ROLE_FOREIGN_KEY:
+        return UnknownRoleError("unknown role")
     return None
+
+
+def is_foreign_key_violation(error: BaseException) -> bool:
+    """SQLite names no constraint in "FOREIGN KEY constraint failed"; a caller that knows
+    which foreign key its statement can break maps it itself."""
+    return isinstance(error, sa.IntegrityError) and "FOREIGN KEY constraint failed" in str(
+        error.orig
+    )
 
 
 def _driver_error(error: sa.DBAPIError) -> BaseException | None:

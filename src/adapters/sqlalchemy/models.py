@@ -6,11 +6,12 @@ never hand a row to a caller.
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, MetaData, String, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, MetaData, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from adapters.sqlalchemy.types import UtcDateTime
+from adapters.sqlalchemy.types import JsonText, UtcDateTime
 
 # Named constraints: error translation matches `uq_users_email` etc., and migrations can
 # drop or alter a constraint by a name that is the same on every backend.
@@ -24,6 +25,9 @@ NAMING_CONVENTION = {
 
 USERS_EMAIL_CONSTRAINT = "uq_users_email"
 USERS_USERNAME_CONSTRAINT = "uq_users_username"
+ROLES_PRIMARY_KEY = "pk_roles"
+USER_ROLES_ROLE_FOREIGN_KEY = "fk_user_roles_role_name_roles"
+API_KEYS_PREFIX_CONSTRAINT = "uq_api_keys_prefix"
 
 
 class Base(DeclarativeBase):
@@ -44,6 +48,9 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, server_default="0")
 
     # lazy="raise": every query states what it loads (selectinload), no hidden I/O.
     roles: Mapped[list["UserRoleRow"]] = relationship(
@@ -57,7 +64,23 @@ class UserRoleRow(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    role_name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # ON UPDATE CASCADE: renaming a role renames it for every holder in one statement.
+    role_name: Mapped[str] = mapped_column(
+        String(32),
+        ForeignKey("roles.name", onupdate="CASCADE", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
+class RoleRow(Base):
+    __tablename__ = "roles"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # For built-in roles this is informative only: their permissions come from the domain.
+    permissions: Mapped[list[str]] = mapped_column(JsonText)
+    builtin: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SessionRow(Base):
@@ -87,6 +110,75 @@ class RefreshTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     rotated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    # A digest only: the secret half of the key is never stored.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JsonText)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AuditEventRow(Base):
+    """Append-only: migration 0002 adds triggers that abort any UPDATE or DELETE.
+
+    No foreign key on `actor_id`: an audit row must outlive the account it names. Ids are
+    UUIDv7, so id order is time order and pages are keyed by id.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    target_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonText)
+
+
+class OneTimeTokenRow(Base):
+    __tablename__ = "one_time_tokens"
+
+    # A SHA-256 hex digest: the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    binding: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MailOutboxRow(Base):
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(255))
+    # May hold a one-time link: set to NULL as soon as the mail is sent.
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 metadata = Base.metadata

@@ -1,9 +1,10 @@
 """Column types whose behaviour must not depend on the database behind them."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -33,3 +34,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+class JsonText(TypeDecorator[Any]):
+    """A JSON document in a TEXT column, the same bytes on every backend.
+
+    Kept as text rather than JSONB on purpose: nothing queries inside these values, and
+    one representation keeps SQLite and PostgreSQL rows interchangeable. Keys are sorted
+    so equal values are stored identically.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)

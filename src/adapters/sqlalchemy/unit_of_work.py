@@ -4,7 +4,12 @@ from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.sqlalchemy.api_key_repository import SqlAlchemyApiKeyRepository
+from adapters.sqlalchemy.audit_log import SqlAlchemyAuditLog
 from adapters.sqlalchemy.errors import translate, translating
+from adapters.sqlalchemy.mail_outbox import SqlAlchemyMailOutbox
+from adapters.sqlalchemy.one_time_token_repository import SqlAlchemyOneTimeTokenRepository
+from adapters.sqlalchemy.role_repository import SqlAlchemyRoleRepository
 from adapters.sqlalchemy.session_repository import SqlAlchemySessionRepository
 from adapters.sqlalchemy.user_repository import SqlAlchemyUserRepository
 from application.ports.unit_of_work import UnitOfWork
@@ -18,12 +23,17 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     pool. Any infrastructure failure inside the block, in `commit` or while cleaning up
     surfaces as `StorageUnavailableError` (except a cleanup failure after a successful
     commit, which is swallowed: the work is durable); a unique violation on the users' email or
-    username as `EmailAlreadyRegisteredError` / `UsernameTakenError`. Both are chained to
-    the original exception. Single use.
+    username as `EmailAlreadyRegisteredError` / `UsernameTakenError`, on a role name as
+    `RoleExistsError`. Both are chained to the original exception. Single use.
     """
 
     users: SqlAlchemyUserRepository
     sessions: SqlAlchemySessionRepository
+    roles: SqlAlchemyRoleRepository
+    api_keys: SqlAlchemyApiKeyRepository
+    audit: SqlAlchemyAuditLog
+    one_time_tokens: SqlAlchemyOneTimeTokenRepository
+    outbox: SqlAlchemyMailOutbox
 
     def __init__(self, session_factory: async_sessionmaker[Any]) -> None:
         self._session_factory = session_factory
@@ -38,6 +48,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self._session = self._session_factory()
         self.users = SqlAlchemyUserRepository(self._session)
         self.sessions = SqlAlchemySessionRepository(self._session)
+        self.roles = SqlAlchemyRoleRepository(self._session)
+        self.api_keys = SqlAlchemyApiKeyRepository(self._session)
+        self.audit = SqlAlchemyAuditLog(self._session)
+        self.one_time_tokens = SqlAlchemyOneTimeTokenRepository(self._session)
+        self.outbox = SqlAlchemyMailOutbox(self._session)
         return self
 
     async def __aexit__(

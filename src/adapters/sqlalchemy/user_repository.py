@@ -1,15 +1,20 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import exc as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
 
-from adapters.sqlalchemy.errors import translated
+from adapters.sqlalchemy.errors import is_foreign_key_violation, translated
 from adapters.sqlalchemy.models import UserRoleRow, UserRow
 from application.errors import UserNotFoundError
 from application.ports.user_repository import UserFilter, UserRepository
-from domain.roles import Role
+from domain.roles import Role, UnknownRoleError
 from domain.user import User
 from domain.value_objects import Email, FullName, Username
 
@@ -19,8 +24,9 @@ class SqlAlchemyUserRepository(UserRepository):
 
     Never commits. `add` and `update` flush inside a savepoint, so a unique violation
     raises `EmailAlreadyRegisteredError` / `UsernameTakenError` at the call and leaves the
-    rest of the transaction usable. Reads return fresh entities mapped from rows; changing
-    one has no effect until it is passed to `update`.
+    rest of the transaction usable; a role name missing from `roles` (the foreign key)
+    raises `UnknownRoleError`. Reads return fresh entities mapped from rows; changing one
+    has no effect until it is passed to `update`.
     """
 
     def __init__(self, session: AsyncSession) -> None:
@@ -28,7 +34,7 @@ class SqlAlchemyUserRepository(UserRepository):
 
     @translated
     async def add(self, user: User) -> None:
-        async with self._session.begin_nested():
+        async with _roles_must_exist(), self._session.begin_nested():
             self._session.add(_to_row(user))
 
     @translated
@@ -36,7 +42,7 @@ class SqlAlchemyUserRepository(UserRepository):
         row = await self._get_row(user.id)
         if row is None:
             raise UserNotFoundError()
-        async with self._session.begin_nested():
+        async with _roles_must_exist(), self._session.begin_nested():
             _copy_onto(row, user)
 
     @translated
@@ -77,9 +83,34 @@ class SqlAlchemyUserRepository(UserRepository):
         if filter.is_active is not None:
             query = query.where(UserRow.is_active.is_(filter.is_active))
         if filter.role is not None:
-            query = query.where(UserRow.roles.any(UserRoleRow.role_name == filter.role.value))
+            query = query.where(UserRow.roles.any(UserRoleRow.role_name == filter.role))
         rows = (await self._session.scalars(query)).all()
         return [_to_entity(row) for row in rows]
+
+    @translated
+    async def reserve_login_attempt(
+        self, user_id: UUID, *, now: datetime, threshold: int
+    ) -> int | None:
+        # One conditional UPDATE: the row lock (PostgreSQL) or the write lock (SQLite,
+        # BEGIN IMMEDIATE) makes racing callers take turns, and each re-checks the budget
+        # on the row as the previous one left it, so no more than `threshold` attempts are
+        # ever handed out between two resets (OWASP ASVS 2.2.1: anti-automation).
+        statement = (
+            update(UserRow)
+            .where(
+                UserRow.id == user_id,
+                UserRow.failed_logins < threshold,
+                or_(UserRow.locked_until.is_(None), UserRow.locked_until <= now),
+            )
+            .values(failed_logins=UserRow.failed_logins + 1)
+            .returning(UserRow.failed_logins)
+            .execution_options(synchronize_session=False)
+        )
+        attempt = (await self._session.scalars(statement)).one_or_none()
+        cached = self._session.identity_map.get(self._session.identity_key(UserRow, user_id))
+        if attempt is not None and isinstance(cached, UserRow):
+            set_committed_value(cached, "failed_logins", attempt)  # keep later reads true
+        return attempt
 
     @translated
     async def count_active_admins(self, *, lock: bool = False) -> int:
@@ -112,6 +143,18 @@ class SqlAlchemyUserRepository(UserRepository):
         return None if row is None else _to_entity(row)
 
 
+@asynccontextmanager
+async def _roles_must_exist() -> AsyncIterator[None]:
+    # The only foreign key a user write can break is user_roles -> roles (the user row
+    # itself is written in the same flush); PostgreSQL names it, SQLite does not.
+    try:
+        yield
+    except sa.IntegrityError as error:
+        if is_foreign_key_violation(error):
+            raise UnknownRoleError("unknown role") from error
+        raise
+
+
 def _select_users() -> Select[UserRow]:
     return select(UserRow).options(selectinload(UserRow.roles))
 
@@ -130,11 +173,14 @@ def _to_entity(row: UserRow) -> User:
         password_hash=row.password_hash,
         is_active=row.is_active,
         is_verified=row.is_verified,
-        roles=frozenset(Role(r.role_name) for r in row.roles),
+        roles=frozenset(r.role_name for r in row.roles),
         oauth_provider=row.oauth_provider,
         created_at=row.created_at,
         updated_at=row.updated_at,
         last_login_at=row.last_login_at,
+        failed_logins=row.failed_logins,
+        locked_until=row.locked_until,
+        lockouts=row.lockouts,
     )
 
 
@@ -155,7 +201,10 @@ def _copy_onto(row: UserRow, user: User) -> None:
     row.created_at = user.created_at
     row.updated_at = user.updated_at
     row.last_login_at = user.last_login_at
-    wanted = {role.value for role in user.roles}
+    row.failed_logins = user.failed_logins
+    row.locked_until = user.locked_until
+    row.lockouts = user.lockouts
+    wanted = {str(role) for role in user.roles}
     kept = [r for r in row.roles if r.role_name in wanted]
     have = {r.role_name for r in kept}
     # Replacing the list lets delete-orphan remove dropped roles; unchanged ones stay.

@@ -2,6 +2,11 @@ from abc import abstractmethod
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.audit_log import AuditLog
+from application.ports.mail_outbox import MailOutbox
+from application.ports.one_time_token_repository import OneTimeTokenRepository
+from application.ports.role_repository import RoleRepository
 from application.ports.session_repository import SessionRepository
 from application.ports.user_repository import UserRepository
 
@@ -16,6 +21,11 @@ class UnitOfWork(Protocol):
 
     users: UserRepository
     sessions: SessionRepository
+    roles: RoleRepository
+    api_keys: ApiKeyRepository
+    audit: AuditLog
+    one_time_tokens: OneTimeTokenRepository
+    outbox: MailOutbox
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

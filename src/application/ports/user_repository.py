@@ -1,9 +1,9 @@
 from abc import abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.roles import Role
 from domain.user import User
 from domain.value_objects import Email, Username
 
@@ -15,7 +15,7 @@ class UserFilter:
 
     q: str | None = None
     is_active: bool | None = None
-    role: Role | None = None
+    role: str | None = None
 
 
 class UserRepository(Protocol):
@@ -51,6 +51,16 @@ class UserRepository(Protocol):
     @abstractmethod
     async def list(self, *, filter: UserFilter, after: UUID | None, limit: int) -> list[User]:
         """Up to `limit` users with id greater than `after`, in id (creation) order."""
+
+    @abstractmethod
+    async def reserve_login_attempt(
+        self, user_id: UUID, *, now: datetime, threshold: int
+    ) -> int | None:
+        """Atomically count one more consecutive failed login before the password is
+        checked. Returns the attempt's number (1..threshold), or None when the account
+        is locked at `now` or its budget of `threshold` unanswered attempts is spent, so
+        that concurrent guesses can never get more than `threshold` passwords checked.
+        A successful login resets the count (`User.record_login`)."""
 
     @abstractmethod
     async def count_active_admins(self, *, lock: bool = False) -> int:

@@ -18,6 +18,18 @@ MIN_JWT_SECRET_BYTES = 32
 KNOWN_WEAK_SECRETS = frozenset({"changeme", "change-me", "secret", "dev-secret", "development"})
 
 
+def parse_rate(spec: str) -> tuple[int, int]:
+    """ "10/60" -> (10, 60): ten requests per sixty seconds."""
+    count, _, seconds = spec.partition("/")
+    try:
+        parsed = int(count), int(seconds)
+    except ValueError:
+        raise ValueError(f"rate {spec!r} must look like <count>/<seconds>") from None
+    if parsed[0] < 1 or parsed[1] < 1:
+        raise ValueError(f"rate {spec!r} needs a positive count and window")
+    return parsed
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
@@ -83,7 +95,40 @@ class Settings(BaseSettings):
     first_admin_password: SecretStr | None = None
     first_admin_username: str = "admin"
 
+    # --- access control and brute force -------------------------------------------
+    require_verified_email: bool = False
+    lockout_threshold: int = Field(default=10, ge=1, le=1000)
+    lockout_base_seconds: int = Field(default=60, ge=1)
+    lockout_max_seconds: int = Field(default=3600, ge=1)
+    rate_limit_enabled: bool = True
+    # "<count>/<seconds>": a budget of count requests per window.
+    rate_limit_login_per_account: str = "10/60"
+    rate_limit_login_per_client: str = "30/60"
+    rate_limit_register_per_client: str = "20/3600"
+    rate_limit_reset_per_client: str = "10/3600"
+    rate_limit_reset_per_email: str = "3/3600"
+    rate_limit_requests_per_client: str = "600/60"
+
+    # --- mail ------------------------------------------------------------------------
+    public_base_url: str | None = None
+    """Where mailed links point; None: http://HOST:PORT. Never taken from requests."""
+    smtp_host: str | None = None
+    """None: mail is written to the console (development)."""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "HexaHub <no-reply@localhost>"
+    mail_dispatch_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    verification_token_ttl_seconds: int = Field(default=86_400, ge=60)
+    reset_token_ttl_seconds: int = Field(default=3_600, ge=60)
+
     # --- HTTP --------------------------------------------------------------------
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    """Addresses or networks whose X-Forwarded-For is believed."""
+    allowed_hosts: Annotated[list[str], NoDecode] = ["*"]
+    hsts_enabled: bool = False
+    """Send HSTS even when TLS ends at a proxy (it is always sent over https)."""
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     docs_enabled: bool = True
@@ -93,7 +138,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] | None = None
     """None: console in development, JSON elsewhere."""
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -101,7 +146,28 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "jwt_secret", "redis_url", "database_url", "first_admin_password", mode="before"
+        "rate_limit_login_per_account",
+        "rate_limit_login_per_client",
+        "rate_limit_register_per_client",
+        "rate_limit_reset_per_client",
+        "rate_limit_reset_per_email",
+        "rate_limit_requests_per_client",
+    )
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @field_validator(
+        "jwt_secret",
+        "redis_url",
+        "database_url",
+        "first_admin_password",
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        "public_base_url",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -139,6 +205,10 @@ class Settings(BaseSettings):
         if self.log_format:
             return self.log_format
         return "console" if self.environment is Environment.DEVELOPMENT else "json"
+
+    @property
+    def effective_public_base_url(self) -> str:
+        return self.public_base_url or f"http://{self.host}:{self.port}"
 
     @property
     def effective_hash_concurrency(self) -> int:

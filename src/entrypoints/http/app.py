@@ -1,5 +1,7 @@
 """The FastAPI application factory. Nothing is built at import time."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,11 +13,24 @@ from fastapi.middleware.cors import CORSMiddleware
 from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand
 from entrypoints.config.settings import Settings
 from entrypoints.container import VERSION, Container, start, stop
+from entrypoints.http.client_address import parse_networks
 from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.middleware.allowed_hosts import AllowedHostsMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
+from entrypoints.http.middleware.security_headers import SecurityHeadersMiddleware
+from entrypoints.http.middleware.throttle import ThrottleMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
-from entrypoints.http.routers import auth, oauth, platform, users
+from entrypoints.http.routers import (
+    api_keys,
+    audit,
+    auth,
+    oauth,
+    platform,
+    roles,
+    users,
+    verification,
+)
 from entrypoints.http.routers.docs import install_docs
 from entrypoints.logging import configure_logging
 
@@ -35,11 +50,23 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await start(container)
+        mailer = None
         try:
+            container.password_blocklist().load()  # read once now, not on a first request
             await _bootstrap_admin(container, settings)
+            mailer = asyncio.create_task(
+                container.mail_dispatcher().run_forever(
+                    settings.mail_dispatch_interval_seconds, container.mail_wake()
+                ),
+                name="mail-dispatcher",
+            )
             log.info("started", environment=settings.environment.value, version=VERSION)
             yield
         finally:
+            if mailer is not None:
+                mailer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await mailer
             await stop(container)
             log.info("stopped")
 
@@ -54,7 +81,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app.state.container = container
     install_error_handlers(app)
-    for router in (platform.router, auth.router, oauth.router, users.router):
+    for router in (
+        platform.router,
+        auth.router,
+        oauth.router,
+        verification.router,
+        users.router,
+        roles.router,
+        api_keys.router,
+        audit.router,
+    ):
         app.include_router(router)
     if settings.docs_enabled:
         install_docs(app)
@@ -63,7 +99,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # CORS preflight, carries X-Request-ID; CORS wraps the 413 and 500 paths so browsers
     # can read those errors too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ThrottleMiddleware, throttle=container.throttle)
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.hsts_enabled,
+        docs_paths=("/docs", "/redoc", "/static/docs"),
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -73,7 +115,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             expose_headers=["X-Request-ID", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(
+        RequestContextMiddleware, trusted_proxies=parse_networks(settings.trusted_proxies)
+    )
     return app
 
 

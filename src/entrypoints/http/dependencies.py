@@ -3,7 +3,6 @@
 Routers get use cases through `use_case(...)`, built by the container per request.
 """
 
-import ipaddress
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -12,6 +11,7 @@ from fastapi import Depends, Request
 from application.errors import AuthenticationError
 from application.security import Principal
 from application.use_cases.auth.authenticate import AuthenticateCommand
+from application.use_cases.auth.authenticate_api_key import AuthenticateApiKeyCommand
 from entrypoints.container import Container
 from entrypoints.http.errors import HttpError
 
@@ -46,11 +46,21 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def current_principal(request: Request) -> Principal:
+    """A bearer access token (a person's session) or an `X-API-Key` (a key acting as its
+    owner within its scopes). Both at once is refused: one request, one identity."""
     token = bearer_token(request)
-    if token is None:
-        raise AuthenticationError("a bearer access token is required")
-    authenticate = container_of(request).authenticate()
-    principal: Principal = await authenticate.execute(AuthenticateCommand(access_token=token))
+    api_key = request.headers.get("x-api-key")
+    container = container_of(request)
+    if token is not None and api_key is not None:
+        raise AuthenticationError("send either a bearer token or an API key, not both")
+    if api_key is not None:
+        principal: Principal = await container.authenticate_api_key().execute(
+            AuthenticateApiKeyCommand(key=api_key)
+        )
+    elif token is not None:
+        principal = await container.authenticate().execute(AuthenticateCommand(access_token=token))
+    else:
+        raise AuthenticationError("a bearer access token or an API key is required")
     request.state.principal = principal
     return principal
 
@@ -59,12 +69,10 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 def client_ip(request: Request) -> str | None:
-    """The socket peer, only if it is a real address (stored with sessions and audit)."""
-    host = request.client.host if request.client else None
-    try:
-        return str(ipaddress.ip_address(host)) if host else None
-    except ValueError:
-        return None
+    """The client's address as resolved once per request: the socket peer, or the
+    forwarded client when the peer is a trusted proxy (always a valid IP or None)."""
+    ip: str | None = request.scope.get("client_ip")
+    return ip
 
 
 def user_agent(request: Request) -> str | None:

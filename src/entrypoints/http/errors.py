@@ -17,12 +17,15 @@ from application.errors import (
     AuthenticationError,
     ConflictError,
     InvalidCurrentPasswordError,
+    InvalidOneTimeTokenError,
     InvalidTokenError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     ServiceUnavailableError,
 )
 from domain.errors import DomainError, InvalidValueError
+from domain.roles import BuiltinRoleError
 from entrypoints.http.schemas.common import ErrorBody
 
 log = structlog.get_logger()
@@ -52,7 +55,10 @@ class OAuthError(EdgeError):
 # Most specific first: the first matching class decides the status.
 ERROR_STATUS: Sequence[tuple[type[DomainError], int]] = (
     (InvalidCurrentPasswordError, 400),
+    (InvalidOneTimeTokenError, 400),
     (InvalidValueError, 422),
+    (BuiltinRoleError, 409),
+    (RateLimitedError, 429),
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
@@ -107,6 +113,16 @@ def envelope(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def rate_limit_headers(error: RateLimitedError) -> dict[str, str]:
+    """RFC 9110 Retry-After, and the IETF RateLimit header fields draft."""
+    return {
+        "Retry-After": str(error.retry_after),
+        "RateLimit-Limit": str(error.limit),
+        "RateLimit-Remaining": str(error.remaining),
+        "RateLimit-Reset": str(error.reset_seconds),
+    }
+
+
 def _rid(request: Request) -> str | None:
     return request.scope.get("request_id")
 
@@ -127,14 +143,18 @@ def _challenge(error: DomainError) -> dict[str, str]:
 
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    # A dependency outage keeps its 503 on OAuth routes too.
-    if request.scope.get(OAUTH_ROUTE_FLAG) and not isinstance(error, ServiceUnavailableError):
+    # An outage keeps its 503, and a rate limit its 429, on OAuth routes too.
+    if request.scope.get(OAUTH_ROUTE_FLAG) and not isinstance(
+        error, ServiceUnavailableError | RateLimitedError
+    ):
         return _oauth_error(request, error)
     status = status_of(error)
     headers: dict[str, str] = {}
     details = None
     if status == 401:
         headers.update(_challenge(error))
+    if isinstance(error, RateLimitedError):
+        headers.update(rate_limit_headers(error))
     if isinstance(error, ServiceUnavailableError):
         headers["Retry-After"] = str(error.retry_after)
         log.warning("dependency_unavailable", error=error.code, reason=error.message)

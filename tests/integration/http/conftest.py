@@ -31,6 +31,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "data_dir": tmp_path,
         "jwt_secret": TEST_SECRET,
         "log_level": "WARNING",
+        # Off unless a test is about limits: suites fire many requests from one address.
+        "rate_limit_enabled": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

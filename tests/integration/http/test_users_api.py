@@ -15,7 +15,7 @@ from tests.integration.http.helpers import (
 )
 
 USERS = "/api/v1/users"
-ADMIN = {"first_admin_email": "root@example.com", "first_admin_password": "an admin passphrase"}
+ADMIN = {"first_admin_email": "root@example.com", "first_admin_password": "ample orbit kettle 91"}
 
 
 @pytest.fixture

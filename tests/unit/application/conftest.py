@@ -21,28 +21,58 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.memory.clock import FixedClock
 from adapters.memory.event_publisher import InMemoryEventPublisher
 from adapters.memory.id_generator import SequentialIdGenerator
+from adapters.memory.notifier import InMemoryNotifier
+from adapters.memory.password_blocklist import InMemoryPasswordBlocklist
+from adapters.memory.rate_limiter import InMemoryRateLimiter
+from adapters.memory.request_context import FixedRequestContext
 from adapters.memory.revocation_store import InMemoryRevocationStore
+from adapters.secrets.api_keys import HashedApiKeySecrets
 from application.accounts import AccountCreator
+from application.audit import Auditor
+from application.mail_dispatch import MailDispatcher
+from application.mail_templates import MailComposer
+from application.passwords import PasswordRules
+from application.ports.request_context import RequestMeta
 from application.ports.revocation_store import RevocationStore
 from application.revocation import SessionRevoker
 from application.security import Principal
+from application.throttle import Throttle, ThrottlePolicy
 from application.tokens import TokenMinter, TokenPair
 from application.use_cases.account.change_password import ChangePassword
 from application.use_cases.account.get_profile import GetOwnProfile
 from application.use_cases.account.list_sessions import ListOwnSessions
 from application.use_cases.account.revoke_session import RevokeOwnSession
 from application.use_cases.account.update_profile import UpdateOwnProfile
+from application.use_cases.account.verification import (
+    OneTimeTokenPolicy,
+    RequestEmailVerification,
+    RequestPasswordReset,
+    ResetPassword,
+    VerifyEmail,
+)
+from application.use_cases.api_keys.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from application.use_cases.audit.list_audit_events import ListAuditEvents
 from application.use_cases.auth.authenticate import Authenticate, AuthenticateCommand
-from application.use_cases.auth.log_in import LogIn, LogInCommand
+from application.use_cases.auth.authenticate_api_key import AuthenticateApiKey
+from application.use_cases.auth.log_in import LogIn, LogInCommand, LoginPolicy
 from application.use_cases.auth.log_out import LogOut, LogOutEverywhere
 from application.use_cases.auth.refresh_session import RefreshSession
 from application.use_cases.auth.register_user import RegisterUser, RegisterUserCommand
 from application.use_cases.auth.revoke_token import RevokeToken
+from application.use_cases.roles.manage_roles import (
+    ChangeRole,
+    CreateRole,
+    DeleteRole,
+    GetRole,
+    ListRoles,
+)
+from application.use_cases.users.assign_roles import AssignRoles
 from application.use_cases.users.bootstrap_admin import BootstrapAdmin, BootstrapAdminCommand
 from application.use_cases.users.create_user import CreateUser
 from application.use_cases.users.delete_user import DeleteUser
 from application.use_cases.users.get_user import GetUser
 from application.use_cases.users.list_users import ListUsers
+from application.use_cases.users.unlock_user import UnlockUser
 from application.use_cases.users.update_user import UpdateUser
 from domain.password_policy import PasswordPolicy
 from domain.session import AuthSession
@@ -84,6 +114,25 @@ class App:
     update_user: UpdateUser
     delete_user: DeleteUser
     bootstrap_admin: BootstrapAdmin
+    context: FixedRequestContext
+    notifier: InMemoryNotifier
+    mailer: MailDispatcher
+    authenticate_api_key: AuthenticateApiKey
+    assign_roles: AssignRoles
+    unlock_user: UnlockUser
+    list_roles: ListRoles
+    get_role: GetRole
+    create_role: CreateRole
+    change_role: ChangeRole
+    delete_role: DeleteRole
+    create_api_key: CreateApiKey
+    list_api_keys: ListApiKeys
+    revoke_api_key: RevokeApiKey
+    list_audit_events: ListAuditEvents
+    request_email_verification: RequestEmailVerification
+    request_password_reset: RequestPasswordReset
+    verify_email: VerifyEmail
+    reset_password: ResetPassword
 
     # --- steps that read like the user's story ----------------------------------------
 
@@ -145,6 +194,8 @@ def build_app(
     store: InMemoryStore | None = None,
     events: InMemoryEventPublisher | None = None,
     reuse_grace: timedelta = timedelta(0),
+    login_policy: LoginPolicy | None = None,
+    throttle_policy: ThrottlePolicy | None = None,
 ) -> App:
     store = store or InMemoryStore()
     clock = FixedClock()
@@ -172,7 +223,25 @@ def build_app(
     revoker = SessionRevoker(
         revocations, ttl_seconds=int(ACCESS_TTL.total_seconds()) + JWT_LEEWAY_SECONDS
     )
-    accounts = AccountCreator(uow_factory, hasher, ids, clock, events, policy)
+    context = FixedRequestContext(
+        RequestMeta(ip="203.0.113.7", user_agent="pytest", request_id="r1")
+    )
+    auditor = Auditor(ids, clock, context)
+    rules = PasswordRules(policy, InMemoryPasswordBlocklist(["password", "123456", "qwertyuiop"]))
+    throttle = Throttle(
+        InMemoryRateLimiter(clock), context, throttle_policy or ThrottlePolicy(enabled=False)
+    )
+    accounts = AccountCreator(uow_factory, hasher, ids, clock, events, rules, auditor)
+    notifier = InMemoryNotifier()
+    one_time = OpaqueRefreshTokenGenerator(prefix="hxo_")
+    composer = MailComposer("https://id.example.test")
+    mailer = MailDispatcher(uow_factory, notifier, clock)
+    token_policy = OneTimeTokenPolicy()
+    secrets = HashedApiKeySecrets()
+
+    def wake() -> None:
+        return None
+
     return App(
         store=store,
         clock=clock,
@@ -181,26 +250,64 @@ def build_app(
         revocations=revocations,
         tokens=tokens,
         refresh_tokens=refresh_tokens,
-        register_user=RegisterUser(accounts, registration_enabled=registration_enabled),
-        log_in=LogIn(uow_factory, hasher, minter, ids, clock, events),
+        register_user=RegisterUser(
+            accounts, registration_enabled=registration_enabled, throttle=throttle
+        ),
+        log_in=LogIn(
+            uow_factory, hasher, minter, ids, clock, events, auditor, login_policy, throttle
+        ),
         refresh_session=RefreshSession(
-            uow_factory, refresh_tokens, minter, revoker, clock, events, reuse_grace=reuse_grace
+            uow_factory,
+            refresh_tokens,
+            minter,
+            revoker,
+            clock,
+            events,
+            auditor,
+            reuse_grace=reuse_grace,
         ),
         authenticate=Authenticate(uow_factory, tokens, revocations, clock),
-        log_out=LogOut(uow_factory, revoker, clock, events),
-        log_out_everywhere=LogOutEverywhere(uow_factory, revoker, clock, events),
-        revoke_token=RevokeToken(uow_factory, refresh_tokens, tokens, revoker, clock, events),
+        log_out=LogOut(uow_factory, revoker, clock, events, auditor),
+        log_out_everywhere=LogOutEverywhere(uow_factory, revoker, clock, events, auditor),
+        revoke_token=RevokeToken(
+            uow_factory, refresh_tokens, tokens, revoker, clock, events, auditor
+        ),
         get_own_profile=GetOwnProfile(),
-        update_own_profile=UpdateOwnProfile(uow_factory, clock, events),
-        change_password=ChangePassword(uow_factory, hasher, revoker, clock, events, policy),
+        update_own_profile=UpdateOwnProfile(uow_factory, clock, events, auditor),
+        change_password=ChangePassword(uow_factory, hasher, revoker, clock, events, rules, auditor),
         list_own_sessions=ListOwnSessions(uow_factory, clock),
-        revoke_own_session=RevokeOwnSession(uow_factory, revoker, clock, events),
+        revoke_own_session=RevokeOwnSession(uow_factory, revoker, clock, events, auditor),
         list_users=ListUsers(uow_factory),
         get_user=GetUser(uow_factory),
-        create_user=CreateUser(accounts),
-        update_user=UpdateUser(uow_factory, revoker, clock, events),
-        delete_user=DeleteUser(uow_factory, revoker, clock, events),
+        create_user=CreateUser(uow_factory, accounts),
+        update_user=UpdateUser(uow_factory, revoker, clock, events, auditor),
+        delete_user=DeleteUser(uow_factory, revoker, clock, events, auditor),
         bootstrap_admin=BootstrapAdmin(uow_factory, accounts),
+        context=context,
+        notifier=notifier,
+        mailer=mailer,
+        authenticate_api_key=AuthenticateApiKey(uow_factory, secrets, clock, events, auditor),
+        assign_roles=AssignRoles(uow_factory, clock, events, auditor),
+        unlock_user=UnlockUser(uow_factory, clock, events, auditor),
+        list_roles=ListRoles(uow_factory),
+        get_role=GetRole(uow_factory),
+        create_role=CreateRole(uow_factory, clock, events, auditor),
+        change_role=ChangeRole(uow_factory, clock, events, auditor),
+        delete_role=DeleteRole(uow_factory, clock, events, auditor),
+        create_api_key=CreateApiKey(uow_factory, secrets, ids, clock, events, auditor),
+        list_api_keys=ListApiKeys(uow_factory),
+        revoke_api_key=RevokeApiKey(uow_factory, clock, events, auditor),
+        list_audit_events=ListAuditEvents(uow_factory),
+        request_email_verification=RequestEmailVerification(
+            uow_factory, one_time, composer, ids, clock, token_policy, wake
+        ),
+        request_password_reset=RequestPasswordReset(
+            uow_factory, one_time, composer, ids, clock, token_policy, wake, throttle
+        ),
+        verify_email=VerifyEmail(uow_factory, one_time, clock, events, auditor),
+        reset_password=ResetPassword(
+            uow_factory, one_time, hasher, rules, revoker, clock, events, auditor
+        ),
     )
 
 

@@ -130,7 +130,9 @@ async def test_a_store_outage_does_not_undo_a_logout(make_app: Callable[..., App
     user = await app.sign_up("ada")
     pair = await app.log_in_as("ada")
     # Authenticate itself needs the store, so the caller is built by hand here.
-    await app.log_out.execute(Principal(user=user, session_id=pair.session_id))
+    await app.log_out.execute(
+        Principal(user=user, permissions=frozenset(), session_id=pair.session_id)
+    )
 
     assert store.attempts == 1
     session = await app.stored_session(pair.session_id)

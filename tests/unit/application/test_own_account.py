@@ -267,7 +267,7 @@ async def test_a_store_outage_does_not_undo_a_password_change(
     user = await app.sign_up("ada")
     here, other = await app.log_in_as("ada"), await app.log_in_as("ada")
     await app.change_password.execute(
-        Principal(user=user, session_id=here.session_id),
+        Principal(user=user, permissions=frozenset(), session_id=here.session_id),
         ChangePasswordCommand(current_password=PASSWORD, new_password=NEW_PASSWORD),
     )
     session = await app.stored_session(other.session_id)

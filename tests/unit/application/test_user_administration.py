@@ -20,6 +20,7 @@ from application.use_cases.users.list_users import ListUsersQuery
 from application.use_cases.users.update_user import UpdateUserCommand
 from domain.errors import UnknownRoleError
 from domain.events import SessionRevoked, UserDeactivated, UserDeleted, UserUpdated
+from domain.permissions import ALL_PERMISSIONS
 from domain.roles import Role
 from domain.user import User
 from domain.value_objects import Email, FullName, Username
@@ -271,7 +272,7 @@ async def test_a_deactivation_survives_a_revocation_store_outage(
     ada = await app.sign_up("ada")
     pair = await app.log_in_as("ada")
     # Authenticate needs the store, so the administrator is built by hand here.
-    admin = Principal(user=admin_user, session_id=UUID(int=1))
+    admin = Principal(user=admin_user, permissions=ALL_PERMISSIONS, session_id=UUID(int=1))
     await app.update_user.execute(admin, ada.id, UpdateUserCommand(is_active=False))
     session = await app.stored_session(pair.session_id)
     assert session is not None

@@ -2,9 +2,8 @@
 
 import pytest
 
-from domain.errors import UnknownRoleError, WeakPasswordError
+from domain.errors import WeakPasswordError
 from domain.password_policy import PasswordPolicy
-from domain.roles import Permission, Role, parse_roles, permissions_of
 
 
 def test_the_default_policy_accepts_8_to_128_characters() -> None:
@@ -44,26 +43,3 @@ def test_a_policy_below_the_floor_or_upside_down_cannot_be_built(
 ) -> None:
     with pytest.raises(ValueError, match="min_length"):
         PasswordPolicy(min_length=min_length, max_length=max_length)
-
-
-def test_role_names_parse_into_roles_without_duplicates() -> None:
-    assert parse_roles(["admin", "user", "admin"]) == frozenset({Role.ADMIN, Role.USER})
-    assert parse_roles(()) == frozenset()
-    assert parse_roles(frozenset({"user"})) == frozenset({Role.USER})
-
-
-@pytest.mark.parametrize("name", ["root", "Admin", "", " user"])
-def test_unknown_role_names_are_refused_not_dropped(name: str) -> None:
-    with pytest.raises(UnknownRoleError, match="unknown role") as caught:
-        parse_roles(["user", name])
-    assert caught.value.field == "roles"
-
-
-def test_admins_hold_every_permission_and_plain_users_none() -> None:
-    assert permissions_of(frozenset({Role.ADMIN})) == frozenset(Permission)
-    assert permissions_of(frozenset({Role.USER})) == frozenset()
-    assert permissions_of(frozenset({Role.USER, Role.ADMIN})) == {
-        Permission.USERS_READ,
-        Permission.USERS_WRITE,
-    }
-    assert permissions_of(frozenset()) == frozenset()

@@ -12,7 +12,7 @@ from domain.events import (
     UserRegistered,
     UserUpdated,
 )
-from domain.roles import Permission, Role
+from domain.roles import Role
 from domain.user import User
 from domain.value_objects import Email, FullName, Username
 
@@ -51,7 +51,6 @@ def test_registering_records_user_registered_with_plain_defaults() -> None:
     assert user.created_at == user.updated_at == T0
     assert user.last_login_at is None
     assert user.oauth_provider is None
-    assert user.permissions == frozenset()
 
 
 def test_events_are_handed_out_once() -> None:
@@ -67,10 +66,9 @@ def test_events_are_handed_out_once() -> None:
     assert user.pull_events() == []
 
 
-def test_an_admin_holds_the_admin_permissions() -> None:
-    admin = registered(roles=frozenset({Role.ADMIN, Role.USER}))
-    assert admin.is_admin
-    assert Permission.USERS_WRITE in admin.permissions
+def test_an_admin_is_whoever_holds_the_admin_role() -> None:
+    assert registered(roles=frozenset({Role.ADMIN, Role.USER})).is_admin
+    assert not registered(roles=frozenset({"auditor"})).is_admin
 
 
 def test_users_compare_by_id() -> None:

@@ -67,3 +67,15 @@ def test_blank_values_mean_unset(tmp_path: Path) -> None:
     assert config.jwt_secret is None
     assert config.redis_url is None
     assert config.effective_database_url.startswith("sqlite")
+
+
+@pytest.mark.parametrize("spec", ["ten/60", "10", "0/60", "10/0"])
+def test_malformed_rate_limits_are_refused(spec: str) -> None:
+    with pytest.raises(ValidationError, match="rate"):
+        settings(rate_limit_login_per_account=spec)
+
+
+def test_mailed_links_use_the_configured_address_only(tmp_path: Path) -> None:
+    assert settings(data_dir=tmp_path).effective_public_base_url == "http://127.0.0.1:8000"
+    configured = settings(public_base_url="https://id.example.com")
+    assert configured.effective_public_base_url == "https://id.example.com"

@@ -1,13 +1,14 @@
 from dataclasses import dataclass, field
 
+from application.audit import Auditor
 from application.errors import ConcurrentUpdateError, InvalidCurrentPasswordError
+from application.passwords import PasswordRules
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.revocation import SessionRevoker, revoke_user_sessions
 from application.security import Principal
-from domain.password_policy import PasswordPolicy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,17 +35,25 @@ class ChangePassword:
         revoker: SessionRevoker,
         clock: Clock,
         events: EventPublisher,
-        password_policy: PasswordPolicy,
+        password_rules: PasswordRules,
+        auditor: Auditor,
     ) -> None:
+        self._auditor = auditor
+        self._rules = password_rules
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._revoker = revoker
         self._clock = clock
         self._events = events
-        self._policy = password_policy
 
     async def execute(self, principal: Principal, command: ChangePasswordCommand) -> None:
-        self._policy.check(command.new_password, field="new_password")
+        session_id = principal.require_session()
+        self._rules.check(
+            command.new_password,
+            email=principal.user.email.value,
+            username=principal.user.username.value,
+            field="new_password",
+        )
         old_hash = principal.user.password_hash
         if old_hash is None or not await self._hasher.verify(old_hash, command.current_password):
             raise InvalidCurrentPasswordError()
@@ -62,10 +71,8 @@ class ChangePassword:
                 user.id,
                 now=now,
                 reason="password_changed",
-                keep=principal.session_id,
+                keep=session_id,
             )
-            await uow.commit()
+            events = await self._auditor.commit(uow, user, *revoked, actor_id=user.id)
         await self._revoker.announce([s.id for s in revoked])
-        await self._events.publish(
-            user.pull_events() + [e for s in revoked for e in s.pull_events()]
-        )
+        await self._events.publish(events)

@@ -20,6 +20,7 @@ class ListOwnSessions:
         self._clock = clock
 
     async def execute(self, principal: Principal) -> list[SessionView]:
+        principal.require_session()
         async with self._uow_factory() as uow:
             sessions = await uow.sessions.list_active_for_user(
                 principal.user_id, now=self._clock.now()

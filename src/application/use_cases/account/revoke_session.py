@@ -1,5 +1,6 @@
 from uuid import UUID
 
+from application.audit import Auditor
 from application.errors import SessionNotFoundError
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
@@ -21,13 +22,16 @@ class RevokeOwnSession:
         revoker: SessionRevoker,
         clock: Clock,
         events: EventPublisher,
+        auditor: Auditor,
     ) -> None:
+        self._auditor = auditor
         self._uow_factory = uow_factory
         self._revoker = revoker
         self._clock = clock
         self._events = events
 
     async def execute(self, principal: Principal, session_id: UUID) -> None:
+        principal.require_session()
         now = self._clock.now()
         async with self._uow_factory() as uow:
             session = await uow.sessions.get(session_id)
@@ -39,6 +43,6 @@ class RevokeOwnSession:
                 raise SessionNotFoundError()
             session.revoke(now=now, reason="revoked_by_user")
             await uow.sessions.update(session)
-            await uow.commit()
+            events = await self._auditor.commit(uow, session, actor_id=principal.user_id)
         await self._revoker.announce([session.id])
-        await self._events.publish(session.pull_events())
+        await self._events.publish(events)

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from application.audit import Auditor
 from application.errors import UserNotFoundError
 from application.names import clears_full_name, optional_full_name
 from application.ports.clock import Clock
@@ -27,16 +28,23 @@ class UpdateOwnProfile:
     - A new email must be free (`conflict`) and clears `is_verified`.
     - A new username must be free (`conflict`).
     - Roles, activity and verification are not the caller's to change here.
+    - Needs a login session: an API key cannot rewrite its owner's identity.
     """
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, events: EventPublisher
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        events: EventPublisher,
+        auditor: Auditor,
     ) -> None:
+        self._auditor = auditor
         self._uow_factory = uow_factory
         self._clock = clock
         self._events = events
 
     async def execute(self, principal: Principal, command: UpdateOwnProfileCommand) -> User:
+        principal.require_session()
         email = Email(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
         full_name = optional_full_name(command.full_name)
@@ -55,6 +63,8 @@ class UpdateOwnProfile:
                 ),
             ):
                 await uow.users.update(user)
-                await uow.commit()
-        await self._events.publish(user.pull_events())
+                events = await self._auditor.commit(uow, user, actor_id=user.id)
+            else:
+                events = []
+        await self._events.publish(events)
         return user

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from application.access import permissions_for
 from application.errors import InvalidTokenError
 from application.ports.clock import Clock
 from application.ports.revocation_store import RevocationStore
@@ -21,6 +22,8 @@ class Authenticate:
       logout on any instance counts at once), then the session row, the source of truth.
     - The user must still exist and be active, so deactivation, deletion and password
       changes (which revoke sessions) act on the very next request.
+    - Permissions come from the user's roles as stored now, so a role change or a
+      demotion acts on the next request too, not at token expiry.
     - Any doubt fails closed: a store or database that cannot answer is an error, never
       a pass.
     """
@@ -44,12 +47,13 @@ class Authenticate:
         async with self._uow_factory() as uow:
             user = await uow.users.get(claims.subject)
             session = await uow.sessions.get(claims.session_id)
-        if (
-            user is None
-            or not user.is_active
-            or session is None
-            or session.user_id != user.id
-            or not session.is_active(self._clock.now())
-        ):
-            raise InvalidTokenError()
-        return Principal(user=user, session_id=session.id)
+            if (
+                user is None
+                or not user.is_active
+                or session is None
+                or session.user_id != user.id
+                or not session.is_active(self._clock.now())
+            ):
+                raise InvalidTokenError()
+            permissions = await permissions_for(uow.roles, user.roles)
+        return Principal(user=user, permissions=permissions, session_id=session.id)

@@ -1,18 +1,29 @@
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import NoReturn
 
-from application.errors import InvalidCredentialsError
+from application.audit import Auditor
+from application.errors import EmailNotVerifiedError, InvalidCredentialsError
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.throttle import Throttle
 from application.tokens import TokenMinter, TokenPair
 from domain.errors import InvalidValueError
 from domain.events import LoginFailed
 from domain.session import AuthSession
 from domain.user import User
 from domain.value_objects import Email, Username
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginPolicy:
+    lockout_threshold: int = 10
+    lockout_base: timedelta = timedelta(minutes=1)
+    lockout_ceiling: timedelta = timedelta(hours=1)
+    require_verified_email: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,14 +39,21 @@ class LogIn:
     """Check a password and open a new session with a token pair.
 
     - `login` may be the username or the email (case-insensitive).
-    - Unknown account, wrong password, inactive account and password-less account all
-      fail the same way (`invalid_credentials`), and an unknown account still costs one
-      hash, so neither the answer nor its timing tells which accounts exist.
+    - Rate limited per client address and per account name (`rate_limited`).
+    - Unknown account, wrong password, inactive, locked and password-less accounts all
+      fail the same way (`invalid_credentials`) and cost one hash, so neither the
+      answer nor its timing tells which accounts exist or are locked.
+    - Lockout: after `lockout_threshold` consecutive failures the account is locked,
+      for a period that doubles with each lock (OWASP Authentication Cheat Sheet). Each
+      attempt is counted *before* its password is checked, so however many guesses run
+      at once, at most `lockout_threshold` of them are checked.
+    - With `require_verified_email`, a right password on an unverified account is
+      refused with `email_not_verified` (403).
     - When the stored hash uses weaker parameters than today's, it is upgraded.
-    - The session, the refresh token and `last_login_at` are written in one transaction;
-      the hash check runs between two short transactions, never inside one. If the
-      stored hash changed in between (a concurrent upgrade), the password is checked
-      again against the new hash rather than refused.
+    - The session, the refresh token, `last_login_at` and the audit row are written in
+      one transaction; the hash check runs between short transactions, never inside one.
+      If the stored hash changed in between (a concurrent upgrade), the password is
+      checked again against the new hash rather than refused.
     """
 
     def __init__(
@@ -46,15 +64,23 @@ class LogIn:
         ids: IdGenerator,
         clock: Clock,
         events: EventPublisher,
+        auditor: Auditor,
+        policy: LoginPolicy | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
+        self._throttle = throttle
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._minter = minter
         self._ids = ids
         self._clock = clock
         self._events = events
+        self._auditor = auditor
+        self._policy = policy or LoginPolicy()
 
     async def execute(self, command: LogInCommand) -> TokenPair:
+        if self._throttle is not None:
+            await self._throttle.login(command.login)
         # A second round only when the stored hash changed while we checked it (another
         # login upgrading it, say): the password is then verified against the new hash.
         for _ in range(2):
@@ -72,11 +98,35 @@ class LogIn:
         if user is None or user.password_hash is None:
             await self._hasher.verify_dummy(command.password)
             await self._fail(user)
-        if not await self._hasher.verify(user.password_hash, command.password):
+        attempt = await self._reserve_attempt(user)
+        if attempt is None:  # locked, or its budget of guesses is in flight
+            await self._hasher.verify_dummy(command.password)
             await self._fail(user)
+        if not await self._hasher.verify(user.password_hash, command.password):
+            await self._fail(user, attempt=attempt)
         if not user.is_active:
             await self._fail(user)
+        if self._policy.require_verified_email and not user.is_verified:
+            await self._clear_failures(user)
+            raise EmailNotVerifiedError()
         return user
+
+    async def _clear_failures(self, user: User) -> None:
+        """A right password must not count towards a lockout, whatever refuses it next."""
+        async with self._uow_factory() as uow:
+            current = await uow.users.get(user.id, for_update=True)
+            if current is not None:
+                current.clear_failed_logins()
+                await uow.users.update(current)
+                await uow.commit()
+
+    async def _reserve_attempt(self, user: User) -> int | None:
+        async with self._uow_factory() as uow:
+            attempt = await uow.users.reserve_login_attempt(
+                user.id, now=self._clock.now(), threshold=self._policy.lockout_threshold
+            )
+            await uow.commit()
+        return attempt
 
     async def _open_session(
         self, user: User, command: LogInCommand, upgraded: str | None
@@ -105,8 +155,8 @@ class LogIn:
             await uow.sessions.add(session)
             await uow.sessions.add_refresh_token(record)
             await uow.users.update(current)
-            await uow.commit()
-        await self._events.publish(current.pull_events())
+            events = await self._auditor.commit(uow, current, actor_id=current.id)
+        await self._events.publish(events)
         return pair
 
     async def _find(self, login: str) -> User | None:
@@ -119,10 +169,28 @@ class LogIn:
                 return await uow.users.get_by_email(key)
             return await uow.users.get_by_username(key)
 
-    async def _fail(self, user: User | None) -> NoReturn:
-        await self._events.publish(
-            [LoginFailed(occurred_at=self._clock.now(), user_id=user.id if user else None)]
-        )
+    async def _fail(self, user: User | None, *, attempt: int | None = None) -> NoReturn:
+        """Record the failure (and the lock it may cause) in one audited transaction."""
+        now = self._clock.now()
+        failed = LoginFailed(occurred_at=now, user_id=user.id if user else None)
+        async with self._uow_factory() as uow:
+            locked = None
+            if (
+                user is not None
+                and attempt is not None
+                and attempt >= self._policy.lockout_threshold
+            ):
+                locked = await uow.users.get(user.id, for_update=True)
+                if locked is not None and not locked.is_locked(now):
+                    locked.lock(
+                        now=now,
+                        base=self._policy.lockout_base,
+                        ceiling=self._policy.lockout_ceiling,
+                    )
+                    await uow.users.update(locked)
+            sources = [locked] if locked is not None else []
+            events = await self._auditor.commit(uow, *sources, actor_id=None, events=[failed])
+        await self._events.publish(events)
         raise InvalidCredentialsError()
 
 

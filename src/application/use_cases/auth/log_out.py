@@ -1,3 +1,4 @@
+from application.audit import Auditor
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
@@ -15,21 +16,24 @@ class LogOut:
         revoker: SessionRevoker,
         clock: Clock,
         events: EventPublisher,
+        auditor: Auditor,
     ) -> None:
+        self._auditor = auditor
         self._uow_factory = uow_factory
         self._revoker = revoker
         self._clock = clock
         self._events = events
 
     async def execute(self, principal: Principal) -> None:
+        session_id = principal.require_session()
         async with self._uow_factory() as uow:
-            session = await uow.sessions.get(principal.session_id)
+            session = await uow.sessions.get(session_id)
             if session is None or not session.revoke(now=self._clock.now(), reason="logout"):
                 return
             await uow.sessions.update(session)
-            await uow.commit()
+            events = await self._auditor.commit(uow, session, actor_id=principal.user_id)
         await self._revoker.announce([session.id])
-        await self._events.publish(session.pull_events())
+        await self._events.publish(events)
 
 
 class LogOutEverywhere:
@@ -41,7 +45,9 @@ class LogOutEverywhere:
         revoker: SessionRevoker,
         clock: Clock,
         events: EventPublisher,
+        auditor: Auditor,
     ) -> None:
+        self._auditor = auditor
         self._uow_factory = uow_factory
         self._revoker = revoker
         self._clock = clock
@@ -52,6 +58,6 @@ class LogOutEverywhere:
             revoked = await revoke_user_sessions(
                 uow.sessions, principal.user_id, now=self._clock.now(), reason="logout_all"
             )
-            await uow.commit()
+            events = await self._auditor.commit(uow, *revoked, actor_id=principal.user_id)
         await self._revoker.announce([s.id for s in revoked])
-        await self._events.publish([e for s in revoked for e in s.pull_events()])
+        await self._events.publish(events)

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.audit import Auditor
 from application.errors import InvalidTokenError, RefreshTokenReuseError
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
@@ -38,8 +39,10 @@ class RefreshSession:
         revoker: SessionRevoker,
         clock: Clock,
         events: EventPublisher,
+        auditor: Auditor,
         reuse_grace: timedelta = timedelta(0),
     ) -> None:
+        self._auditor = auditor
         self._reuse_grace = reuse_grace
         self._uow_factory = uow_factory
         self._refresh_tokens = refresh_tokens
@@ -68,7 +71,7 @@ class RefreshSession:
                 if not session.revoke_for_reuse(now=now):
                     raise RefreshTokenReuseError()  # already revoked: nothing to write
                 await uow.sessions.update(session)
-                await uow.commit()
+                events = await self._auditor.commit(uow, session, actor_id=None)
             else:
                 user = await uow.users.get(session.user_id)
                 if (
@@ -82,9 +85,9 @@ class RefreshSession:
                 pair, new_record = self._minter.mint(session)
                 await uow.sessions.update(session)
                 await uow.sessions.add_refresh_token(new_record)
-                await uow.commit()
+                events = await self._auditor.commit(uow, session, actor_id=session.user_id)
 
-        await self._events.publish(session.pull_events())
+        await self._events.publish(events)
         if not first_use:
             await self._revoker.announce([session.id])
             raise RefreshTokenReuseError()

@@ -2,6 +2,8 @@ from dataclasses import dataclass, field
 
 from application.accounts import AccountCreator, NewAccount
 from application.errors import RegistrationDisabledError
+from application.throttle import Throttle
+from application.use_cases.account.verification import RequestEmailVerification
 from domain.user import User
 
 
@@ -19,18 +21,33 @@ class RegisterUser:
     - Refused (`forbidden`) when registration is disabled by settings.
     - Email is stored lower-cased; email and username are unique (`conflict` otherwise,
       also when two registrations race).
-    - The password must meet the password policy.
+    - The password must meet the password rules (length, not the user's own name or
+      email, not a common password).
+    - Rate limited per client address (`rate_limited`).
+    - When logins require a verified address, the verification link is mailed at once
+      (the new user could not log in to ask for it).
     - New accounts hold the `user` role, are active and unverified.
     """
 
-    def __init__(self, accounts: AccountCreator, *, registration_enabled: bool) -> None:
+    def __init__(
+        self,
+        accounts: AccountCreator,
+        *,
+        registration_enabled: bool,
+        throttle: Throttle | None = None,
+        verification: RequestEmailVerification | None = None,
+    ) -> None:
+        self._verification = verification
         self._accounts = accounts
         self._enabled = registration_enabled
+        self._throttle = throttle
 
     async def execute(self, command: RegisterUserCommand) -> User:
         if not self._enabled:
             raise RegistrationDisabledError()
-        return await self._accounts.create(
+        if self._throttle is not None:
+            await self._throttle.registration()
+        user = await self._accounts.create(
             NewAccount(
                 email=command.email,
                 username=command.username,
@@ -38,3 +55,6 @@ class RegisterUser:
                 full_name=command.full_name,
             )
         )
+        if self._verification is not None:
+            await self._verification.send_to(user.id)
+        return user

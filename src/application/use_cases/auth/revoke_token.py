@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from uuid import UUID
 
+from application.audit import Auditor
 from application.errors import InvalidTokenError
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
@@ -37,7 +38,9 @@ class RevokeToken:
         revoker: SessionRevoker,
         clock: Clock,
         events: EventPublisher,
+        auditor: Auditor,
     ) -> None:
+        self._auditor = auditor
         self._uow_factory = uow_factory
         self._refresh_tokens = refresh_tokens
         self._verifier = verifier
@@ -61,9 +64,9 @@ class RevokeToken:
             if session is None or not session.revoke(now=self._clock.now(), reason="revoked"):
                 return
             await uow.sessions.update(session)
-            await uow.commit()
+            events = await self._auditor.commit(uow, session, actor_id=session.user_id)
         await self._revoker.announce([session.id])
-        await self._events.publish(session.pull_events())
+        await self._events.publish(events)
 
     async def _as_refresh_token(self, sessions: SessionRepository, token: str) -> UUID | None:
         record = await sessions.get_refresh_token(self._refresh_tokens.digest(token))

@@ -1,8 +1,10 @@
 from dataclasses import dataclass, field
 
+from application.access import grantable_roles
 from application.accounts import AccountCreator, NewAccount
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.security import Principal
-from domain.roles import Permission, parse_roles
+from domain.permissions import Permission
 from domain.user import User
 
 
@@ -22,21 +24,26 @@ class CreateUser:
 
     Same rules as registration (unique email and username, password policy), plus the
     roles and flags the administrator sets; it works even when self-registration is off.
+    The roles must exist and grant nothing the administrator lacks (no escalation).
     """
 
-    def __init__(self, accounts: AccountCreator) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, accounts: AccountCreator) -> None:
+        self._uow_factory = uow_factory
         self._accounts = accounts
 
     async def execute(self, principal: Principal, command: CreateUserCommand) -> User:
         principal.require(Permission.USERS_WRITE)
+        async with self._uow_factory() as uow:
+            roles = await grantable_roles(uow.roles, principal, command.roles)
         return await self._accounts.create(
             NewAccount(
                 email=command.email,
                 username=command.username,
                 password=command.password,
                 full_name=command.full_name,
-                roles=parse_roles(command.roles),
+                roles=roles,
                 is_active=command.is_active,
                 is_verified=command.is_verified,
+                created_by=principal.user_id,
             )
         )

@@ -1,19 +1,22 @@
 from uuid import UUID
 
-from application.errors import LastAdministratorError, UserNotFoundError
+from application.audit import Auditor
+from application.errors import LastAdministratorError
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.revocation import SessionRevoker
 from application.security import Principal
-from domain.roles import Permission
+from application.use_cases.users.update_user import locked_target
+from domain.permissions import Permission
 
 
 class DeleteUser:
-    """An administrator deletes an account and, with it, all its sessions.
+    """An administrator deletes an account and, with it, all its sessions and keys.
 
     Needs `users:write`. The last active administrator cannot be deleted (`conflict`).
-    Tokens of the deleted account stop working on the next request.
+    Tokens and keys of the deleted account stop working on the next request; its audit
+    trail stays.
     """
 
     def __init__(
@@ -22,25 +25,24 @@ class DeleteUser:
         revoker: SessionRevoker,
         clock: Clock,
         events: EventPublisher,
+        auditor: Auditor,
     ) -> None:
         self._uow_factory = uow_factory
         self._revoker = revoker
         self._clock = clock
         self._events = events
+        self._auditor = auditor
 
     async def execute(self, principal: Principal, user_id: UUID) -> None:
         principal.require(Permission.USERS_WRITE)
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            active_admins = await uow.users.count_active_admins(lock=True)
-            user = await uow.users.get(user_id, for_update=True)
-            if user is None:
-                raise UserNotFoundError()
+            user, active_admins = await locked_target(uow, user_id)
             if user.is_admin and user.is_active and active_admins <= 1:
                 raise LastAdministratorError()
             sessions = await uow.sessions.list_active_for_user(user.id, now=now)
             user.mark_deleted(now=now)
             await uow.users.delete(user.id)
-            await uow.commit()
+            events = await self._auditor.commit(uow, user, actor_id=principal.user_id)
         await self._revoker.announce([s.id for s in sessions])
-        await self._events.publish(user.pull_events())
+        await self._events.publish(events)

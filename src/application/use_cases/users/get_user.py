@@ -3,7 +3,7 @@ from uuid import UUID
 from application.errors import UserNotFoundError
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.security import Principal
-from domain.roles import Permission
+from domain.permissions import Permission
 from domain.user import User
 
 

@@ -4,8 +4,9 @@ from uuid import UUID
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.ports.user_repository import UserFilter
 from application.security import Principal
-from domain.errors import InvalidValueError
-from domain.roles import Permission, parse_roles
+from domain.errors import InvalidValueError, UnknownRoleError
+from domain.permissions import Permission
+from domain.roles import role_name
 from domain.user import User
 
 
@@ -37,11 +38,13 @@ class ListUsers:
     async def execute(self, principal: Principal, query: ListUsersQuery) -> UserPage:
         principal.require(Permission.USERS_READ)
         limit = max(1, min(query.limit, 100))
-        role = next(iter(parse_roles([query.role], field="role"))) if query.role else None
+        role = role_name(query.role, field="role") if query.role else None
         if query.q is not None and not query.q.isprintable():
             raise InvalidValueError("q must be printable text", field="q")
         user_filter = UserFilter(q=query.q or None, is_active=query.is_active, role=role)
         async with self._uow_factory() as uow:
+            if role is not None and await uow.roles.get(role) is None:
+                raise UnknownRoleError(f"unknown role: {role!r}", field="role")
             users = await uow.users.list(filter=user_filter, after=query.after, limit=limit + 1)
         more = len(users) > limit
         items = users[:limit]

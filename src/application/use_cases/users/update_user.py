@@ -1,15 +1,19 @@
 from dataclasses import dataclass
 from uuid import UUID
 
+from application.access import grantable_roles
+from application.audit import Auditor
 from application.errors import LastAdministratorError, UserNotFoundError
 from application.names import clears_full_name, optional_full_name
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
+from application.ports.unit_of_work import UnitOfWork
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.revocation import SessionRevoker, revoke_user_sessions
 from application.security import Principal
 from application.uniqueness import ensure_identity_free
-from domain.roles import Permission, parse_roles
+from domain.permissions import Permission
+from domain.session import AuthSession
 from domain.user import User
 from domain.value_objects import Email, Username
 
@@ -33,6 +37,8 @@ class UpdateUser:
 
     - Email and username stay unique (`conflict`); a new email clears `is_verified`
       unless the same request sets it.
+    - Roles must exist, and the caller must hold every permission they grant (no
+      escalation). Role changes act on the user's next request.
     - Deactivating an account revokes all its sessions at once.
     - The last active administrator cannot be deactivated or lose the admin role
       (`conflict`), so the service never locks its operators out.
@@ -44,11 +50,13 @@ class UpdateUser:
         revoker: SessionRevoker,
         clock: Clock,
         events: EventPublisher,
+        auditor: Auditor,
     ) -> None:
         self._uow_factory = uow_factory
         self._revoker = revoker
         self._clock = clock
         self._events = events
+        self._auditor = auditor
 
     async def execute(
         self, principal: Principal, user_id: UUID, command: UpdateUserCommand
@@ -57,14 +65,12 @@ class UpdateUser:
         email = Email(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
         full_name = optional_full_name(command.full_name)
-        roles = parse_roles(command.roles) if command.roles is not None else None
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            # Administrators first, then the target: one lock order for every writer.
-            active_admins = await uow.users.count_active_admins(lock=True)
-            user = await uow.users.get(user_id, for_update=True)
-            if user is None:
-                raise UserNotFoundError()
+            roles = None
+            if command.roles is not None:
+                roles = await grantable_roles(uow.roles, principal, command.roles)
+            user, active_admins = await locked_target(uow, user_id)
             await ensure_identity_free(uow.users, email=email, username=username, owner_id=user.id)
             was_admin = user.is_admin and user.is_active
             changed = user.update(
@@ -79,19 +85,28 @@ class UpdateUser:
                 is_verified=command.is_verified,
                 roles=roles,
             )
-            demoted = was_admin and not (user.is_admin and user.is_active)
-            if demoted and active_admins <= 1:
+            if was_admin and not (user.is_admin and user.is_active) and active_admins <= 1:
                 raise LastAdministratorError()
-            revoked = []
+            revoked: list[AuthSession] = []
             if "is_active" in changed and not user.is_active:
                 revoked = await revoke_user_sessions(
                     uow.sessions, user.id, now=now, reason="user_deactivated"
                 )
+            events = []
             if changed:
                 await uow.users.update(user)
-                await uow.commit()
+                events = await self._auditor.commit(uow, user, *revoked, actor_id=principal.user_id)
         await self._revoker.announce([s.id for s in revoked])
-        await self._events.publish(
-            user.pull_events() + [e for s in revoked for e in s.pull_events()]
-        )
+        await self._events.publish(events)
         return user
+
+
+async def locked_target(uow: UnitOfWork, user_id: UUID) -> tuple[User, int]:
+    """The account to change, locked, and the number of active administrators, locked
+    first: one lock order for every writer, so concurrent demotions cannot deadlock and
+    the last-administrator rule holds."""
+    active_admins = await uow.users.count_active_admins(lock=True)
+    user = await uow.users.get(user_id, for_update=True)
+    if user is None:
+        raise UserNotFoundError()
+    return user, active_admins

@@ -5,13 +5,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
+from application.use_cases.users.assign_roles import AssignRoles
 from application.use_cases.users.create_user import CreateUser, CreateUserCommand
 from application.use_cases.users.delete_user import DeleteUser
 from application.use_cases.users.get_user import GetUser
 from application.use_cases.users.list_users import ListUsers, ListUsersQuery
+from application.use_cases.users.unlock_user import UnlockUser
 from application.use_cases.users.update_user import UpdateUser, UpdateUserCommand
 from entrypoints.http.dependencies import CurrentPrincipal, container_of, require_json, use_case
 from entrypoints.http.errors import error_responses
+from entrypoints.http.schemas.access import RolesAssignmentIn
 from entrypoints.http.schemas.users import (
     UserCreateIn,
     UserOut,
@@ -127,3 +130,31 @@ async def delete_user(
     delete: Annotated[DeleteUser, use_case(lambda c: c.delete_user)],
 ) -> None:
     await delete.execute(principal, user_id)
+
+
+@router.put(
+    "/{user_id}/roles",
+    dependencies=json_body,
+    responses=error_responses(401, 403, 404, 409, 415, 422, 503),
+    description=AssignRoles.__doc__,
+)
+async def assign_roles(
+    user_id: UUID,
+    body: RolesAssignmentIn,
+    principal: CurrentPrincipal,
+    assign: Annotated[AssignRoles, use_case(lambda c: c.assign_roles)],
+) -> UserOut:
+    return UserOut.of(await assign.execute(principal, user_id, body.roles))
+
+
+@router.post(
+    "/{user_id}/unlock",
+    responses=error_responses(401, 403, 404, 422, 503),
+    description=UnlockUser.__doc__,
+)
+async def unlock_user(
+    user_id: UUID,
+    principal: CurrentPrincipal,
+    unlock: Annotated[UnlockUser, use_case(lambda c: c.unlock_user)],
+) -> UserOut:
+    return UserOut.of(await unlock.execute(principal, user_id))

@@ -98,3 +98,16 @@ class SessionOut(BaseModel):
 
 class SessionListOut(BaseModel):
     items: list[SessionOut]
+
+
+class VerifyEmailIn(Input):
+    token: str = TokenField
+
+
+class PasswordResetRequestIn(Input):
+    email: EmailField
+
+
+class PasswordResetConfirmIn(Input):
+    token: str = TokenField
+    new_password: PasswordField

@@ -45,7 +45,7 @@ class UserOut(BaseModel):
             full_name=user.full_name.value if user.full_name else None,
             is_active=user.is_active,
             is_verified=user.is_verified,
-            roles=sorted(role.value for role in user.roles),
+            roles=sorted(user.roles),
             oauth_provider=user.oauth_provider,
             created_at=user.created_at,
             updated_at=user.updated_at,

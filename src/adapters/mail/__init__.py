@@ -1,0 +1,1 @@
+"""Notifier adapters: real SMTP delivery, and a console printer for development."""

@@ -1,0 +1,1 @@
+"""Password adapters that need no service: the shipped common-password list."""

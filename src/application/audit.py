@@ -1,0 +1,142 @@
+"""Writing the audit trail in the same transaction as the change it records.
+
+Domain events say what happened; this turns them into audit rows, adds who asked and
+from where (the request context), and appends them before the commit, so an audited
+change and its audit row are durable together or not at all.
+"""
+
+from collections.abc import Iterable, Sequence
+from uuid import UUID
+
+from application.ports.clock import Clock
+from application.ports.id_generator import IdGenerator
+from application.ports.request_context import RequestContext
+from application.ports.unit_of_work import UnitOfWork
+from domain.aggregate import Aggregate
+from domain.audit import AuditDetail, AuditEvent, Outcome
+from domain.events import (
+    AccountLocked,
+    AccountUnlocked,
+    ApiKeyCreated,
+    ApiKeyFirstUsed,
+    ApiKeyRevoked,
+    DomainEvent,
+    EmailVerified,
+    LoginFailed,
+    PasswordChanged,
+    PasswordReset,
+    RefreshReuseDetected,
+    RoleCreated,
+    RoleDeleted,
+    RolesAssigned,
+    RoleUpdated,
+    SessionRefreshed,
+    SessionRevoked,
+    UserCreated,
+    UserDeactivated,
+    UserDeleted,
+    UserLoggedIn,
+    UserRegistered,
+    UserUpdated,
+)
+
+Described = tuple[str, str | None, Outcome, dict[str, AuditDetail]]
+
+
+def describe(event: DomainEvent) -> Described | None:
+    """(action, target, outcome, details) for an audited event; None otherwise."""
+    ok, failed = Outcome.SUCCESS, Outcome.FAILURE
+    match event:
+        case UserRegistered(user_id=u):
+            return "user.registered", str(u), ok, {}
+        case UserCreated(user_id=u):
+            return "user.created", str(u), ok, {}
+        case UserLoggedIn(user_id=u, session_id=s):
+            return "auth.login", str(u), ok, {"session_id": str(s)}
+        case LoginFailed(user_id=u):
+            return "auth.login", str(u) if u else None, failed, {}
+        case SessionRefreshed(user_id=u, session_id=s):
+            return "auth.refresh", str(u), ok, {"session_id": str(s)}
+        case RefreshReuseDetected(user_id=u, session_id=s):
+            return "auth.refresh_reuse_detected", str(u), failed, {"session_id": str(s)}
+        case SessionRevoked(user_id=u, session_id=s, reason=r):
+            action = "auth.logout" if r in ("logout", "logout_all") else "session.revoked"
+            return action, str(u), ok, {"session_id": str(s), "reason": r}
+        case PasswordChanged(user_id=u):
+            return "password.changed", str(u), ok, {}
+        case PasswordReset(user_id=u):
+            return "password.reset", str(u), ok, {}
+        case EmailVerified(user_id=u):
+            return "email.verified", str(u), ok, {}
+        case UserUpdated(user_id=u, fields=f):
+            return "user.updated", str(u), ok, {"fields": ",".join(f)}
+        case UserDeactivated(user_id=u):
+            return "user.deactivated", str(u), ok, {}
+        case UserDeleted(user_id=u):
+            return "user.deleted", str(u), ok, {}
+        case RolesAssigned(user_id=u, roles=r):
+            return "role.assigned", str(u), ok, {"roles": ",".join(r)}
+        case RoleCreated(role=r):
+            return "role.created", r, ok, {}
+        case RoleUpdated(role=r, previous_name=p, fields=f):
+            return "role.updated", r, ok, {"previous_name": p, "fields": ",".join(f)}
+        case RoleDeleted(role=r):
+            return "role.deleted", r, ok, {}
+        case ApiKeyCreated(key_id=k, owner_id=o):
+            return "api_key.created", str(k), ok, {"owner_id": str(o)}
+        case ApiKeyRevoked(key_id=k, owner_id=o):
+            return "api_key.revoked", str(k), ok, {"owner_id": str(o)}
+        case ApiKeyFirstUsed(key_id=k, owner_id=o):
+            return "api_key.first_used", str(k), ok, {"owner_id": str(o)}
+        case AccountLocked(user_id=u, until=t):
+            return "account.locked", str(u), ok, {"until": t.isoformat()}
+        case AccountUnlocked(user_id=u):
+            return "account.unlocked", str(u), ok, {}
+    return None
+
+
+class Auditor:
+    """Appends audit rows for events inside the caller's unit of work, then commits."""
+
+    def __init__(self, ids: IdGenerator, clock: Clock, context: RequestContext) -> None:
+        self._ids = ids
+        self._clock = clock
+        self._context = context
+
+    async def commit(
+        self,
+        uow: UnitOfWork,
+        *sources: Aggregate,
+        actor_id: UUID | None,
+        events: Iterable[DomainEvent] = (),
+    ) -> list[DomainEvent]:
+        """Pull the sources' events, audit them with `events`, commit; return them all
+        for publishing after the commit."""
+        pulled = [*events, *(e for source in sources for e in source.pull_events())]
+        await self.append(uow, pulled, actor_id=actor_id)
+        await uow.commit()
+        return pulled
+
+    async def append(
+        self, uow: UnitOfWork, events: Sequence[DomainEvent], *, actor_id: UUID | None
+    ) -> None:
+        meta = self._context.current()
+        for event in events:
+            described = describe(event)
+            if described is None:
+                continue
+            action, target, outcome, details = described
+            await uow.audit.append(
+                AuditEvent(
+                    id=self._ids.new_id(),
+                    action=action,
+                    actor_id=actor_id,
+                    target_id=target,
+                    outcome=outcome,
+                    ip=meta.ip,
+                    user_agent=meta.user_agent,
+                    request_id=meta.request_id,
+                    occurred_at=event.occurred_at,
+                    details=details,
+                )
+            )

@@ -1,0 +1,46 @@
+"""The mails the service writes. Links are built from the configured public address,
+never from the request's Host or forwarded headers (a forged Host must not be able to
+point a reset link at an attacker's site)."""
+
+from datetime import timedelta
+from urllib.parse import quote
+
+from domain.mail import MailMessage
+
+
+class MailComposer:
+    def __init__(self, public_base_url: str, service_name: str = "HexaHub") -> None:
+        self._base = public_base_url.rstrip("/")
+        self._service = service_name
+
+    def verification(self, to: str, token: str, valid_for: timedelta) -> MailMessage:
+        link = f"{self._base}/verify-email?token={quote(token)}"
+        return MailMessage(
+            to=to,
+            subject=f"Verify your email address for {self._service}",
+            text=(
+                f"Confirm that this address is yours by opening:\n\n{link}\n\n"
+                f"or by submitting this code: {token}\n\n"
+                f"The link works once and expires in {_hours(valid_for)}. "
+                "If you did not ask for it, ignore this mail."
+            ),
+        )
+
+    def password_reset(self, to: str, token: str, valid_for: timedelta) -> MailMessage:
+        link = f"{self._base}/reset-password?token={quote(token)}"
+        return MailMessage(
+            to=to,
+            subject=f"Reset your {self._service} password",
+            text=(
+                f"Choose a new password by opening:\n\n{link}\n\n"
+                f"or by submitting this code: {token}\n\n"
+                f"The link works once and expires in {_hours(valid_for)}. Every session "
+                "of your account will be signed out. If you did not ask for this, ignore "
+                "this mail: your password stays as it is."
+            ),
+        )
+
+
+def _hours(period: timedelta) -> str:
+    hours = period.total_seconds() / 3600
+    return f"{hours:g} hour" + ("" if hours == 1 else "s")

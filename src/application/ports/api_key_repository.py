@@ -1,0 +1,26 @@
+from abc import abstractmethod
+from typing import Protocol
+from uuid import UUID
+
+from domain.api_keys import ApiKey
+
+
+class ApiKeyRepository(Protocol):
+    """API keys inside one unit of work. Never commits. Keys are never deleted, only
+    revoked, so the audit trail can always name them."""
+
+    @abstractmethod
+    async def add(self, key: ApiKey) -> None: ...
+
+    @abstractmethod
+    async def update(self, key: ApiKey) -> None: ...
+
+    @abstractmethod
+    async def get(self, key_id: UUID) -> ApiKey | None: ...
+
+    @abstractmethod
+    async def get_by_prefix(self, prefix: str) -> ApiKey | None: ...
+
+    @abstractmethod
+    async def list(self, *, owner_id: UUID | None) -> list[ApiKey]:
+        """Keys of one owner, or of everyone when `owner_id` is None; newest first."""
