@@ -53,7 +53,7 @@ def _no_store(response: Response) -> None:
     "/register",
     status_code=status.HTTP_201_CREATED,
     dependencies=json_body,
-    responses=error_responses(403, 409, 413, 415, 422, 503),
+    responses=error_responses(403, 409, 413, 415, 422, 429, 503),
     description=RegisterUser.__doc__,
 )
 async def register(
@@ -66,7 +66,7 @@ async def register(
 @router.post(
     "/login",
     dependencies=json_body,
-    responses=error_responses(401, 413, 415, 422, 503),
+    responses=error_responses(401, 403, 413, 415, 422, 429, 503),
     description=LogIn.__doc__,
 )
 async def login(

@@ -30,7 +30,7 @@ router = APIRouter(
 FormText = Annotated[str | None, Form(max_length=4096)]
 
 
-@router.post("/token", responses=error_responses(400, 401, 415, 503))
+@router.post("/token", responses=error_responses(400, 401, 415, 429, 503))
 async def token(
     request: Request,
     response: Response,
