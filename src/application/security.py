@@ -37,6 +37,12 @@ class Principal:
             raise SessionRequiredError()
         return self.session_id
 
+    def may_manage(self, target_id: UUID, target_permissions: frozenset[Permission]) -> None:
+        """Nobody changes an account more powerful than themselves: its email (and so its
+        password resets), its roles, its state. One's own account is always one's own."""
+        if target_id != self.user_id and not target_permissions <= self.permissions:
+            raise PermissionDeniedError("cannot manage an account with permissions you lack")
+
     def may_grant(self, permissions: frozenset[Permission]) -> None:
         """No self-escalation: nobody hands out (to a role, a user or a key) a permission
         they do not hold themselves."""

@@ -103,6 +103,10 @@ class User(Aggregate):
         """The right password was given, even if the login goes no further."""
         self.failed_logins = 0
 
+    def release_failed_login(self) -> None:
+        """An attempt that was counted but never judged (the check itself failed)."""
+        self.failed_logins = max(0, self.failed_logins - 1)
+
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
 

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NoReturn
@@ -102,21 +103,30 @@ class LogIn:
         if attempt is None:  # locked, or its budget of guesses is in flight
             await self._hasher.verify_dummy(command.password)
             await self._fail(user)
-        if not await self._hasher.verify(user.password_hash, command.password):
+        try:
+            right = await self._hasher.verify(user.password_hash, command.password)
+        except BaseException:
+            # Counted but never judged (a busy hasher, a cancelled request): hand the
+            # attempt back, or such errors would add up to a lock nobody earned.
+            await self._settle(user, User.release_failed_login)
+            raise
+        if not right:
             await self._fail(user, attempt=attempt)
+        # From here on the password was right: it must not count towards a lockout,
+        # whatever refuses the login next (a successful login resets it itself).
         if not user.is_active:
+            await self._settle(user, User.clear_failed_logins)
             await self._fail(user)
         if self._policy.require_verified_email and not user.is_verified:
-            await self._clear_failures(user)
+            await self._settle(user, User.clear_failed_logins)
             raise EmailNotVerifiedError()
         return user
 
-    async def _clear_failures(self, user: User) -> None:
-        """A right password must not count towards a lockout, whatever refuses it next."""
+    async def _settle(self, user: User, outcome: Callable[[User], None]) -> None:
         async with self._uow_factory() as uow:
             current = await uow.users.get(user.id, for_update=True)
             if current is not None:
-                current.clear_failed_logins()
+                outcome(current)
                 await uow.users.update(current)
                 await uow.commit()
 

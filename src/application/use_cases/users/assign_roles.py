@@ -38,7 +38,7 @@ class AssignRoles:
         principal.require(Permission.USERS_WRITE)
         async with self._uow_factory() as uow:
             wanted = await grantable_roles(uow.roles, principal, roles)
-            user, active_admins = await locked_target(uow, user_id)
+            user, active_admins = await locked_target(uow, principal, user_id)
             was_admin = user.is_admin and user.is_active
             events = []
             if user.assign_roles(wanted, now=self._clock.now()):

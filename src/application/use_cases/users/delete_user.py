@@ -37,7 +37,7 @@ class DeleteUser:
         principal.require(Permission.USERS_WRITE)
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            user, active_admins = await locked_target(uow, user_id)
+            user, active_admins = await locked_target(uow, principal, user_id)
             if user.is_admin and user.is_active and active_admins <= 1:
                 raise LastAdministratorError()
             sessions = await uow.sessions.list_active_for_user(user.id, now=now)

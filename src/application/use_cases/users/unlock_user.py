@@ -29,7 +29,7 @@ class UnlockUser:
     async def execute(self, principal: Principal, user_id: UUID) -> User:
         principal.require(Permission.USERS_WRITE)
         async with self._uow_factory() as uow:
-            user, _ = await locked_target(uow, user_id)
+            user, _ = await locked_target(uow, principal, user_id)
             events = []
             if user.unlock(now=self._clock.now()):
                 await uow.users.update(user)

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.access import grantable_roles
+from application.access import grantable_roles, permissions_for
 from application.audit import Auditor
 from application.errors import LastAdministratorError, UserNotFoundError
 from application.names import clears_full_name, optional_full_name
@@ -39,6 +39,7 @@ class UpdateUser:
       unless the same request sets it.
     - Roles must exist, and the caller must hold every permission they grant (no
       escalation). Role changes act on the user's next request.
+    - Nobody changes an account more powerful than themselves (`forbidden`).
     - Deactivating an account revokes all its sessions at once.
     - The last active administrator cannot be deactivated or lose the admin role
       (`conflict`), so the service never locks its operators out.
@@ -70,7 +71,7 @@ class UpdateUser:
             roles = None
             if command.roles is not None:
                 roles = await grantable_roles(uow.roles, principal, command.roles)
-            user, active_admins = await locked_target(uow, user_id)
+            user, active_admins = await locked_target(uow, principal, user_id)
             await ensure_identity_free(uow.users, email=email, username=username, owner_id=user.id)
             was_admin = user.is_admin and user.is_active
             changed = user.update(
@@ -101,12 +102,14 @@ class UpdateUser:
         return user
 
 
-async def locked_target(uow: UnitOfWork, user_id: UUID) -> tuple[User, int]:
+async def locked_target(uow: UnitOfWork, principal: Principal, user_id: UUID) -> tuple[User, int]:
     """The account to change, locked, and the number of active administrators, locked
     first: one lock order for every writer, so concurrent demotions cannot deadlock and
-    the last-administrator rule holds."""
+    the last-administrator rule holds. The caller must hold every permission the account
+    holds (no managing upwards: a support agent cannot redirect an admin's email)."""
     active_admins = await uow.users.count_active_admins(lock=True)
     user = await uow.users.get(user_id, for_update=True)
     if user is None:
         raise UserNotFoundError()
+    principal.may_manage(user.id, await permissions_for(uow.roles, user.roles))
     return user, active_admins
