@@ -53,8 +53,10 @@ def describe(event: DomainEvent) -> Described | None:
             return "user.created", str(u), ok, {}
         case UserLoggedIn(user_id=u, session_id=s):
             return "auth.login", str(u), ok, {"session_id": str(s)}
-        case LoginFailed(user_id=u):
-            return "auth.login", str(u) if u else None, failed, {}
+        case LoginFailed(user_id=u, reason="wrong_current_password"):
+            return "password.change", str(u) if u else None, failed, {}
+        case LoginFailed(user_id=u, reason=r):
+            return "auth.login", str(u) if u else None, failed, {"reason": r}
         case SessionRefreshed(user_id=u, session_id=s):
             return "auth.refresh", str(u), ok, {"session_id": str(s)}
         case RefreshReuseDetected(user_id=u, session_id=s):

@@ -40,7 +40,10 @@ class Principal:
     def may_manage(self, target_id: UUID, target_permissions: frozenset[Permission]) -> None:
         """Nobody changes an account more powerful than themselves: its email (and so its
         password resets), its roles, its state. One's own account is always one's own."""
-        if target_id != self.user_id and not target_permissions <= self.permissions:
+        if target_id == self.user_id:
+            # A key rewriting its own owner (email, roles) would dodge the session rule.
+            self.require_session()
+        elif not target_permissions <= self.permissions:
             raise PermissionDeniedError("cannot manage an account with permissions you lack")
 
     def may_grant(self, permissions: frozenset[Permission]) -> None:

@@ -1,6 +1,7 @@
 """Rate-limit policies, applied by use cases (not only by routes), per client address
 and per account."""
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from application.errors import RateLimitedError
@@ -36,23 +37,39 @@ class Throttle:
         self._context = context
         self._policy = policy
 
-    async def login(self, login: str) -> None:
+    async def login_client(self) -> None:
         await self._hit("login:client", self._client(), self._policy.login_per_client)
-        await self._hit("login:account", login.strip().lower(), self._policy.login_per_account)
+
+    async def login_account(self, account: str) -> None:
+        """`account`: the user id when the name resolved, so that a username and its
+        email share one budget; else the name as typed, normalised."""
+        await self._hit("login:account", account.strip().lower(), self._policy.login_per_account)
+
+    async def mail_to(self, address: str) -> None:
+        """Mails to one address (verification or reset), so nobody floods an inbox."""
+        await self._hit("mail:address", address.strip().lower(), self._policy.reset_per_email)
 
     async def registration(self) -> None:
         await self._hit("register:client", self._client(), self._policy.register_per_client)
 
     async def password_reset(self, email: str) -> None:
         await self._hit("reset:client", self._client(), self._policy.reset_per_client)
-        await self._hit("reset:email", email.strip().lower(), self._policy.reset_per_email)
+        await self.mail_to(email)
 
     async def request(self) -> None:
         """The general per-client budget, applied to every request."""
         await self._hit("any:client", self._client(), self._policy.requests_per_client)
 
     def _client(self) -> str:
-        return self._context.current().ip or "unknown"
+        """IPv6 clients are counted per /64: one host commonly holds a whole /64, so a
+        per-address budget would be no budget at all."""
+        ip = self._context.current().ip
+        if ip is None:
+            return "unknown"
+        address = ipaddress.ip_address(ip)
+        if address.version == 6:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        return str(address)
 
     async def _hit(self, scope: str, subject: str, rate: Rate) -> None:
         if not self._policy.enabled:

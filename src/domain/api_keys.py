@@ -60,15 +60,15 @@ class ApiKey(Aggregate):
     def is_usable(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
+    def use_is_due(self, now: datetime) -> bool:
+        """Whether a use at `now` should be written: the first, then at most once a minute
+        (a busy key must not turn every request into a write)."""
+        return self.last_used_at is None or (now - self.last_used_at).total_seconds() >= 60
+
     def used(self, *, now: datetime) -> bool:
-        """Note a use; True when the stored `last_used_at` should be written. Writes are
-        spaced a minute apart so a busy key does not turn every request into a write."""
+        """Note a use; True when the stored `last_used_at` should be written."""
         first = self.last_used_at is None
-        if (
-            not first
-            and self.last_used_at is not None
-            and (now - self.last_used_at).total_seconds() < 60
-        ):
+        if not self.use_is_due(now):
             return False
         self.last_used_at = now
         if first:

@@ -30,9 +30,11 @@ class UserLoggedIn(DomainEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoginFailed(DomainEvent):
-    """A login attempt failed; `user_id` is None when the account does not exist."""
+    """A password check failed or was refused; `user_id` is None when the account does
+    not exist. `reason` tells the audit trail which (never the caller)."""
 
     user_id: UUID | None
+    reason: str = "invalid_credentials"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

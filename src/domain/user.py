@@ -34,7 +34,7 @@ class User(Aggregate):
     email: Email
     username: Username
     full_name: FullName | None
-    password_hash: str | None
+    password_hash: str | None = field(repr=False)
     is_active: bool
     is_verified: bool
     roles: frozenset[str]
@@ -137,12 +137,11 @@ class User(Aggregate):
         self.record(EmailVerified(occurred_at=now, user_id=self.id))
 
     def reset_password(self, new_hash: str, *, now: datetime) -> None:
+        """Proving the mailbox proves who you are: a lockout ends with the reset."""
         self.password_hash = new_hash
         self.updated_at = now
-        self.failed_logins = 0
-        self.locked_until = None
-        self.lockouts = 0
         self.record(PasswordReset(occurred_at=now, user_id=self.id))
+        self.unlock(now=now)
 
     def assign_roles(self, roles: frozenset[str], *, now: datetime) -> bool:
         if roles == self.roles:
@@ -198,6 +197,7 @@ class User(Aggregate):
         if roles is not None and roles != self.roles:
             self.roles = roles
             changed.append("roles")
+            self.record(RolesAssigned(occurred_at=now, user_id=self.id, roles=tuple(sorted(roles))))
         if is_active is not None and is_active != self.is_active:
             self.is_active = is_active
             changed.append("is_active")

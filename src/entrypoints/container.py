@@ -420,6 +420,7 @@ class Container(containers.DeclarativeContainer):
         events=events,
         password_rules=password_rules,
         auditor=auditor,
+        lockout=providers.Callable(lambda s: _login_policy(s).lockout, settings),
     )
     list_own_sessions = providers.Factory(ListOwnSessions, uow_factory=uow_factory, clock=clock)
     revoke_own_session = providers.Factory(
@@ -489,6 +490,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         policy=providers.Callable(_token_policy, settings),
         wake_mailer=mail_wake.provided.set,
+        throttle=throttle,
     )
     request_password_reset = providers.Factory(
         RequestPasswordReset,

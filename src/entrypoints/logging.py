@@ -29,10 +29,16 @@ def configure_logging(level: str, fmt: str) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _mask_secrets,
     ]
+    # Tracebacks without local variables, in both formats: locals hold password hashes,
+    # bearer headers and request bodies. ConsoleRenderer's default with `rich` installed
+    # shows them, so it gets the plain formatter; format_exc_info (below) is plain too, and
+    # structlog's dict_tracebacks, which also shows locals by default, is not used.
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -33,7 +33,8 @@ class InMemoryApiKeyRepository(ApiKeyRepository):
         stored.created_at = current.created_at
         self._tables.api_keys[key.id] = stored
 
-    async def get(self, key_id: UUID) -> ApiKey | None:
+    async def get(self, key_id: UUID, *, for_update: bool = False) -> ApiKey | None:
+        # Transactions here hold the store's lock from start to end: always "locked".
         key = self._tables.api_keys.get(key_id)
         return None if key is None else detached(key)
 

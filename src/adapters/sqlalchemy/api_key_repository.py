@@ -35,8 +35,10 @@ class SqlAlchemyApiKeyRepository(ApiKeyRepository):
             _copy_onto(row, key)
 
     @translated
-    async def get(self, key_id: UUID) -> ApiKey | None:
-        row = await self._session.get(ApiKeyRow, key_id, populate_existing=True)
+    async def get(self, key_id: UUID, *, for_update: bool = False) -> ApiKey | None:
+        row = await self._session.get(
+            ApiKeyRow, key_id, populate_existing=True, with_for_update=for_update or None
+        )
         return None if row is None else _to_entity(row)
 
     @translated

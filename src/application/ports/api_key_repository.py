@@ -16,7 +16,9 @@ class ApiKeyRepository(Protocol):
     async def update(self, key: ApiKey) -> None: ...
 
     @abstractmethod
-    async def get(self, key_id: UUID) -> ApiKey | None: ...
+    async def get(self, key_id: UUID, *, for_update: bool = False) -> ApiKey | None:
+        """With `for_update`, the key stays locked until the transaction ends (so two
+        first uses racing record one)."""
 
     @abstractmethod
     async def get_by_prefix(self, prefix: str) -> ApiKey | None: ...

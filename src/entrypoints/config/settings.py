@@ -8,6 +8,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -191,10 +192,29 @@ class Settings(BaseSettings):
                     f"{MIN_JWT_SECRET_BYTES} random bytes; generated or default secrets "
                     "are refused"
                 )
+            self._check_public_base_url()
         secret_bytes = len(self.jwt_secret.get_secret_value().encode()) if self.jwt_secret else None
         if secret_bytes is not None and secret_bytes < MIN_JWT_SECRET_BYTES:
             raise ValueError(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
         return self
+
+    def _check_public_base_url(self) -> None:
+        """Mailed links carry one-time tokens (verification, password reset): in production
+        they must point at the real public origin, never the bind address, and only over
+        TLS (OWASP Forgot Password Cheat Sheet: the reset URL must use HTTPS and must not
+        be built from untrusted input, such as the request's Host)."""
+        if self.public_base_url is None:
+            raise ValueError(
+                "ENVIRONMENT=production needs PUBLIC_BASE_URL, the https address users "
+                "reach this service at (e.g. https://id.example.com); mailed links "
+                f"would otherwise point at {self.effective_public_base_url}"
+            )
+        url = urlsplit(self.public_base_url.strip())
+        if url.scheme.lower() != "https" or not url.hostname:
+            raise ValueError(
+                "PUBLIC_BASE_URL must be an https URL with a host (e.g. "
+                "https://id.example.com) when ENVIRONMENT=production"
+            )
 
     @property
     def effective_database_url(self) -> str:

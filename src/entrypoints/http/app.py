@@ -1,7 +1,6 @@
 """The FastAPI application factory. Nothing is built at import time."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +13,7 @@ from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand
 from entrypoints.config.settings import Settings
 from entrypoints.container import VERSION, Container, start, stop
 from entrypoints.http.client_address import parse_networks
-from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.errors import error_responses, install_error_handlers
 from entrypoints.http.middleware.allowed_hosts import AllowedHostsMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
@@ -64,9 +63,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             yield
         finally:
             if mailer is not None:
+                # Bounded: a send stuck on a dead mail server must not hold up shutdown.
+                # The mail stays in the outbox and goes out after the next start.
                 mailer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await mailer
+                await asyncio.wait({mailer}, timeout=2)
             await stop(container)
             log.info("stopped")
 
@@ -78,6 +78,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        # Every operation can answer these: the general per-client budget (429) runs
+        # before any route, and the last net turns a surprise into an enveloped 500.
+        responses=error_responses(429, 500),
     )
     app.state.container = container
     install_error_handlers(app)
@@ -95,27 +98,37 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.docs_enabled:
         install_docs(app)
 
-    # Added innermost first. Outermost is the request context, so every response, even a
-    # CORS preflight, carries X-Request-ID; CORS wraps the 413 and 500 paths so browsers
-    # can read those errors too.
+    # Added innermost first, so the outermost comes last. From the outside in:
+    #   request context   every response carries X-Request-ID; logs bind the id
+    #   security headers  on every response: host refusals, preflights, 413s and 500s too
+    #   allowed hosts     a forged Host is refused before anything else reads it
+    #   CORS              wraps the 413 and 500 paths, so browsers can read those errors
+    #   unhandled errors  the last net: an enveloped 500
+    #   throttle, body limit, then the routes
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ThrottleMiddleware, throttle=container.throttle)
     app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(
-        SecurityHeadersMiddleware,
-        hsts=settings.hsts_enabled,
-        docs_paths=("/docs", "/redoc", "/static/docs"),
-    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-API-Key"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
             max_age=600,
         )
     app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.hsts_enabled,
+        docs_paths=("/docs", "/redoc", "/static/docs"),
+    )
     app.add_middleware(
         RequestContextMiddleware, trusted_proxies=parse_networks(settings.trusted_proxies)
     )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from application.errors import AuthenticationError
 from application.security import Principal
@@ -33,22 +34,31 @@ def use_case(pick: Callable[[Container], Any]) -> Any:
     return Depends(dependency)
 
 
-def bearer_token(request: Request) -> str | None:
-    """RFC 6750 §2.1 header only: a token in the query string is ignored (§2.3 is
-    discouraged because URLs end up in logs and browser history)."""
-    header = request.headers.get("authorization")
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+# Declared as security dependencies so OpenAPI lists both schemes and the docs' Authorize
+# button works. auto_error=False: absence and conflicts are judged below, so every
+# refusal keeps the envelope and the RFC 6750 challenge. HTTPBearer reads the
+# Authorization header only (RFC 6750 §2.1): a token in the query string is ignored, as
+# §2.3 is discouraged because URLs end up in logs and browser history.
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="An access token from `POST /api/v1/auth/login`."
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="A key from `POST /api/v1/api-keys`; acts as its owner within its scopes.",
+)
 
 
-async def current_principal(request: Request) -> Principal:
+async def current_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    _api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
     """A bearer access token (a person's session) or an `X-API-Key` (a key acting as its
     owner within its scopes). Both at once is refused: one request, one identity."""
-    token = bearer_token(request)
+    token = bearer.credentials if bearer is not None else None
+    # The raw header, not the scheme's value: APIKeyHeader reads an empty key as absent,
+    # and a key that was sent, even empty, must be judged (and refused), not ignored.
     api_key = request.headers.get("x-api-key")
     container = container_of(request)
     if token is not None and api_key is not None:

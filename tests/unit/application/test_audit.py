@@ -77,7 +77,7 @@ async def _login_failed(app: App) -> Expected:
     ada = await _signed_up(app)
     with pytest.raises(Exception, match="invalid"):
         await app.log_in_as("ada", password=WRONG)
-    return Expected(None, str(ada), Outcome.FAILURE)
+    return Expected(None, str(ada), Outcome.FAILURE, details={"reason": "invalid_credentials"})
 
 
 async def _refreshed(app: App) -> Expected:

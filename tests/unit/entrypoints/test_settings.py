@@ -29,7 +29,10 @@ def test_production_refuses_default_or_short_secrets(weak: str) -> None:
 
 
 def test_production_starts_with_a_real_secret() -> None:
-    assert settings(environment="production", jwt_secret=STRONG).environment == "production"
+    config = settings(
+        environment="production", jwt_secret=STRONG, public_base_url="https://id.example.com"
+    )
+    assert config.environment == "production"
 
 
 def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
 from dataclasses import dataclass, field
+from uuid import UUID
 
+from application.attempts import LockoutPolicy, PasswordAttempts
 from application.audit import Auditor
 from application.errors import ConcurrentUpdateError, InvalidCurrentPasswordError
 from application.passwords import PasswordRules
@@ -9,6 +11,7 @@ from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.revocation import SessionRevoker, revoke_user_sessions
 from application.security import Principal
+from domain.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,6 +25,8 @@ class ChangePassword:
 
     - The current password must be given and right; otherwise a 400 `bad_request` with
       detail type `invalid_current_password` (not a 401: the caller's token is fine).
+      Wrong guesses count towards the account lockout and are audited, so a stolen
+      access token cannot be used to guess the password.
     - The new one must meet the password policy.
     - Every other session is revoked at once; the calling session stays.
     - If the password changed by another path while this ran, nothing is written
@@ -37,7 +42,11 @@ class ChangePassword:
         events: EventPublisher,
         password_rules: PasswordRules,
         auditor: Auditor,
+        lockout: LockoutPolicy | None = None,
     ) -> None:
+        self._attempts = PasswordAttempts(
+            uow_factory, clock, events, auditor, lockout or LockoutPolicy()
+        )
         self._auditor = auditor
         self._rules = password_rules
         self._uow_factory = uow_factory
@@ -45,6 +54,10 @@ class ChangePassword:
         self._revoker = revoker
         self._clock = clock
         self._events = events
+
+    async def _exists(self, user_id: UUID) -> bool:
+        async with self._uow_factory() as uow:
+            return await uow.users.get(user_id) is not None
 
     async def execute(self, principal: Principal, command: ChangePasswordCommand) -> None:
         session_id = principal.require_session()
@@ -55,8 +68,33 @@ class ChangePassword:
             field="new_password",
         )
         old_hash = principal.user.password_hash
-        if old_hash is None or not await self._hasher.verify(old_hash, command.current_password):
+        user_id = principal.user_id
+        if old_hash is None:
             raise InvalidCurrentPasswordError()
+        attempt = await self._attempts.reserve(user_id)
+        if attempt is None and not await self._exists(user_id):
+            raise ConcurrentUpdateError()  # deleted while this request ran
+        if attempt is None:  # locked: a stolen token must not become a guessing oracle
+            await self._attempts.failed(
+                user_id,
+                attempt=None,
+                reason="wrong_current_password",
+                refuse=InvalidCurrentPasswordError,
+                actor_id=user_id,
+            )
+        try:
+            right = await self._hasher.verify(old_hash, command.current_password)
+        except BaseException:
+            await self._attempts.settle(user_id, User.release_failed_login)
+            raise
+        if not right:
+            await self._attempts.failed(
+                user_id,
+                attempt=attempt,
+                reason="wrong_current_password",
+                refuse=InvalidCurrentPasswordError,
+                actor_id=user_id,
+            )
         new_hash = await self._hasher.hash(command.new_password)
 
         async with self._uow_factory() as uow:

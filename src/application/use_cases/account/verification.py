@@ -38,6 +38,12 @@ def binding_of(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def reset_binding(user: User) -> str:
+    """A reset link is for this password *and* this mailbox: changing either kills it
+    (a link sent to an address the owner just moved away from must not still work)."""
+    return binding_of(f"{user.email.value}\n{user.password_hash or ''}")
+
+
 class _MailingUseCase:
     """Shared plumbing: issue a token, queue its mail in the same transaction."""
 
@@ -92,9 +98,11 @@ class _MailingUseCase:
 class RequestEmailVerification(_MailingUseCase):
     """Mail the caller a single-use link proving their address (valid 24 h by default).
     The token is bound to the address: changing the email kills it. Already verified:
-    nothing is sent."""
+    nothing is sent. Needs a login session, and mails to one address are rate limited
+    (nobody floods someone else's inbox by setting it as their email)."""
 
     async def execute(self, principal: Principal) -> None:
+        principal.require_session()
         await self.send_to(principal.user_id)
 
     async def send_to(self, user_id: UUID) -> None:
@@ -104,6 +112,8 @@ class RequestEmailVerification(_MailingUseCase):
             user = await uow.users.get(user_id)
             if user is None or user.is_verified:
                 return
+            if self._throttle is not None:
+                await self._throttle.mail_to(user.email.value)
             await self._issue(
                 uow,
                 user,
@@ -140,7 +150,7 @@ class RequestPasswordReset(_MailingUseCase):
                 uow,
                 user,
                 TokenPurpose.RESET_PASSWORD,
-                binding_of(user.password_hash),
+                reset_binding(user),
                 self._policy.reset_ttl,
                 self._composer.password_reset,
             )
@@ -195,7 +205,8 @@ class ResetPasswordCommand:
 class ResetPassword:
     """Redeem a reset token with a new password.
 
-    - The token must be unused, unexpired, and issued for the current password.
+    - The token must be unused, unexpired, issued for the current password and email,
+      and the account still active.
     - The new password meets the password rules; every session of the account ends,
       and a lockout is lifted (the owner of the mailbox proved who they are).
     """
@@ -238,7 +249,7 @@ class ResetPassword:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             record, user = await redeem(uow, digest, TokenPurpose.RESET_PASSWORD, now)
-            if user.password_hash is None or record.binding != binding_of(user.password_hash):
+            if not user.is_active or record.binding != reset_binding(user):
                 raise InvalidOneTimeTokenError()
             user.reset_password(new_hash, now=now)
             await uow.users.update(user)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from application.access import permissions_for
 from application.audit import Auditor
 from application.errors import ApiKeyNotFoundError
 from application.ports.api_key_secrets import ApiKeySecrets
@@ -102,8 +103,10 @@ class ListApiKeys:
 
 
 class RevokeApiKey:
-    """Revoke a key at once. Owners revoke their own; `api_keys:manage` revokes any.
-    Someone else's key answers `not_found` to anyone else, like an unknown id."""
+    """Revoke a key at once. Owners revoke their own; `api_keys:manage` revokes those of
+    accounts the caller could manage (not a more powerful one's). Someone else's key
+    answers `not_found` to anyone else, like an unknown id. Authenticated by a key, a
+    caller may revoke that key only."""
 
     def __init__(
         self,
@@ -125,6 +128,12 @@ class RevokeApiKey:
                 and Permission.API_KEYS_MANAGE not in principal.permissions
             ):
                 raise ApiKeyNotFoundError()
+            if principal.api_key_id is not None and key.id != principal.api_key_id:
+                principal.require_session()  # a leaked key may end itself, not its siblings
+            if key.owner_id != principal.user_id:
+                owner = await uow.users.get(key.owner_id)
+                owner_roles = owner.roles if owner else frozenset()
+                principal.may_manage(key.owner_id, await permissions_for(uow.roles, owner_roles))
             events = []
             if key.revoke(now=self._clock.now()):
                 await uow.api_keys.update(key)

@@ -57,8 +57,11 @@ class AuthenticateApiKey:
                 raise refused
             granted = await permissions_for(uow.roles, owner.roles)
             events = []
-            if key.used(now=now):
-                await uow.api_keys.update(key)
-                events = await self._auditor.commit(uow, key, actor_id=owner.id)
+            if key.use_is_due(now):
+                # Decided again under a row lock: parallel first uses record one.
+                locked = await uow.api_keys.get(key.id, for_update=True)
+                if locked is not None and locked.used(now=now):
+                    await uow.api_keys.update(locked)
+                    events = await self._auditor.commit(uow, locked, actor_id=owner.id)
         await self._events.publish(events)
         return Principal(user=owner, permissions=granted & key.scopes, api_key_id=key.id)

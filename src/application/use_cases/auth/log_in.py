@@ -1,8 +1,7 @@
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import NoReturn
 
+from application.attempts import LockoutPolicy, PasswordAttempts
 from application.audit import Auditor
 from application.errors import EmailNotVerifiedError, InvalidCredentialsError
 from application.ports.clock import Clock
@@ -13,7 +12,6 @@ from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.throttle import Throttle
 from application.tokens import TokenMinter, TokenPair
 from domain.errors import InvalidValueError
-from domain.events import LoginFailed
 from domain.session import AuthSession
 from domain.user import User
 from domain.value_objects import Email, Username
@@ -25,6 +23,12 @@ class LoginPolicy:
     lockout_base: timedelta = timedelta(minutes=1)
     lockout_ceiling: timedelta = timedelta(hours=1)
     require_verified_email: bool = False
+
+    @property
+    def lockout(self) -> LockoutPolicy:
+        return LockoutPolicy(
+            threshold=self.lockout_threshold, base=self.lockout_base, ceiling=self.lockout_ceiling
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,10 +82,11 @@ class LogIn:
         self._events = events
         self._auditor = auditor
         self._policy = policy or LoginPolicy()
+        self._attempts = PasswordAttempts(uow_factory, clock, events, auditor, self._policy.lockout)
 
     async def execute(self, command: LogInCommand) -> TokenPair:
         if self._throttle is not None:
-            await self._throttle.login(command.login)
+            await self._throttle.login_client()
         # A second round only when the stored hash changed while we checked it (another
         # login upgrading it, say): the password is then verified against the new hash.
         for _ in range(2):
@@ -96,47 +101,50 @@ class LogIn:
 
     async def _verified_user(self, command: LogInCommand) -> User:
         user = await self._find(command.login)
+        if self._throttle is not None:
+            # Keyed on the account, not the spelling: username and email share a budget.
+            await self._throttle.login_account(str(user.id) if user else command.login)
         if user is None or user.password_hash is None:
             await self._hasher.verify_dummy(command.password)
-            await self._fail(user)
-        attempt = await self._reserve_attempt(user)
+            await self._attempts.failed(
+                user.id if user else None,
+                attempt=None,
+                reason="invalid_credentials",
+                refuse=InvalidCredentialsError,
+            )
+        attempt = await self._attempts.reserve(user.id)
         if attempt is None:  # locked, or its budget of guesses is in flight
             await self._hasher.verify_dummy(command.password)
-            await self._fail(user)
+            await self._attempts.failed(
+                user.id, attempt=None, reason="locked", refuse=InvalidCredentialsError
+            )
         try:
             right = await self._hasher.verify(user.password_hash, command.password)
         except BaseException:
             # Counted but never judged (a busy hasher, a cancelled request): hand the
             # attempt back, or such errors would add up to a lock nobody earned.
-            await self._settle(user, User.release_failed_login)
+            await self._attempts.settle(user.id, User.release_failed_login)
             raise
         if not right:
-            await self._fail(user, attempt=attempt)
+            await self._attempts.failed(
+                user.id,
+                attempt=attempt,
+                reason="invalid_credentials",
+                refuse=InvalidCredentialsError,
+            )
         # From here on the password was right: it must not count towards a lockout,
         # whatever refuses the login next (a successful login resets it itself).
         if not user.is_active:
-            await self._settle(user, User.clear_failed_logins)
-            await self._fail(user)
-        if self._policy.require_verified_email and not user.is_verified:
-            await self._settle(user, User.clear_failed_logins)
-            raise EmailNotVerifiedError()
-        return user
-
-    async def _settle(self, user: User, outcome: Callable[[User], None]) -> None:
-        async with self._uow_factory() as uow:
-            current = await uow.users.get(user.id, for_update=True)
-            if current is not None:
-                outcome(current)
-                await uow.users.update(current)
-                await uow.commit()
-
-    async def _reserve_attempt(self, user: User) -> int | None:
-        async with self._uow_factory() as uow:
-            attempt = await uow.users.reserve_login_attempt(
-                user.id, now=self._clock.now(), threshold=self._policy.lockout_threshold
+            await self._attempts.settle(user.id, User.clear_failed_logins)
+            await self._attempts.failed(
+                user.id, attempt=None, reason="inactive", refuse=InvalidCredentialsError
             )
-            await uow.commit()
-        return attempt
+        if self._policy.require_verified_email and not user.is_verified:
+            await self._attempts.settle(user.id, User.clear_failed_logins)
+            await self._attempts.failed(
+                user.id, attempt=None, reason="email_not_verified", refuse=EmailNotVerifiedError
+            )
+        return user
 
     async def _open_session(
         self, user: User, command: LogInCommand, upgraded: str | None
@@ -178,30 +186,6 @@ class LogIn:
             if isinstance(key, Email):
                 return await uow.users.get_by_email(key)
             return await uow.users.get_by_username(key)
-
-    async def _fail(self, user: User | None, *, attempt: int | None = None) -> NoReturn:
-        """Record the failure (and the lock it may cause) in one audited transaction."""
-        now = self._clock.now()
-        failed = LoginFailed(occurred_at=now, user_id=user.id if user else None)
-        async with self._uow_factory() as uow:
-            locked = None
-            if (
-                user is not None
-                and attempt is not None
-                and attempt >= self._policy.lockout_threshold
-            ):
-                locked = await uow.users.get(user.id, for_update=True)
-                if locked is not None and not locked.is_locked(now):
-                    locked.lock(
-                        now=now,
-                        base=self._policy.lockout_base,
-                        ceiling=self._policy.lockout_ceiling,
-                    )
-                    await uow.users.update(locked)
-            sources = [locked] if locked is not None else []
-            events = await self._auditor.commit(uow, *sources, actor_id=None, events=[failed])
-        await self._events.publish(events)
-        raise InvalidCredentialsError()
 
 
 def _clip(user_agent: str | None) -> str | None:

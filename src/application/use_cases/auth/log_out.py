@@ -54,6 +54,7 @@ class LogOutEverywhere:
         self._events = events
 
     async def execute(self, principal: Principal) -> None:
+        principal.require_session()
         async with self._uow_factory() as uow:
             revoked = await revoke_user_sessions(
                 uow.sessions, principal.user_id, now=self._clock.now(), reason="logout_all"

@@ -2,11 +2,14 @@
 
 from collections.abc import Callable
 
+import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from application.errors import RateLimitedError
+from application.errors import RateLimitedError, ServiceUnavailableError
 from application.throttle import Throttle
 from entrypoints.http.errors import envelope, rate_limit_headers
+
+log = structlog.get_logger()
 
 # Probes and docs stay reachable however busy a client is: an orchestrator polling
 # /health must never be told to back off.
@@ -14,6 +17,10 @@ EXEMPT = ("/health", "/metrics", "/docs", "/redoc", "/static/", "/openapi.json")
 
 
 class ThrottleMiddleware:
+    """429 over budget. When the limiter's store cannot answer, 503 with the error's
+    Retry-After, as any route does for an outage: failing closed keeps the budget
+    meaningful, and the client learns it may retry (RFC 9110 §15.6.4)."""
+
     def __init__(self, app: ASGIApp, *, throttle: Callable[[], Throttle]) -> None:
         self.app = app
         self.throttle = throttle
@@ -31,6 +38,17 @@ class ThrottleMiddleware:
                 "rate_limited",
                 error.message,
                 headers=rate_limit_headers(error),
+            )
+            await response(scope, receive, send)
+            return
+        except ServiceUnavailableError as error:
+            log.warning("dependency_unavailable", error=error.code, reason=error.message)
+            response = envelope(
+                scope.get("request_id"),
+                503,
+                error.code,
+                error.message,
+                headers={"Retry-After": str(error.retry_after)},
             )
             await response(scope, receive, send)
             return

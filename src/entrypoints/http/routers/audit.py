@@ -1,10 +1,10 @@
 """`/api/v1/audit-events`: the audit trail, read-only."""
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
+from pydantic import AwareDatetime
 
 from application.use_cases.audit.list_audit_events import AuditQuery, ListAuditEvents
 from entrypoints.http.dependencies import CurrentPrincipal, container_of, use_case
@@ -24,8 +24,9 @@ async def list_audit_events(
     actor: UUID | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     target: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    # A zone is required: naive bounds cannot be compared with stored UTC times.
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> AuditPageOut:

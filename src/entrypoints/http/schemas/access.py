@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.api_keys import ApiKey
 from domain.audit import AuditDetail, AuditEvent
@@ -50,7 +50,8 @@ class RolesAssignmentIn(Input):
 class ApiKeyCreateIn(Input):
     name: Annotated[str, Field(max_length=100, examples=["ci-deployer"])]
     scopes: PermissionList = []
-    expires_at: datetime | None = None
+    # A zone is required: a naive time cannot be compared with the service's UTC clock.
+    expires_at: AwareDatetime | None = None
 
 
 class ApiKeyOut(BaseModel):
@@ -61,6 +62,9 @@ class ApiKeyOut(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None
+    revoked_at: datetime | None
+    """None while the key is usable (expiry aside)."""
+    owner_id: UUID
 
     @classmethod
     def of(cls, key: ApiKey) -> "ApiKeyOut":
@@ -72,6 +76,8 @@ class ApiKeyOut(BaseModel):
             created_at=key.created_at,
             expires_at=key.expires_at,
             last_used_at=key.last_used_at,
+            revoked_at=key.revoked_at,
+            owner_id=key.owner_id,
         )
 
 

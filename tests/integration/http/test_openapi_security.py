@@ -1,0 +1,89 @@
+"""The OpenAPI document shows how to authenticate and what every operation can answer,
+so the docs' Authorize button works and clients know to expect 429 and 500."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.http.helpers import bearer, registered_and_logged_in
+
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+@pytest.fixture
+async def openapi(memory_client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await memory_client.get("/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    }
+
+
+def test_bearer_and_api_key_schemes_are_declared(openapi: dict[str, Any]) -> None:
+    schemes = openapi["components"]["securitySchemes"]
+    kinds = {(s["type"], s.get("scheme"), s.get("in"), s.get("name")) for s in schemes.values()}
+    assert ("http", "bearer", None, None) in kinds
+    assert ("apiKey", None, "header", "X-API-Key") in kinds
+
+
+def test_protected_operations_list_either_scheme_and_public_ones_none(
+    openapi: dict[str, Any],
+) -> None:
+    ops = operations(openapi)
+    schemes = set(openapi["components"]["securitySchemes"])
+    for protected in (("GET", "/api/v1/auth/me"), ("GET", "/api/v1/api-keys")):
+        # A list of alternatives: either scheme alone authorises (OpenAPI 3.1 §4.8.10).
+        alternatives = ops[protected].get("security")
+        assert alternatives is not None, protected
+        assert {name for requirement in alternatives for name in requirement} == schemes
+        assert all(len(requirement) == 1 for requirement in alternatives)
+    assert "security" not in ops[("POST", "/api/v1/auth/login")]
+
+
+def test_every_operation_documents_429_and_500_in_the_envelope(
+    openapi: dict[str, Any],
+) -> None:
+    ops = operations(openapi)
+    assert ops
+    for key, operation in ops.items():
+        for status in ("429", "500"):
+            response = operation["responses"].get(status)
+            assert response is not None, (key, status)
+            schema = response["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (key, status)
+
+
+async def test_authentication_behaves_as_before(memory_client: httpx.AsyncClient) -> None:
+    _, tokens = await registered_and_logged_in(memory_client)
+    auth = bearer(tokens)
+    assert (await memory_client.get("/api/v1/auth/me", headers=auth)).status_code == 200
+    # Header only (RFC 6750 §2.1): a token in the query string is not read.
+    query = await memory_client.get(
+        "/api/v1/auth/me", params={"access_token": tokens["access_token"]}
+    )
+    assert query.status_code == 401
+    assert query.headers["www-authenticate"] == 'Bearer realm="hexahub"'
+    for header in ({"Authorization": "Basic YTpi"}, {"Authorization": "Bearer "}, {}):
+        response = await memory_client.get("/api/v1/auth/me", headers=header)
+        assert response.status_code == 401, header
+        assert response.json()["error"] == "unauthorized"
+        assert response.json()["message"] == "a bearer access token or an API key is required"
+    both = await memory_client.get("/api/v1/auth/me", headers={**auth, "X-API-Key": "hx_x"})
+    assert both.status_code == 401
+    assert both.json()["message"] == "send either a bearer token or an API key, not both"
+    # An empty key is still a key that was sent: refused, never silently ignored.
+    empty = await memory_client.get("/api/v1/auth/me", headers={**auth, "X-API-Key": ""})
+    assert empty.status_code == 401
+    lower = await memory_client.get(
+        "/api/v1/auth/me", headers={"authorization": f"bearer  {tokens['access_token']} "}
+    )
+    assert lower.status_code == 200
