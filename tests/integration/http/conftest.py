@@ -92,3 +92,23 @@ async def client(app_factory: AppFactory, backend: dict[str, Any]) -> httpx.Asyn
 async def memory_client(app_factory: AppFactory) -> httpx.AsyncClient:
     """Backend-independent behaviour (envelope, headers, docs) needs one run only."""
     return await app_factory(database_url="memory://", _fake_hasher=True)
+
+
+ADMIN = {"first_admin_email": "root@example.com", "first_admin_password": "ample orbit kettle 91"}
+
+
+@pytest.fixture
+async def api(app_factory: AppFactory, backend: dict[str, Any]) -> httpx.AsyncClient:
+    """An app on each backend with the bootstrap administrator `admin`."""
+    return await app_factory(**backend, **ADMIN)
+
+
+@pytest.fixture
+async def admin(api: httpx.AsyncClient) -> dict[str, str]:
+    """Authorization headers of the bootstrap administrator on `api`."""
+    response = await api.post(
+        "/api/v1/auth/login",
+        json={"username": "admin", "password": ADMIN["first_admin_password"]},
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

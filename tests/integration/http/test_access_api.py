@@ -6,20 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.http.conftest import AppFactory
-from tests.integration.http.helpers import bearer, login, register, registered_and_logged_in
-
-ADMIN = {"first_admin_email": "root@example.com", "first_admin_password": "ample orbit kettle 91"}
-
-
-@pytest.fixture
-async def api(app_factory: AppFactory, backend: dict[str, Any]) -> httpx.AsyncClient:
-    return await app_factory(**backend, **ADMIN)
-
-
-@pytest.fixture
-async def admin(api: httpx.AsyncClient) -> dict[str, str]:
-    return bearer(await login(api, "admin", ADMIN["first_admin_password"]))
+from tests.integration.http.helpers import bearer, register, registered_and_logged_in
 
 
 async def test_builtin_roles_are_listed_and_fixed(

@@ -4,9 +4,8 @@ import asyncio
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.integration.http.conftest import AppFactory
+from tests.integration.http.conftest import ADMIN, AppFactory
 from tests.integration.http.helpers import (
     PASSWORD,
     bearer,
@@ -16,18 +15,6 @@ from tests.integration.http.helpers import (
 )
 from tests.integration.http.test_mail_flows import mailed_token, smtp_settings
 from tests.mail_catcher import MailCatcher
-
-ADMIN = {"first_admin_email": "root@example.com", "first_admin_password": "ample orbit kettle 91"}
-
-
-@pytest.fixture
-async def api(app_factory: AppFactory, backend: dict[str, Any]) -> httpx.AsyncClient:
-    return await app_factory(**backend, **ADMIN)
-
-
-@pytest.fixture
-async def admin(api: httpx.AsyncClient) -> dict[str, str]:
-    return bearer(await login(api, "admin", ADMIN["first_admin_password"]))
 
 
 async def audit(

@@ -4,26 +4,12 @@ A naive datetime cannot be compared with the service's aware ones, so it is a cl
 error (422) at the edge, not a 500 deep in a use case or a repository.
 """
 
-from typing import Any
-
 import httpx
 import pytest
 
-from tests.integration.http.conftest import AppFactory
-from tests.integration.http.helpers import bearer, login, registered_and_logged_in
+from tests.integration.http.helpers import bearer, registered_and_logged_in
 
-ADMIN = {"first_admin_email": "root@example.com", "first_admin_password": "ample orbit kettle 91"}
 API_KEY_FIELDS = {"id", "prefix", "name", "scopes", "created_at", "expires_at", "last_used_at"}
-
-
-@pytest.fixture
-async def api(app_factory: AppFactory, backend: dict[str, Any]) -> httpx.AsyncClient:
-    return await app_factory(**backend, **ADMIN)
-
-
-@pytest.fixture
-async def admin(api: httpx.AsyncClient) -> dict[str, str]:
-    return bearer(await login(api, "admin", ADMIN["first_admin_password"]))
 
 
 async def test_listed_keys_show_their_owner_and_when_they_were_revoked(

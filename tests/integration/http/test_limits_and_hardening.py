@@ -5,10 +5,8 @@ from typing import Any
 
 import httpx
 
-from tests.integration.http.conftest import AppFactory
+from tests.integration.http.conftest import ADMIN, AppFactory
 from tests.integration.http.helpers import PASSWORD, bearer, login, new_identity, register
-
-ADMIN = {"first_admin_email": "root@example.com", "first_admin_password": "ample orbit kettle 91"}
 
 
 async def test_login_over_the_limit_is_429_with_rate_limit_headers(

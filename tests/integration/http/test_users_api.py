@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.http.conftest import AppFactory
+from tests.integration.http.conftest import ADMIN, AppFactory
 from tests.integration.http.helpers import (
     PASSWORD,
     bearer,
@@ -15,7 +15,6 @@ from tests.integration.http.helpers import (
 )
 
 USERS = "/api/v1/users"
-ADMIN = {"first_admin_email": "root@example.com", "first_admin_password": "ample orbit kettle 91"}
 
 
 @pytest.fixture
