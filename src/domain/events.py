@@ -146,3 +146,41 @@ class ApiKeyRevoked(DomainEvent):
 class ApiKeyFirstUsed(DomainEvent):
     key_id: UUID
     owner_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceClientCreated(DomainEvent):
+    client_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceClientRevoked(DomainEvent):
+    client_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SigningKeyRotated(DomainEvent):
+    kid: str
+    retired_kid: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MfaEnabled(DomainEvent):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MfaDisabled(DomainEvent):
+    user_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MfaChallengePassed(DomainEvent):
+    user_id: UUID
+    method: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryCodeUsed(DomainEvent):
+    user_id: UUID
+    remaining: int

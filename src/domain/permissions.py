@@ -12,6 +12,9 @@ class Permission(StrEnum):
     ROLES_MANAGE = "roles:manage"
     AUDIT_READ = "audit:read"
     API_KEYS_MANAGE = "api_keys:manage"
+    TOKENS_INTROSPECT = "tokens:introspect"
+    KEYS_MANAGE = "keys:manage"
+    CLIENTS_MANAGE = "clients:manage"
 
 
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)

@@ -5,9 +5,12 @@ from typing import Protocol, Self
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
 from application.ports.mail_outbox import MailOutbox
+from application.ports.mfa_repository import MfaRepository
 from application.ports.one_time_token_repository import OneTimeTokenRepository
 from application.ports.role_repository import RoleRepository
+from application.ports.service_client_repository import ServiceClientRepository
 from application.ports.session_repository import SessionRepository
+from application.ports.signing_key_repository import SigningKeyRepository
 from application.ports.user_repository import UserRepository
 
 
@@ -26,6 +29,9 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     one_time_tokens: OneTimeTokenRepository
     outbox: MailOutbox
+    signing_keys: SigningKeyRepository
+    clients: ServiceClientRepository
+    mfa: MfaRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
