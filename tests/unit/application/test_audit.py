@@ -311,6 +311,7 @@ def _sample(annotation: object, text: str) -> object:
         UUID: UUID(int=1),
         datetime: datetime(2025, 1, 1, tzinfo=UTC),
         str: text,
+        int: 1,
         tuple[str, ...]: (text,),
     }
     return samples[annotation]
