@@ -23,8 +23,12 @@ from domain.events import (
     DomainEvent,
     EmailVerified,
     LoginFailed,
+    MfaChallengePassed,
+    MfaDisabled,
+    MfaEnabled,
     PasswordChanged,
     PasswordReset,
+    RecoveryCodeUsed,
     RefreshReuseDetected,
     RoleCreated,
     RoleDeleted,
@@ -42,6 +46,18 @@ from domain.events import (
 
 Described = tuple[str, str | None, Outcome, dict[str, AuditDetail]]
 
+# Refused second-factor steps, recorded as `LoginFailed` (so they count towards the
+# lockout): the reason names the step, the row says (action, why).
+_MFA_REFUSALS: dict[str, tuple[str, str]] = {
+    "mfa_invalid_code": ("auth.mfa", "invalid_code"),
+    "mfa_locked": ("auth.mfa", "locked"),
+    "mfa_confirm_invalid_code": ("mfa.enable", "invalid_code"),
+    "mfa_confirm_locked": ("mfa.enable", "locked"),
+    "mfa_disable_wrong_password": ("mfa.disable", "wrong_password"),
+    "mfa_disable_invalid_code": ("mfa.disable", "invalid_code"),
+    "mfa_disable_locked": ("mfa.disable", "locked"),
+}
+
 
 def describe(event: DomainEvent) -> Described | None:
     """(action, target, outcome, details) for an audited event; None otherwise."""
@@ -55,6 +71,9 @@ def describe(event: DomainEvent) -> Described | None:
             return "auth.login", str(u), ok, {"session_id": str(s)}
         case LoginFailed(user_id=u, reason="wrong_current_password"):
             return "password.change", str(u) if u else None, failed, {}
+        case LoginFailed(user_id=u, reason=r) if r in _MFA_REFUSALS:
+            action, why = _MFA_REFUSALS[r]
+            return action, str(u) if u else None, failed, {"reason": why}
         case LoginFailed(user_id=u, reason=r):
             return "auth.login", str(u) if u else None, failed, {"reason": r}
         case SessionRefreshed(user_id=u, session_id=s):
@@ -94,6 +113,14 @@ def describe(event: DomainEvent) -> Described | None:
             return "account.locked", str(u), ok, {"until": t.isoformat()}
         case AccountUnlocked(user_id=u):
             return "account.unlocked", str(u), ok, {}
+        case MfaEnabled(user_id=u):
+            return "mfa.enabled", str(u), ok, {}
+        case MfaDisabled(user_id=u):
+            return "mfa.disabled", str(u), ok, {}
+        case MfaChallengePassed(user_id=u, method=m):
+            return "auth.mfa_passed", str(u), ok, {"method": m}
+        case RecoveryCodeUsed(user_id=u, remaining=n):
+            return "mfa.recovery_code_used", str(u), ok, {"remaining": n}
     return None
 
 

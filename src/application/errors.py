@@ -160,3 +160,58 @@ class RateLimitedError(ApplicationError):
 
 class NotifierUnavailableError(ServiceUnavailableError):
     default_message = "mail could not be sent; it will be retried"
+
+
+class InvalidClientError(AuthenticationError):
+    """Client authentication failed (RFC 6749 §5.2 `invalid_client`)."""
+
+    code = "invalid_client"
+    default_message = "client authentication failed"
+
+
+class InvalidScopeError(ApplicationError):
+    """A requested scope exceeds what the client was granted (RFC 6749 §5.2)."""
+
+    code = "invalid_scope"
+    default_message = "the requested scope is not allowed for this client"
+
+
+class ServiceClientNotFoundError(NotFoundError):
+    default_message = "client not found"
+
+
+class MfaRequiredError(AuthenticationError):
+    """The password was right but the account has a second factor: no tokens yet. The
+    caller completes the login at `POST /auth/mfa/verify` with `mfa_token` (short-lived,
+    good for nothing else) and a code."""
+
+    code = "mfa_required"
+    default_message = "a second factor is required to complete the login"
+
+    def __init__(self, mfa_token: str) -> None:
+        super().__init__()
+        self.mfa_token = mfa_token
+
+
+class InvalidMfaCodeError(InvalidValueError):
+    """A TOTP or recovery code given to a signed-in caller (confirming or disabling MFA)
+    was wrong or already used. A 400, not a 401: the caller's token is fine."""
+
+    code = "bad_request"
+    field = "code"
+    detail_type = "invalid_mfa_code"
+
+    def __init__(self, message: str = "the code is invalid or was already used") -> None:
+        super().__init__(message)
+
+
+class MfaAlreadyEnabledError(ConflictError):
+    default_message = "two-factor authentication is already on; disable it first"
+
+
+class MfaNotEnabledError(ConflictError):
+    default_message = "two-factor authentication is not on"
+
+
+class MfaSetupNotStartedError(ConflictError):
+    default_message = "no TOTP setup is pending; start one first"

@@ -10,17 +10,30 @@ from domain.user import User
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
-    """Who is calling: the user as loaded for this request, what it may do now, and how
-    it got in — a login session, or an API key limited to its scopes."""
+    """Who is calling and what it may do now: a person in a login session, an API key
+    acting as its owner within its scopes, or a service client (no user at all)."""
 
-    user: User
+    user: User | None
     permissions: frozenset[Permission]
     session_id: UUID | None = None
     api_key_id: UUID | None = None
+    client_id: str | None = None
+
+    @property
+    def account(self) -> User:
+        """The user behind the call; service clients have none."""
+        if self.user is None:
+            raise PermissionDeniedError("this action needs a user account, not a service client")
+        return self.user
 
     @property
     def user_id(self) -> UUID:
-        return self.user.id
+        return self.account.id
+
+    @property
+    def actor_id(self) -> UUID | None:
+        """Who to name in the audit trail: the user, or None for a service client."""
+        return self.user.id if self.user is not None else None
 
     def require(self, permission: Permission) -> None:
         if permission not in self.permissions:
@@ -28,11 +41,11 @@ class Principal:
 
     def require_self_or(self, user_id: UUID, permission: Permission) -> None:
         """Anyone may act on their own account; acting on others needs `permission`."""
-        if user_id != self.user.id:
+        if user_id != self.actor_id:
             self.require(permission)
 
     def require_session(self) -> UUID:
-        """Some actions belong to a person at a login, never to a key."""
+        """Some actions belong to a person at a login, never to a key or a client."""
         if self.session_id is None:
             raise SessionRequiredError()
         return self.session_id
@@ -40,15 +53,15 @@ class Principal:
     def may_manage(self, target_id: UUID, target_permissions: frozenset[Permission]) -> None:
         """Nobody changes an account more powerful than themselves: its email (and so its
         password resets), its roles, its state. One's own account is always one's own."""
-        if target_id == self.user_id:
+        if target_id == self.actor_id:
             # A key rewriting its own owner (email, roles) would dodge the session rule.
             self.require_session()
         elif not target_permissions <= self.permissions:
             raise PermissionDeniedError("cannot manage an account with permissions you lack")
 
     def may_grant(self, permissions: frozenset[Permission]) -> None:
-        """No self-escalation: nobody hands out (to a role, a user or a key) a permission
-        they do not hold themselves."""
+        """No self-escalation: nobody hands out (to a role, a user, a key or a client) a
+        permission they do not hold themselves."""
         missing = permissions - self.permissions
         if missing:
             names = ", ".join(sorted(p.value for p in missing))

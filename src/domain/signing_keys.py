@@ -1,6 +1,6 @@
 """Keys that sign access tokens, and how long each keeps verifying after rotation."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -26,7 +26,7 @@ class SigningKey:
 
     kid: str
     algorithm: KeyAlgorithm
-    private_material: bytes
+    private_material: bytes = field(repr=False)
     public_jwk: dict[str, str] | None
     created_at: datetime
     retired_at: datetime | None = None

@@ -16,6 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.argon2.password_hasher import Argon2PasswordHasher
 from adapters.context.request_context import ContextVarRequestContext
+from adapters.crypto.file_keys import load_signing_keys
+from adapters.crypto.key_factory import CryptographyKeyFactory
+from adapters.crypto.secret_box import FernetSecretBox
+from adapters.jwt.keys import hs256_key
 from adapters.jwt.refresh_tokens import OpaqueRefreshTokenGenerator
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.logging.event_publisher import StructlogEventPublisher
@@ -34,8 +38,10 @@ from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system.clock import SystemClock
 from adapters.system.id_generator import Uuid7IdGenerator
+from adapters.totp.totp_engine import PyotpTotpEngine
 from application.accounts import AccountCreator
 from application.audit import Auditor
+from application.key_ring import KeyRing
 from application.mail_dispatch import MailDispatcher
 from application.mail_templates import MailComposer
 from application.passwords import PasswordRules
@@ -67,6 +73,12 @@ from application.use_cases.auth.log_out import LogOut, LogOutEverywhere
 from application.use_cases.auth.refresh_session import RefreshSession
 from application.use_cases.auth.register_user import RegisterUser
 from application.use_cases.auth.revoke_token import RevokeToken
+from application.use_cases.clients.authenticate_client import AuthenticateClient
+from application.use_cases.clients.manage_clients import CreateClient, ListClients, RevokeClient
+from application.use_cases.mfa.confirm_totp import ConfirmTotp
+from application.use_cases.mfa.disable_totp import DisableTotp
+from application.use_cases.mfa.setup_totp import SetupTotp
+from application.use_cases.mfa.verify_mfa import VerifyMfa
 from application.use_cases.roles.manage_roles import (
     ChangeRole,
     CreateRole,
@@ -74,6 +86,8 @@ from application.use_cases.roles.manage_roles import (
     GetRole,
     ListRoles,
 )
+from application.use_cases.tokens.client_credentials import IssueClientToken
+from application.use_cases.tokens.introspect import IntrospectToken
 from application.use_cases.users.assign_roles import AssignRoles
 from application.use_cases.users.bootstrap_admin import BootstrapAdmin
 from application.use_cases.users.create_user import CreateUser
@@ -83,7 +97,8 @@ from application.use_cases.users.list_users import ListUsers
 from application.use_cases.users.unlock_user import UnlockUser
 from application.use_cases.users.update_user import UpdateUser
 from domain.password_policy import PasswordPolicy
-from entrypoints.config.secrets import resolve_jwt_secret
+from domain.signing_keys import KeyAlgorithm
+from entrypoints.config.secrets import resolve_encryption_keys, resolve_jwt_secret
 from entrypoints.config.settings import Settings, parse_rate
 from entrypoints.http.pagination import CursorCodec
 
@@ -141,6 +156,41 @@ def _hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
         yield hasher
     finally:
         hasher.shutdown()
+
+
+def _key_ring(
+    settings: Settings,
+    uow_factory: Any,
+    key_factory: CryptographyKeyFactory,
+    jwt_secret: str,
+    clock: SystemClock,
+) -> KeyRing:
+    """Operator files when given (rotation is then theirs); HS256 from JWT_SECRET; else
+    keys kept in the database, created on first start and rotated by the service."""
+    # Retired keys verify for the longest token they may have signed: access tokens,
+    # and the five-minute MFA tokens, plus the clock leeway.
+    lifetime = timedelta(
+        seconds=max(settings.access_token_ttl_seconds, 300) + settings.jwt_leeway_seconds
+    )
+    algorithm = KeyAlgorithm(settings.jwt_algorithm)
+    files = settings.jwt_private_key_file or settings.jwt_keys_dir
+    if files is not None:
+        ring = KeyRing.static(load_signing_keys(files), token_lifetime=lifetime, clock=clock)
+        if ring.signing_algorithm is not algorithm:
+            raise ValueError(
+                f"the key files sign with {ring.signing_algorithm.value}, "
+                f"but JWT_ALGORITHM is {algorithm.value}"
+            )
+        return ring
+    if algorithm is KeyAlgorithm.HS256:
+        return KeyRing.static([hs256_key(jwt_secret)], token_lifetime=lifetime, clock=clock)
+    return KeyRing.stored(
+        uow_factory=uow_factory,
+        key_factory=key_factory,
+        signing_algorithm=algorithm,
+        token_lifetime=lifetime,
+        clock=clock,
+    )
 
 
 def _rate(spec: str) -> Rate:
@@ -207,16 +257,11 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(Uuid7IdGenerator)
     events = providers.Singleton(StructlogEventPublisher)
     jwt_secret = providers.Singleton(resolve_jwt_secret, settings)
-    token_service = providers.Singleton(
-        PyJwtTokenService,
-        secret=jwt_secret,
-        issuer=settings.provided.jwt_issuer,
-        audience=settings.provided.jwt_audience,
-        access_token_ttl_seconds=settings.provided.access_token_ttl_seconds,
-        clock=clock,
-        leeway_seconds=settings.provided.jwt_leeway_seconds,
+    secret_box = providers.Singleton(
+        FernetSecretBox, providers.Callable(resolve_encryption_keys, settings)
     )
     refresh_tokens = providers.Singleton(OpaqueRefreshTokenGenerator)
+    totp_engine = providers.Singleton(PyotpTotpEngine)
     password_policy = providers.Singleton(
         PasswordPolicy,
         min_length=settings.provided.password_min_length,
@@ -258,7 +303,7 @@ class Container(containers.DeclarativeContainer):
     session_factory = providers.Singleton(create_session_factory, engine)
     unit_of_work = providers.Selector(
         providers.Callable(_storage_kind, settings),
-        sql=providers.Factory(SqlAlchemyUnitOfWork, session_factory),
+        sql=providers.Factory(SqlAlchemyUnitOfWork, session_factory, secret_box=secret_box),
         memory=providers.Factory(InMemoryUnitOfWork, memory_store),
     )
     revocation_store = providers.Selector(
@@ -280,6 +325,20 @@ class Container(containers.DeclarativeContainer):
 
     # --- application services -----------------------------------------------------------
     uow_factory = unit_of_work.provider
+    key_factory = providers.Singleton(CryptographyKeyFactory)
+    key_ring = providers.Singleton(_key_ring, settings, uow_factory, key_factory, jwt_secret, clock)
+    token_service = providers.Singleton(
+        PyJwtTokenService,
+        keys=key_ring,
+        algorithms=providers.Callable(
+            lambda s: frozenset({KeyAlgorithm(s.jwt_algorithm)}), settings
+        ),
+        issuer=providers.Callable(lambda s: s.effective_jwt_issuer, settings),
+        audience=settings.provided.jwt_audience,
+        access_token_ttl_seconds=settings.provided.access_token_ttl_seconds,
+        clock=clock,
+        leeway_seconds=settings.provided.jwt_leeway_seconds,
+    )
     minter = providers.Singleton(
         TokenMinter,
         issuer=token_service,
@@ -352,6 +411,7 @@ class Container(containers.DeclarativeContainer):
         auditor=auditor,
         policy=providers.Callable(_login_policy, settings),
         throttle=throttle,
+        mfa_tokens=token_service,
     )
     refresh_session = providers.Factory(
         RefreshSession,
@@ -527,6 +587,64 @@ class Container(containers.DeclarativeContainer):
     # --- HTTP edge ----------------------------------------------------------------------
     cursor_codec = providers.Singleton(
         CursorCodec, providers.Callable(lambda secret: secret.encode(), jwt_secret)
+    )
+    create_client = providers.Factory(
+        CreateClient, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
+    )
+    list_clients = providers.Factory(ListClients, uow_factory)
+    revoke_client = providers.Factory(
+        RevokeClient, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
+    )
+    authenticate_client = providers.Factory(AuthenticateClient, uow_factory)
+    setup_totp = providers.Factory(
+        SetupTotp,
+        uow_factory=uow_factory,
+        engine=totp_engine,
+        clock=clock,
+        issuer=settings.provided.public_name,
+    )
+    confirm_totp = providers.Factory(
+        ConfirmTotp,
+        uow_factory=uow_factory,
+        engine=totp_engine,
+        clock=clock,
+        events=events,
+        auditor=auditor,
+        lockout=providers.Callable(lambda s: _login_policy(s).lockout, settings),
+        throttle=throttle,
+    )
+    disable_totp = providers.Factory(
+        DisableTotp,
+        uow_factory=uow_factory,
+        hasher=password_hasher,
+        engine=totp_engine,
+        clock=clock,
+        events=events,
+        auditor=auditor,
+        lockout=providers.Callable(lambda s: _login_policy(s).lockout, settings),
+        throttle=throttle,
+    )
+    verify_mfa = providers.Factory(
+        VerifyMfa,
+        uow_factory=uow_factory,
+        mfa_tokens=token_service,
+        engine=totp_engine,
+        minter=minter,
+        ids=ids,
+        clock=clock,
+        events=events,
+        auditor=auditor,
+        policy=providers.Callable(_login_policy, settings),
+        throttle=throttle,
+    )
+    issue_client_token = providers.Factory(IssueClientToken, uow_factory, token_service)
+    introspect_token = providers.Factory(
+        IntrospectToken,
+        uow_factory=uow_factory,
+        verifier=token_service,
+        refresh_tokens=refresh_tokens,
+        revocations=revocation_store,
+        clock=clock,
     )
     service_info = providers.Callable(
         lambda s: {"name": s.public_name, "version": VERSION, "environment": s.environment.value},

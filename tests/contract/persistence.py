@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.crypto.secret_box import FernetSecretBox
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -23,10 +24,13 @@ from application.ports.unit_of_work import UnitOfWork
 from domain.api_keys import ApiKey
 from domain.audit import AuditDetail, AuditEvent, Outcome
 from domain.mail import MailMessage, OutboxMail
+from domain.mfa import TotpFactor
 from domain.one_time_tokens import OneTimeToken, TokenPurpose
 from domain.permissions import Permission
 from domain.roles import Role, RoleDefinition
+from domain.service_clients import ServiceClient
 from domain.session import AuthSession, RefreshTokenRecord
+from domain.signing_keys import KeyAlgorithm, SigningKey
 from domain.user import User
 from domain.value_objects import Email, FullName, Username
 
@@ -43,6 +47,8 @@ class Backend:
     """The in-memory "database", for the few checks that look behind the port."""
     engine: AsyncEngine | None = None
     """The SQL engine, likewise."""
+    secret_box: FernetSecretBox | None = None
+    """The box the SQL unit of work encrypts secrets with (None in memory)."""
 
 
 @pytest.fixture(
@@ -72,8 +78,14 @@ async def backend_fixture(database_url: str | None) -> AsyncIterator[Backend]:
         return
     engine = create_engine(database_url, pool_size=10)
     factory = create_session_factory(engine)
+    box = FernetSecretBox([FernetSecretBox.generate_key()])  # not the development key
     try:
-        yield Backend(engine.dialect.name, lambda: SqlAlchemyUnitOfWork(factory), engine=engine)
+        yield Backend(
+            engine.dialect.name,
+            lambda: SqlAlchemyUnitOfWork(factory, box),
+            engine=engine,
+            secret_box=box,
+        )
     finally:
         await engine.dispose()
 
@@ -266,3 +278,67 @@ def make_mail(
         attempts=attempts,
         next_attempt_at=next_attempt_at,
     )
+
+
+# An RSA private key is what RS256 keys store; the PEM header is easy to spot in a dump.
+PRIVATE_PEM = (
+    b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIPLAINTEXTPLAINTEXTPLAINTEXT\n"
+    b"-----END PRIVATE KEY-----\n"
+)
+TOTP_SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def make_signing_key(
+    kid: str | None = None,
+    *,
+    algorithm: KeyAlgorithm = KeyAlgorithm.RS256,
+    created_at: datetime = T0,
+    private_material: bytes = PRIVATE_PEM,
+) -> SigningKey:
+    kid = kid or uuid.uuid4().hex
+    jwk = None
+    if not algorithm.is_symmetric:
+        jwk = {
+            "kty": "RSA",
+            "kid": kid,
+            "alg": str(algorithm),
+            "use": "sig",
+            "n": "0vx7",
+            "e": "AQAB",
+        }
+    return SigningKey(
+        kid=kid,
+        algorithm=algorithm,
+        private_material=private_material,
+        public_jwk=jwk,
+        created_at=created_at,
+    )
+
+
+def make_service_client(
+    client_id: str | None = None,
+    *,
+    name: str = "billing",
+    created_by: User | None = None,
+    created_at: datetime = T0,
+    scopes: frozenset[Permission] = frozenset({Permission.USERS_READ}),
+) -> ServiceClient:
+    return ServiceClient(
+        client_id=client_id or f"svc_{uuid.uuid4().hex[:16]}",
+        name=name,
+        secret_hash=uuid.uuid4().hex * 2,
+        scopes=scopes,
+        created_by=None if created_by is None else created_by.id,
+        created_at=created_at,
+    )
+
+
+def make_factor(user: User, *, secret: str = TOTP_SEED, created_at: datetime = T0) -> TotpFactor:
+    return TotpFactor(user_id=user.id, secret=secret, created_at=created_at)
+
+
+async def store_factors(backend: Backend, *factors: TotpFactor) -> None:
+    async with backend.new_uow() as uow:
+        for factor in factors:
+            await uow.mfa.put(factor)
+        await uow.commit()

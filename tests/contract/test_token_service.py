@@ -1,8 +1,11 @@
-"""The token ports' contract: `TokenIssuer` + `TokenVerifier`, and `RefreshTokenGenerator`.
+"""The token ports' contract: `TokenIssuer` + `TokenVerifier` + `MfaTokenService`, and
+`RefreshTokenGenerator`.
 
-PyJWT is the only issuer today; the parametrization is where the next one goes.
+PyJWT is the only issuer today, once per signing algorithm; the parametrization is where
+the next one goes.
 """
 
+import functools
 import re
 from datetime import timedelta
 from typing import Protocol
@@ -10,11 +13,20 @@ from uuid import UUID
 
 import pytest
 
+from adapters.crypto.key_factory import CryptographyKeyFactory
+from adapters.jwt.keys import hs256_key
 from adapters.jwt.refresh_tokens import OpaqueRefreshTokenGenerator
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.memory.clock import FixedClock
 from application.errors import InvalidTokenError
-from application.ports.token_service import RefreshTokenGenerator, TokenIssuer, TokenVerifier
+from application.key_ring import KeyRing
+from application.ports.token_service import (
+    MfaTokenService,
+    RefreshTokenGenerator,
+    TokenIssuer,
+    TokenVerifier,
+)
+from domain.signing_keys import KeyAlgorithm, SigningKey
 
 TTL = 900
 LEEWAY = 10
@@ -22,7 +34,7 @@ USER = UUID("01940000-0000-7000-8000-000000000001")
 SESSION = UUID("01940000-0000-7000-8000-000000000002")
 
 
-class TokenService(TokenIssuer, TokenVerifier, Protocol):
+class TokenService(TokenIssuer, TokenVerifier, MfaTokenService, Protocol):
     pass
 
 
@@ -31,10 +43,22 @@ def clock() -> FixedClock:
     return FixedClock()
 
 
-@pytest.fixture(params=["pyjwt"])
+@functools.cache
+def _key(algorithm: KeyAlgorithm) -> SigningKey:
+    if algorithm is KeyAlgorithm.HS256:
+        return hs256_key("s" * 32)
+    return CryptographyKeyFactory().generate(algorithm, now=FixedClock().now())
+
+
+@pytest.fixture(params=["pyjwt-HS256", "pyjwt-RS256", "pyjwt-EdDSA"])
 def tokens(request: pytest.FixtureRequest, clock: FixedClock) -> TokenService:
+    algorithm = KeyAlgorithm(request.param.removeprefix("pyjwt-"))
+    ring = KeyRing.static(
+        [_key(algorithm)], token_lifetime=timedelta(seconds=TTL + LEEWAY), clock=clock
+    )
     return PyJwtTokenService(
-        secret="s" * 32,
+        keys=ring,
+        algorithms=frozenset({algorithm}),
         issuer="hexahub",
         audience="hexahub-api",
         access_token_ttl_seconds=TTL,
@@ -93,6 +117,40 @@ def test_changing_any_part_of_a_token_invalidates_it(tokens: TokenService, part:
     pieces[part] = pieces[part][:middle] + flipped + pieces[part][middle + 1 :]
     with pytest.raises(InvalidTokenError):
         tokens.verify_access_token(".".join(pieces))
+
+
+def test_a_client_token_verifies_to_its_client_and_scope(tokens: TokenService) -> None:
+    issued = tokens.issue_client_token("reporting", "users:read")
+    claims = tokens.verify_access_token(issued.token)
+    assert claims == issued.claims
+    assert (claims.client_id, claims.scope) == ("reporting", "users:read")
+    assert (claims.subject, claims.session_id) == (None, None)
+
+
+def test_claims_name_their_issuer_and_audience(tokens: TokenService) -> None:
+    claims = tokens.issue_access_token(subject=USER, session_id=SESSION).claims
+    assert (claims.issuer, claims.audience) == ("hexahub", "hexahub-api")
+
+
+def test_an_mfa_token_proves_its_user_and_nothing_else(
+    tokens: TokenService, clock: FixedClock
+) -> None:
+    mfa = tokens.issue_mfa_token(USER, ttl_seconds=60)
+    assert tokens.verify_mfa_token(mfa) == USER
+    with pytest.raises(InvalidTokenError):
+        tokens.verify_access_token(mfa)
+    access = tokens.issue_access_token(subject=USER, session_id=SESSION).token
+    with pytest.raises(InvalidTokenError):
+        tokens.verify_mfa_token(access)
+    clock.advance(seconds=60 + LEEWAY)
+    with pytest.raises(InvalidTokenError):
+        tokens.verify_mfa_token(mfa)
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "e30.e30.", "Bearer x.y.z"])
+def test_garbage_is_not_an_mfa_token(tokens: TokenService, garbage: str) -> None:
+    with pytest.raises(InvalidTokenError):
+        tokens.verify_mfa_token(garbage)
 
 
 # --- refresh tokens ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from adapters.crypto.secret_box import DEVELOPMENT_ONLY_KEY, FernetSecretBox
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import StorageUnavailableError
@@ -19,9 +20,12 @@ from tests.contract.persistence import (
     database_url_fixture,  # noqa: F401
     make_api_key,
     make_audit_event,
+    make_factor,
     make_mail,
     make_one_time_token,
     make_role,
+    make_service_client,
+    make_signing_key,
     make_user,
     sequential_ids,
     store_users,
@@ -67,6 +71,7 @@ async def test_every_repository_shares_the_one_transaction(backend: Backend) -> 
     owner = make_user("alice")
     await store_users(backend, owner)
     key, token, mail = make_api_key(owner), make_one_time_token(owner), make_mail()
+    signing_key, client = make_signing_key(), make_service_client()
     (event_id,) = sequential_ids(1)
 
     async def write_everything(*, commit: bool) -> None:
@@ -76,6 +81,9 @@ async def test_every_repository_shares_the_one_transaction(backend: Backend) -> 
             await uow.audit.append(make_audit_event(event_id))
             await uow.one_time_tokens.add(token)
             await uow.outbox.add(mail)
+            await uow.signing_keys.add(signing_key)
+            await uow.clients.add(client)
+            await uow.mfa.put(make_factor(owner))
             if commit:
                 await uow.commit()
 
@@ -87,12 +95,15 @@ async def test_every_repository_shares_the_one_transaction(backend: Backend) -> 
                 bool(await uow.audit.list(filter=AuditFilter(), after=None, limit=1)),
                 await uow.one_time_tokens.get(token.token_hash) is not None,
                 bool(await uow.outbox.claim(now=T0, lease_seconds=1, limit=1)),
+                bool(await uow.signing_keys.list()),
+                await uow.clients.get(client.client_id) is not None,
+                await uow.mfa.get(owner.id) is not None,
             ]
 
     await write_everything(commit=False)
-    assert await written() == [False] * 5
+    assert await written() == [False] * 8
     await write_everything(commit=True)
-    assert await written() == [True] * 5
+    assert await written() == [True] * 8
 
 
 async def test_writes_after_a_commit_need_another_commit(backend: Backend) -> None:
@@ -113,6 +124,23 @@ async def test_a_unit_of_work_is_single_use(backend: Backend) -> None:
     with pytest.raises(RuntimeError):
         async with uow:
             pass
+
+
+async def test_without_a_box_the_sql_unit_uses_the_development_key(sqlite_url: str) -> None:
+    """Only so that callers built before encryption at rest keep working: the key is
+    public, and production passes a box made from its settings."""
+    engine = create_engine(sqlite_url)
+    factory = create_session_factory(engine)
+    user = make_user("alice")
+    try:
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            await uow.users.add(user)
+            await uow.mfa.put(make_factor(user))
+            await uow.commit()
+        async with SqlAlchemyUnitOfWork(factory, FernetSecretBox([DEVELOPMENT_ONLY_KEY])) as uow:
+            assert await uow.mfa.get(user.id) is not None
+    finally:
+        await engine.dispose()
 
 
 # --- Infrastructure failures (SQL adapter only: the in-memory store cannot fail) -------

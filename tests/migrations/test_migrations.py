@@ -27,7 +27,12 @@ from adapters.sqlalchemy.models import metadata
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.permissions import ALL_PERMISSIONS
 from domain.roles import UnknownRoleError
-from tests.contract.persistence import make_user
+from tests.contract.persistence import (
+    make_factor,
+    make_service_client,
+    make_signing_key,
+    make_user,
+)
 
 APP_TABLES = {
     "users",
@@ -39,6 +44,9 @@ APP_TABLES = {
     "audit_events",
     "one_time_tokens",
     "mail_outbox",
+    "signing_keys",
+    "service_clients",
+    "mfa_factors",
 }
 
 
@@ -200,3 +208,51 @@ async def test_access_control_keeps_existing_accounts_and_their_roles(empty_url:
         await engine.dispose()
     assert sorted(held) == ["admin", "legacy", "user"]
     assert await _tables(empty_url) == {"users", "user_roles", "sessions", "refresh_tokens"}
+
+
+async def test_tokens_and_mfa_come_and_go_without_touching_accounts(empty_url: str) -> None:
+    """0003 on a database in use adds its three tables; going back to 0002 drops them
+    (keys, clients and factors with them) and keeps every account."""
+    await asyncio.to_thread(upgrade_to, empty_url, "0002_access_control")
+    user = make_user("alice")
+    engine = create_engine(empty_url)
+    try:
+        # 0003 does not change `users`: today's adapter can write an account at 0002.
+        async with SqlAlchemyUnitOfWork(create_session_factory(engine)) as uow:
+            await uow.users.add(user)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(upgrade_to, empty_url, "0003_tokens_and_mfa")
+    engine = create_engine(empty_url)
+    factory = create_session_factory(engine)
+    try:
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            await uow.mfa.put(make_factor(user))
+            await uow.signing_keys.add(make_signing_key())
+            await uow.clients.add(make_service_client(created_by=user))
+            await uow.commit()
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            assert await uow.mfa.get(user.id) is not None
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(downgrade_to, empty_url, "0002_access_control")
+    assert await _tables(empty_url) == APP_TABLES - {
+        "signing_keys",
+        "service_clients",
+        "mfa_factors",
+    }
+
+    await asyncio.to_thread(upgrade_to_head, empty_url)
+    engine = create_engine(empty_url)
+    factory = create_session_factory(engine)
+    try:
+        async with SqlAlchemyUnitOfWork(factory) as uow:
+            assert await uow.users.get(user.id) is not None
+            assert await uow.mfa.get(user.id) is None
+            assert await uow.signing_keys.list() == []
+            assert await uow.clients.list() == []
+    finally:
+        await engine.dispose()

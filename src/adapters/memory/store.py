@@ -9,9 +9,12 @@ from domain.aggregate import Aggregate
 from domain.api_keys import ApiKey
 from domain.audit import AuditEvent
 from domain.mail import OutboxMail
+from domain.mfa import TotpFactor
 from domain.one_time_tokens import OneTimeToken
 from domain.roles import Role, RoleDefinition, builtin_role
+from domain.service_clients import ServiceClient
 from domain.session import AuthSession, RefreshTokenRecord
+from domain.signing_keys import SigningKey
 from domain.user import User
 
 T = TypeVar("T")
@@ -30,6 +33,10 @@ class Tables:
     audit_events: dict[UUID, AuditEvent] = field(default_factory=dict)
     one_time_tokens: dict[str, OneTimeToken] = field(default_factory=dict)
     outbox: dict[UUID, OutboxMail] = field(default_factory=dict)
+    # Plaintext key material and seeds: nothing here outlives the process.
+    signing_keys: dict[str, SigningKey] = field(default_factory=dict)
+    service_clients: dict[str, ServiceClient] = field(default_factory=dict)
+    mfa_factors: dict[UUID, TotpFactor] = field(default_factory=dict)
 
     def branch(self) -> "Tables":
         return Tables(
@@ -41,6 +48,9 @@ class Tables:
             audit_events=dict(self.audit_events),
             one_time_tokens=dict(self.one_time_tokens),
             outbox=dict(self.outbox),
+            signing_keys=dict(self.signing_keys),
+            service_clients=dict(self.service_clients),
+            mfa_factors=dict(self.mfa_factors),
         )
 
 

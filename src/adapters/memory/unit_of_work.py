@@ -4,9 +4,12 @@ from typing import Self
 from adapters.memory.api_key_repository import InMemoryApiKeyRepository
 from adapters.memory.audit_log import InMemoryAuditLog
 from adapters.memory.mail_outbox import InMemoryMailOutbox
+from adapters.memory.mfa_repository import InMemoryMfaRepository
 from adapters.memory.one_time_token_repository import InMemoryOneTimeTokenRepository
 from adapters.memory.role_repository import InMemoryRoleRepository
+from adapters.memory.service_client_repository import InMemoryServiceClientRepository
 from adapters.memory.session_repository import InMemorySessionRepository
+from adapters.memory.signing_key_repository import InMemorySigningKeyRepository
 from adapters.memory.store import InMemoryStore, Tables
 from adapters.memory.user_repository import InMemoryUserRepository
 from application.ports.unit_of_work import UnitOfWork
@@ -27,6 +30,9 @@ class InMemoryUnitOfWork(UnitOfWork):
     audit: InMemoryAuditLog
     one_time_tokens: InMemoryOneTimeTokenRepository
     outbox: InMemoryMailOutbox
+    signing_keys: InMemorySigningKeyRepository
+    clients: InMemoryServiceClientRepository
+    mfa: InMemoryMfaRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -46,6 +52,9 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.audit = InMemoryAuditLog(working)
         self.one_time_tokens = InMemoryOneTimeTokenRepository(working)
         self.outbox = InMemoryMailOutbox(working)
+        self.signing_keys = InMemorySigningKeyRepository(working)
+        self.clients = InMemoryServiceClientRepository(working)
+        self.mfa = InMemoryMfaRepository(working)
         return self
 
     async def __aexit__(

@@ -14,7 +14,7 @@ class InMemoryUserRepository(UserRepository):
     """Users in a transaction's working tables. Same contract as the SQL adapter: unique
     email and username (checked at the call), role names that exist (the foreign key),
     detached copies in and out, deleting a user deletes its sessions and their refresh
-    tokens, its API keys and its one-time tokens (not its audit trail).
+    tokens, its API keys, its one-time tokens and its MFA factor (not its audit trail).
 
     `reserve_login_attempt` is atomic because the store lets one transaction run at a
     time: each caller sees the count the previous one left."""
@@ -52,6 +52,7 @@ class InMemoryUserRepository(UserRepository):
             t.token_hash for t in self._tables.one_time_tokens.values() if t.user_id == user_id
         ]:
             del self._tables.one_time_tokens[token_hash]
+        self._tables.mfa_factors.pop(user_id, None)
 
     async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
         # Transactions here hold the store's lock from start to end: always "locked".

@@ -17,6 +17,8 @@ from sqlalchemy import exc as sa
 from adapters.sqlalchemy.models import (
     API_KEYS_PREFIX_CONSTRAINT,
     ROLES_PRIMARY_KEY,
+    SERVICE_CLIENTS_PRIMARY_KEY,
+    SIGNING_KEYS_PRIMARY_KEY,
     USER_ROLES_ROLE_FOREIGN_KEY,
     USERS_EMAIL_CONSTRAINT,
     USERS_USERNAME_CONSTRAINT,
@@ -51,6 +53,8 @@ _UNIQUE_VIOLATIONS: tuple[tuple[str, str, type[ConflictError]], ...] = (
     (ROLES_PRIMARY_KEY, "roles.name", RoleExistsError),
     # Prefixes are random: a clash is a (retryable) conflict, not a user's mistake.
     (API_KEYS_PREFIX_CONSTRAINT, "api_keys.prefix", ConflictError),
+    (SERVICE_CLIENTS_PRIMARY_KEY, "service_clients.client_id", ConflictError),
+    (SIGNING_KEYS_PRIMARY_KEY, "signing_keys.kid", ConflictError),
 )
 
 

@@ -8,7 +8,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from adapters.sqlalchemy.types import JsonText, UtcDateTime
@@ -28,6 +38,8 @@ USERS_USERNAME_CONSTRAINT = "uq_users_username"
 ROLES_PRIMARY_KEY = "pk_roles"
 USER_ROLES_ROLE_FOREIGN_KEY = "fk_user_roles_role_name_roles"
 API_KEYS_PREFIX_CONSTRAINT = "uq_api_keys_prefix"
+SIGNING_KEYS_PRIMARY_KEY = "pk_signing_keys"
+SERVICE_CLIENTS_PRIMARY_KEY = "pk_service_clients"
 
 
 class Base(DeclarativeBase):
@@ -179,6 +191,49 @@ class MailOutboxRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class SigningKeyRow(Base):
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    # Ciphertext (FernetSecretBox): a database dump or backup alone cannot sign tokens.
+    private_material: Mapped[bytes] = mapped_column(LargeBinary)
+    public_jwk: Mapped[dict[str, str] | None] = mapped_column(JsonText)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ServiceClientRow(Base):
+    __tablename__ = "service_clients"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # A digest only: the client secret is never stored.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JsonText)
+    # No foreign key, as for `audit_events.actor_id`: a client outlives its creator.
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MfaFactorRow(Base):
+    __tablename__ = "mfa_factors"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Ciphertext (FernetSecretBox): the TOTP seed must be readable to check codes, so it
+    # cannot be a digest; encryption keeps a leaked dump from minting codes.
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The time step of the last accepted code, so no code is accepted twice (RFC 6238 §5.2).
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Digests of the unused recovery codes, sorted.
+    recovery_code_hashes: Mapped[list[str]] = mapped_column(JsonText)
 
 
 metadata = Base.metadata

@@ -4,13 +4,17 @@ from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.crypto.secret_box import DEVELOPMENT_ONLY_KEY, FernetSecretBox
 from adapters.sqlalchemy.api_key_repository import SqlAlchemyApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlAlchemyAuditLog
 from adapters.sqlalchemy.errors import translate, translating
 from adapters.sqlalchemy.mail_outbox import SqlAlchemyMailOutbox
+from adapters.sqlalchemy.mfa_repository import SqlAlchemyMfaRepository
 from adapters.sqlalchemy.one_time_token_repository import SqlAlchemyOneTimeTokenRepository
 from adapters.sqlalchemy.role_repository import SqlAlchemyRoleRepository
+from adapters.sqlalchemy.service_client_repository import SqlAlchemyServiceClientRepository
 from adapters.sqlalchemy.session_repository import SqlAlchemySessionRepository
+from adapters.sqlalchemy.signing_key_repository import SqlAlchemySigningKeyRepository
 from adapters.sqlalchemy.user_repository import SqlAlchemyUserRepository
 from application.ports.unit_of_work import UnitOfWork
 
@@ -24,7 +28,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     surfaces as `StorageUnavailableError` (except a cleanup failure after a successful
     commit, which is swallowed: the work is durable); a unique violation on the users' email or
     username as `EmailAlreadyRegisteredError` / `UsernameTakenError`, on a role name as
-    `RoleExistsError`. Both are chained to the original exception. Single use.
+    `RoleExistsError`, on a client id or a signing key id as `ConflictError`. Both are
+    chained to the original exception. Single use.
+
+    Signing keys' private material and TOTP seeds are encrypted with `secret_box` before
+    they reach the database and decrypted on read.
     """
 
     users: SqlAlchemyUserRepository
@@ -34,9 +42,22 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     audit: SqlAlchemyAuditLog
     one_time_tokens: SqlAlchemyOneTimeTokenRepository
     outbox: SqlAlchemyMailOutbox
+    signing_keys: SqlAlchemySigningKeyRepository
+    clients: SqlAlchemyServiceClientRepository
+    mfa: SqlAlchemyMfaRepository
 
-    def __init__(self, session_factory: async_sessionmaker[Any]) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[Any],
+        secret_box: FernetSecretBox | None = None,
+    ) -> None:
         self._session_factory = session_factory
+        # DEVELOPMENT ONLY fallback, so callers that predate encryption at rest keep
+        # working: the key is public (it is in the source), so secrets written with it
+        # are as good as plaintext. Production passes a box built from settings.
+        self._secret_box = (
+            secret_box if secret_box is not None else FernetSecretBox([DEVELOPMENT_ONLY_KEY])
+        )
         self._session: AsyncSession | None = None
         self._used = False
         self._committed = False
@@ -53,6 +74,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.audit = SqlAlchemyAuditLog(self._session)
         self.one_time_tokens = SqlAlchemyOneTimeTokenRepository(self._session)
         self.outbox = SqlAlchemyMailOutbox(self._session)
+        self.signing_keys = SqlAlchemySigningKeyRepository(self._session, self._secret_box)
+        self.clients = SqlAlchemyServiceClientRepository(self._session)
+        self.mfa = SqlAlchemyMfaRepository(self._session, self._secret_box)
         return self
 
     async def __aexit__(

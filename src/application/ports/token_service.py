@@ -7,13 +7,25 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccessTokenClaims:
-    """What an access token proves once its signature, issuer, audience and expiry hold."""
+    """What an access token proves once its signature, issuer, audience and expiry hold.
 
-    subject: UUID
-    session_id: UUID
+    Two kinds, told apart by `client_id`:
+    - a user's token (`client_id` None): `subject` is the user id, `session_id` the login
+      session it belongs to;
+    - a client's token (client credentials): `client_id` and `scope` are set, `subject`
+      and `session_id` are None (the JWT `sub` is the client id, RFC 9068 §2.2).
+    `issuer` and `audience` are the token's `iss` and `aud`, for introspection.
+    """
+
+    subject: UUID | None
+    session_id: UUID | None
     token_id: str
     issued_at: datetime
     expires_at: datetime
+    issuer: str
+    audience: str
+    client_id: str | None = None
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,10 +35,18 @@ class IssuedAccessToken:
 
 
 class TokenIssuer(Protocol):
-    """Mints signed access tokens. How they are signed is the adapter's business."""
+    """Mints signed access tokens. How they are signed is the adapter's business.
+
+    Raises `SigningKeyUnavailableError` (a `ServiceUnavailableError`) when no signing key
+    is loaded."""
 
     @abstractmethod
-    def issue_access_token(self, *, subject: UUID, session_id: UUID) -> IssuedAccessToken: ...
+    def issue_access_token(self, *, subject: UUID, session_id: UUID) -> IssuedAccessToken:
+        """A user's token for one login session."""
+
+    @abstractmethod
+    def issue_client_token(self, client_id: str, scope: str) -> IssuedAccessToken:
+        """A service client's token (client credentials grant): no user, no session."""
 
     @property
     @abstractmethod
@@ -39,6 +59,21 @@ class TokenVerifier(Protocol):
 
     @abstractmethod
     def verify_access_token(self, token: str) -> AccessTokenClaims: ...
+
+
+class MfaTokenService(Protocol):
+    """Short-lived proof that a user passed the password step and owes a second factor.
+
+    Never interchangeable with an access token, either way: a distinct type and audience
+    (RFC 8725 §3.11, §3.12). `verify_mfa_token` raises `InvalidTokenError` for anything
+    not provably valid, and returns the user id. Single use is the caller's business.
+    """
+
+    @abstractmethod
+    def issue_mfa_token(self, user_id: UUID, ttl_seconds: int = 300) -> str: ...
+
+    @abstractmethod
+    def verify_mfa_token(self, token: str) -> UUID: ...
 
 
 class RefreshTokenGenerator(Protocol):

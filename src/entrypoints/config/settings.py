@@ -66,7 +66,19 @@ class Settings(BaseSettings):
     # --- tokens ------------------------------------------------------------------
     jwt_secret: SecretStr | None = None
     """None in development: generated once and kept in `data_dir`."""
-    jwt_issuer: str = "hexahub"
+    jwt_algorithm: Literal["HS256", "RS256", "EdDSA"] = "HS256"
+    """HS256 signs with JWT_SECRET; RS256 and EdDSA with keys kept in the database
+    (rotated by `hexahub keys rotate`) or supplied as files."""
+    jwt_private_key_file: Path | None = None
+    jwt_keys_dir: Path | None = None
+    """Operator-supplied PEM keys (the newest signs); rotation is then the operator's."""
+    key_encryption_keys: Annotated[list[SecretStr], NoDecode] = []
+    """Fernet keys (comma-separated) encrypting private keys and TOTP secrets at rest;
+    the first encrypts, all decrypt. None in development: generated into DATA_DIR."""
+    key_refresh_interval_seconds: float = Field(default=30.0, gt=0, le=60)
+    """How often each instance reloads signing keys: a rotation reaches all within 60 s."""
+    jwt_issuer: str | None = None
+    """None: PUBLIC_BASE_URL when set (OpenID discovery expects a URL), else "hexahub"."""
     jwt_audience: str = "hexahub-api"
     jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
     access_token_ttl_seconds: int = Field(default=1800, ge=60, le=86_400)
@@ -139,6 +151,13 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] | None = None
     """None: console in development, JSON elsewhere."""
 
+    @field_validator("key_encryption_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
     @field_validator("cors_origins", "trusted_proxies", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -193,6 +212,16 @@ class Settings(BaseSettings):
                     "are refused"
                 )
             self._check_public_base_url()
+            if not self.key_encryption_keys:
+                raise ValueError(
+                    "ENVIRONMENT=production needs KEY_ENCRYPTION_KEYS (a Fernet key: "
+                    "python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())') to encrypt private keys and "
+                    "TOTP secrets at rest"
+                )
+        for key in self.key_encryption_keys:
+            if len(key.get_secret_value()) != 44:
+                raise ValueError("each KEY_ENCRYPTION_KEYS entry must be a 44-character Fernet key")
         secret_bytes = len(self.jwt_secret.get_secret_value().encode()) if self.jwt_secret else None
         if secret_bytes is not None and secret_bytes < MIN_JWT_SECRET_BYTES:
             raise ValueError(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
@@ -225,6 +254,15 @@ class Settings(BaseSettings):
         if self.log_format:
             return self.log_format
         return "console" if self.environment is Environment.DEVELOPMENT else "json"
+
+    @property
+    def effective_jwt_issuer(self) -> str:
+        """JWT_ISSUER, else the configured PUBLIC_BASE_URL (OpenID discovery wants the
+        issuer to be the public URL), else "hexahub": never the bind address, which
+        differs between instances that must accept each other's tokens."""
+        if self.jwt_issuer:
+            return self.jwt_issuer
+        return self.public_base_url.rstrip("/") if self.public_base_url else "hexahub"
 
     @property
     def effective_public_base_url(self) -> str:

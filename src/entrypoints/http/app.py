@@ -9,6 +9,8 @@ from dependency_injector import providers
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from application.errors import ServiceUnavailableError
+from application.key_ring import KeyRing
 from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand
 from entrypoints.config.settings import Settings
 from entrypoints.container import VERSION, Container, start, stop
@@ -24,11 +26,14 @@ from entrypoints.http.routers import (
     api_keys,
     audit,
     auth,
+    clients,
+    mfa,
     oauth,
     platform,
     roles,
     users,
     verification,
+    wellknown,
 )
 from entrypoints.http.routers.docs import install_docs
 from entrypoints.logging import configure_logging
@@ -49,9 +54,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await start(container)
-        mailer = None
+        mailer = keys = None
         try:
             container.password_blocklist().load()  # read once now, not on a first request
+            ring = container.key_ring()
+            if not ring.is_static:
+                await ring.ensure_key(ring.signing_algorithm)
+                keys = asyncio.create_task(
+                    _refresh_keys(ring, settings.key_refresh_interval_seconds), name="key-refresh"
+                )
             await _bootstrap_admin(container, settings)
             mailer = asyncio.create_task(
                 container.mail_dispatcher().run_forever(
@@ -62,6 +73,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             log.info("started", environment=settings.environment.value, version=VERSION)
             yield
         finally:
+            if keys is not None:
+                keys.cancel()
+                await asyncio.wait({keys}, timeout=2)
             if mailer is not None:
                 # Bounded: a send stuck on a dead mail server must not hold up shutdown.
                 # The mail stays in the outbox and goes out after the next start.
@@ -93,6 +107,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         roles.router,
         api_keys.router,
         audit.router,
+        clients.router,
+        mfa.router,
+        wellknown.router,
     ):
         app.include_router(router)
     if settings.docs_enabled:
@@ -133,6 +150,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         RequestContextMiddleware, trusted_proxies=parse_networks(settings.trusted_proxies)
     )
     return app
+
+
+async def _refresh_keys(ring: KeyRing, interval: float) -> None:
+    """Learn about rotations made by other instances (or the CLI): every instance signs
+    with a new key within one interval. An outage keeps the keys already loaded."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await ring.refresh()
+        except ServiceUnavailableError as error:
+            log.warning("signing_keys_refresh_failed", error=error.code)
 
 
 async def _bootstrap_admin(container: Container, settings: Settings) -> None:

@@ -9,11 +9,12 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from application.errors import AuthenticationError
+from application.errors import AuthenticationError, InvalidClientError
 from application.security import Principal
 from application.use_cases.auth.authenticate import AuthenticateCommand
 from application.use_cases.auth.authenticate_api_key import AuthenticateApiKeyCommand
 from entrypoints.container import Container
+from entrypoints.http.client_auth import basic_credentials
 from entrypoints.http.errors import HttpError
 
 T = TypeVar("T")
@@ -54,9 +55,13 @@ async def current_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     _api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
-    """A bearer access token (a person's session) or an `X-API-Key` (a key acting as its
-    owner within its scopes). Both at once is refused: one request, one identity."""
-    token = bearer.credentials if bearer is not None else None
+    """A bearer access token (a person's session or a service client) or an `X-API-Key`
+    (a key acting as its owner within its scopes). Both at once is refused: one
+    request, one identity."""
+    return await principal_of(request, bearer.credentials if bearer is not None else None)
+
+
+async def principal_of(request: Request, token: str | None) -> Principal:
     # The raw header, not the scheme's value: APIKeyHeader reads an empty key as absent,
     # and a key that was sent, even empty, must be judged (and refused), not ignored.
     api_key = request.headers.get("x-api-key")
@@ -117,3 +122,20 @@ def require_form(request: Request) -> None:
 def _has_body(request: Request) -> bool:
     length = request.headers.get("content-length")
     return bool(request.headers.get("transfer-encoding")) or (length not in (None, "0"))
+
+
+async def oauth_caller(request: Request) -> Principal:
+    """For the OAuth endpoints: a service client by HTTP Basic (RFC 6749 §2.3.1), or
+    the usual principal (API key or bearer token)."""
+    basic = basic_credentials(request)
+    if basic is None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+        try:
+            return await principal_of(request, bearer)
+        except AuthenticationError as error:
+            # RFC 7662 §2.1: a caller that cannot be authenticated is answered 401.
+            raise InvalidClientError(error.message) from error
+    principal: Principal = await container_of(request).authenticate_client().execute(*basic)
+    return principal

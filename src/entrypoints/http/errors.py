@@ -16,9 +16,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from application.errors import (
     AuthenticationError,
     ConflictError,
+    EmailNotVerifiedError,
+    InvalidClientError,
     InvalidCurrentPasswordError,
+    InvalidMfaCodeError,
     InvalidOneTimeTokenError,
+    InvalidScopeError,
     InvalidTokenError,
+    MfaRequiredError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
@@ -55,6 +60,8 @@ class OAuthError(EdgeError):
 # Most specific first: the first matching class decides the status.
 ERROR_STATUS: Sequence[tuple[type[DomainError], int]] = (
     (InvalidCurrentPasswordError, 400),
+    (InvalidScopeError, 400),
+    (InvalidMfaCodeError, 400),
     (InvalidOneTimeTokenError, 400),
     (InvalidValueError, 422),
     (BuiltinRoleError, 409),
@@ -68,9 +75,17 @@ ERROR_STATUS: Sequence[tuple[type[DomainError], int]] = (
 
 # How application errors read on the OAuth endpoints (RFC 6749 §5.2).
 OAUTH_CODES: Sequence[tuple[type[DomainError], str, int]] = (
+    # Not an RFC 6749 code: the password was right, the grant waits for a second factor.
+    (MfaRequiredError, "mfa_required", 401),
+    (InvalidClientError, "invalid_client", 401),
+    (InvalidScopeError, "invalid_scope", 400),
+    # The right password on an unverified account: the grant is refused, not the client.
+    (EmailNotVerifiedError, "invalid_grant", 400),
     (InvalidValueError, "invalid_request", 400),
     (AuthenticationError, "invalid_grant", 400),
-    (PermissionDeniedError, "unauthorized_client", 400),
+    # An authenticated caller lacking a permission (introspection without
+    # tokens:introspect): RFC 6750 §3.1.
+    (PermissionDeniedError, "insufficient_scope", 403),
 )
 
 HTTP_CODES = {
@@ -161,9 +176,24 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, InvalidValueError):
         where = "query" if error.field in request.query_params else "body"
         details = [{"loc": [where, error.field], "msg": error.message, "type": error.detail_type}]
+    extra = _mfa_challenge(error, headers)
     return envelope(
-        _rid(request), status, error.code, error.message, details=details, headers=headers
+        _rid(request),
+        status,
+        error.code,
+        error.message,
+        details=details,
+        headers=headers,
+        extra=extra,
     )
+
+
+def _mfa_challenge(error: DomainError, headers: dict[str, str]) -> dict[str, str] | None:
+    """The `mfa_token` of an MFA challenge, in the body only; never cached (RFC 9111)."""
+    if not isinstance(error, MfaRequiredError):
+        return None
+    headers.update({"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return {"mfa_token": error.mfa_token}
 
 
 def _oauth_error(request: Request, error: DomainError) -> JSONResponse:
@@ -172,15 +202,39 @@ def _oauth_error(request: Request, error: DomainError) -> JSONResponse:
         if isinstance(error, cls):
             code, status = oauth_code, oauth_status
             break
+    if isinstance(error, MfaRequiredError):
+        # The user's credentials were right, so no Basic (client) challenge: the same
+        # Bearer challenge as `/login`, and the token to continue with.
+        return _oauth_envelope(
+            request,
+            status,
+            code,
+            error.message,
+            challenge=_challenge(error)["WWW-Authenticate"],
+            extra={"mfa_token": error.mfa_token},
+        )
     return _oauth_envelope(request, status, code, error.message)
 
 
-def _oauth_envelope(request: Request, status: int, code: str, message: str) -> JSONResponse:
+def _oauth_envelope(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    challenge: str = 'Basic realm="hexahub"',
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="hexahub"'
+        headers["WWW-Authenticate"] = challenge
     return envelope(
-        _rid(request), status, code, message, headers=headers, extra={"error_description": message}
+        _rid(request),
+        status,
+        code,
+        message,
+        headers=headers,
+        extra={"error_description": message, **(extra or {})},
     )
 
 

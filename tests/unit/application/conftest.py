@@ -15,6 +15,7 @@ from uuid import UUID
 
 import pytest
 
+from adapters.jwt.keys import hs256_key
 from adapters.jwt.refresh_tokens import OpaqueRefreshTokenGenerator
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
@@ -27,8 +28,10 @@ from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.request_context import FixedRequestContext
 from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.secrets.api_keys import HashedApiKeySecrets
+from adapters.totp.totp_engine import PyotpTotpEngine
 from application.accounts import AccountCreator
 from application.audit import Auditor
+from application.key_ring import KeyRing
 from application.mail_dispatch import MailDispatcher
 from application.mail_templates import MailComposer
 from application.passwords import PasswordRules
@@ -59,6 +62,10 @@ from application.use_cases.auth.log_out import LogOut, LogOutEverywhere
 from application.use_cases.auth.refresh_session import RefreshSession
 from application.use_cases.auth.register_user import RegisterUser, RegisterUserCommand
 from application.use_cases.auth.revoke_token import RevokeToken
+from application.use_cases.mfa.confirm_totp import ConfirmTotp
+from application.use_cases.mfa.disable_totp import DisableTotp
+from application.use_cases.mfa.setup_totp import SetupTotp
+from application.use_cases.mfa.verify_mfa import VerifyMfa
 from application.use_cases.roles.manage_roles import (
     ChangeRole,
     CreateRole,
@@ -76,6 +83,7 @@ from application.use_cases.users.unlock_user import UnlockUser
 from application.use_cases.users.update_user import UpdateUser
 from domain.password_policy import PasswordPolicy
 from domain.session import AuthSession
+from domain.signing_keys import KeyAlgorithm
 from domain.user import User
 from tests.unit.application.fakes import CountingPasswordHasher
 
@@ -133,6 +141,11 @@ class App:
     request_password_reset: RequestPasswordReset
     verify_email: VerifyEmail
     reset_password: ResetPassword
+    totp: PyotpTotpEngine
+    setup_totp: SetupTotp
+    confirm_totp: ConfirmTotp
+    disable_totp: DisableTotp
+    verify_mfa: VerifyMfa
 
     # --- steps that read like the user's story ----------------------------------------
 
@@ -205,7 +218,12 @@ def build_app(
     revocations = revocations or InMemoryRevocationStore(clock)
     policy = PasswordPolicy()
     tokens = PyJwtTokenService(
-        secret=_JWT_SECRET,
+        keys=KeyRing.static(
+            [hs256_key(_JWT_SECRET)],
+            token_lifetime=ACCESS_TTL + timedelta(seconds=JWT_LEEWAY_SECONDS),
+            clock=clock,
+        ),
+        algorithms=frozenset({KeyAlgorithm.HS256}),
         issuer="hexahub-test",
         audience="hexahub-test",
         access_token_ttl_seconds=int(ACCESS_TTL.total_seconds()),
@@ -238,6 +256,8 @@ def build_app(
     mailer = MailDispatcher(uow_factory, notifier, clock)
     token_policy = OneTimeTokenPolicy()
     secrets = HashedApiKeySecrets()
+    totp = PyotpTotpEngine()
+    mfa_policy = login_policy or LoginPolicy()
 
     def wake() -> None:
         return None
@@ -254,7 +274,16 @@ def build_app(
             accounts, registration_enabled=registration_enabled, throttle=throttle
         ),
         log_in=LogIn(
-            uow_factory, hasher, minter, ids, clock, events, auditor, login_policy, throttle
+            uow_factory,
+            hasher,
+            minter,
+            ids,
+            clock,
+            events,
+            auditor,
+            login_policy,
+            throttle,
+            mfa_tokens=tokens,
         ),
         refresh_session=RefreshSession(
             uow_factory,
@@ -307,6 +336,17 @@ def build_app(
         verify_email=VerifyEmail(uow_factory, one_time, clock, events, auditor),
         reset_password=ResetPassword(
             uow_factory, one_time, hasher, rules, revoker, clock, events, auditor
+        ),
+        totp=totp,
+        setup_totp=SetupTotp(uow_factory, totp, clock, issuer="HexaHub Test"),
+        confirm_totp=ConfirmTotp(
+            uow_factory, totp, clock, events, auditor, mfa_policy.lockout, throttle
+        ),
+        disable_totp=DisableTotp(
+            uow_factory, hasher, totp, clock, events, auditor, mfa_policy.lockout, throttle
+        ),
+        verify_mfa=VerifyMfa(
+            uow_factory, tokens, totp, minter, ids, clock, events, auditor, mfa_policy, throttle
         ),
     )
 

@@ -1,11 +1,18 @@
-"""Story steps shared by the role, API key, audit and mail tests: people holding custom
-roles, the audit trail as stored, and the one-time code a mail carries."""
+"""Story steps shared by the role, API key, audit, mail and MFA tests: people holding
+custom roles, the audit trail as stored, the one-time code a mail carries, and an
+account with an authenticator app."""
 
 import re
+from dataclasses import dataclass
 from uuid import UUID
 
+import pyotp
+import pytest
+
+from application.errors import MfaRequiredError
 from application.ports.audit_log import AuditFilter
 from application.security import Principal
+from application.use_cases.mfa.confirm_totp import ConfirmTotpCommand
 from application.use_cases.roles.manage_roles import CreateRoleCommand
 from application.use_cases.users.create_user import CreateUserCommand
 from domain.audit import AuditEvent
@@ -64,3 +71,34 @@ def code_in(message: MailMessage) -> str:
     match = _CODE.search(message.text)
     assert match is not None, message.text
     return match.group(1)
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    principal: Principal
+    secret: str
+    recovery_codes: tuple[str, ...]
+
+
+def totp_code(app: App, secret: str, *, steps: int = 0) -> str:
+    """What the authenticator app shows now (or `steps` time steps away)."""
+    return pyotp.TOTP(secret).at(app.clock.now(), counter_offset=steps)
+
+
+async def enrolled(app: App, username: str) -> Enrolled:
+    """A new account, logged in, with TOTP confirmed; the clock then moves one step on,
+    so the code used to confirm is history and the app shows a fresh one."""
+    principal = await app.signed_in(username)
+    setup = await app.setup_totp.execute(principal)
+    codes = await app.confirm_totp.execute(
+        principal, ConfirmTotpCommand(code=totp_code(app, setup.secret))
+    )
+    app.clock.advance(seconds=30)
+    return Enrolled(principal, setup.secret, codes.codes)
+
+
+async def mfa_challenge(app: App, login: str, *, password: str = PASSWORD) -> str:
+    """The `mfa_token` a right password earns on an account with MFA on."""
+    with pytest.raises(MfaRequiredError) as challenge:
+        await app.log_in_as(login, password=password)
+    return challenge.value.mfa_token

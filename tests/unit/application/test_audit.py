@@ -25,6 +25,9 @@ from application.use_cases.audit.list_audit_events import AuditQuery
 from application.use_cases.auth.authenticate_api_key import AuthenticateApiKeyCommand
 from application.use_cases.auth.log_in import LoginPolicy
 from application.use_cases.auth.refresh_session import RefreshSessionCommand
+from application.use_cases.mfa.confirm_totp import ConfirmTotpCommand
+from application.use_cases.mfa.disable_totp import DisableTotpCommand
+from application.use_cases.mfa.verify_mfa import VerifyMfaCommand
 from application.use_cases.roles.manage_roles import (
     ChangeRoleCommand,
     CreateRole,
@@ -36,7 +39,17 @@ from domain import events as domain_events
 from domain.audit import AuditDetail, Outcome
 from domain.events import DomainEvent, UserRegistered
 from tests.unit.application.conftest import PASSWORD, App
-from tests.unit.application.steps import audit_rows, code_in, define_role, delivered, member_of
+from tests.unit.application.steps import (
+    Enrolled,
+    audit_rows,
+    code_in,
+    define_role,
+    delivered,
+    enrolled,
+    member_of,
+    mfa_challenge,
+    totp_code,
+)
 
 META = RequestMeta(ip="192.0.2.10", user_agent="audit-test/1", request_id="req-42")
 WRONG = "not the password"
@@ -242,6 +255,48 @@ async def _account_unlocked(app: App) -> Expected:
     return Expected(admin.user_id, ada)
 
 
+async def _enrolled(app: App) -> Enrolled:
+    """Ada with TOTP on, set up from another address."""
+    app.context.meta = RequestMeta(ip="198.51.100.99", user_agent="setup", request_id="setup")
+    ada = await enrolled(app, "ada")
+    app.context.meta = META
+    return ada
+
+
+async def _mfa_enabled(app: App) -> Expected:
+    ada = await _signed_up(app)
+    principal = await app.principal_for(await app.log_in_as("ada"))
+    setup = await app.setup_totp.execute(principal)
+    await app.confirm_totp.execute(principal, ConfirmTotpCommand(code=totp_code(app, setup.secret)))
+    return Expected(ada, str(ada))
+
+
+async def _mfa_disabled(app: App) -> Expected:
+    ada = await _enrolled(app)
+    await app.disable_totp.execute(
+        ada.principal,
+        DisableTotpCommand(current_password=PASSWORD, code=totp_code(app, ada.secret)),
+    )
+    return Expected(ada.principal.user_id, str(ada.principal.user_id))
+
+
+async def _mfa_passed(app: App) -> Expected:
+    ada = await _enrolled(app)
+    token = await mfa_challenge(app, "ada")
+    code = totp_code(app, ada.secret)
+    await app.verify_mfa.execute(VerifyMfaCommand(mfa_token=token, code=code))
+    user_id = ada.principal.user_id
+    return Expected(user_id, str(user_id), details={"method": "totp"})
+
+
+async def _recovery_code_used(app: App) -> Expected:
+    ada = await _enrolled(app)
+    token = await mfa_challenge(app, "ada")
+    await app.verify_mfa.execute(VerifyMfaCommand(mfa_token=token, code=ada.recovery_codes[0]))
+    user_id = ada.principal.user_id
+    return Expected(user_id, str(user_id), details={"remaining": 9})
+
+
 async def _signed_up(app: App) -> UUID:
     """Ada's account, created outside the audited request (from another address)."""
     app.context.meta = RequestMeta(ip="198.51.100.99", user_agent="setup", request_id="setup")
@@ -274,6 +329,10 @@ SCENARIOS: dict[str, Scenario] = {
     "api_key.revoked": _api_key_revoked,
     "account.locked": _account_locked,
     "account.unlocked": _account_unlocked,
+    "mfa.enabled": _mfa_enabled,
+    "mfa.disabled": _mfa_disabled,
+    "auth.mfa_passed": _mfa_passed,
+    "mfa.recovery_code_used": _recovery_code_used,
 }
 
 

@@ -11,11 +11,16 @@ from pydantic import ValidationError
 from entrypoints.config.settings import Settings
 
 STRONG = "k" * 16 + "0123456789abcdef0123456789"
+FERNET_KEY = "k" * 43 + "="
 
 
 def production(**values: object) -> Settings:
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, environment="production", jwt_secret=STRONG, **values
+        _env_file=None,
+        environment="production",
+        jwt_secret=STRONG,
+        key_encryption_keys=FERNET_KEY,
+        **values,
     )
 
 

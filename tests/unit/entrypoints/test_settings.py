@@ -30,9 +30,19 @@ def test_production_refuses_default_or_short_secrets(weak: str) -> None:
 
 def test_production_starts_with_a_real_secret() -> None:
     config = settings(
-        environment="production", jwt_secret=STRONG, public_base_url="https://id.example.com"
+        environment="production",
+        jwt_secret=STRONG,
+        public_base_url="https://id.example.com",
+        key_encryption_keys="k" * 43 + "=",
     )
     assert config.environment == "production"
+
+
+def test_production_refuses_to_start_without_an_encryption_key() -> None:
+    with pytest.raises(ValidationError, match="KEY_ENCRYPTION_KEYS"):
+        settings(
+            environment="production", jwt_secret=STRONG, public_base_url="https://id.example.com"
+        )
 
 
 def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:

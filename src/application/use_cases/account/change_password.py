@@ -63,11 +63,11 @@ class ChangePassword:
         session_id = principal.require_session()
         self._rules.check(
             command.new_password,
-            email=principal.user.email.value,
-            username=principal.user.username.value,
+            email=principal.account.email.value,
+            username=principal.account.username.value,
             field="new_password",
         )
-        old_hash = principal.user.password_hash
+        old_hash = principal.account.password_hash
         user_id = principal.user_id
         if old_hash is None:
             raise InvalidCurrentPasswordError()

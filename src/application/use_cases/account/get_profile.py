@@ -6,4 +6,4 @@ class GetOwnProfile:
     """The caller's own account, as loaded (fresh) for this request."""
 
     async def execute(self, principal: Principal) -> User:
-        return principal.user
+        return principal.account

@@ -43,6 +43,6 @@ class RevokeOwnSession:
                 raise SessionNotFoundError()
             session.revoke(now=now, reason="revoked_by_user")
             await uow.sessions.update(session)
-            events = await self._auditor.commit(uow, session, actor_id=principal.user_id)
+            events = await self._auditor.commit(uow, session, actor_id=principal.actor_id)
         await self._revoker.announce([session.id])
         await self._events.publish(events)

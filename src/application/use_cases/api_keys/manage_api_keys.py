@@ -80,7 +80,7 @@ class CreateApiKey:
         )
         async with self._uow_factory() as uow:
             await uow.api_keys.add(key)
-            events = await self._auditor.commit(uow, key, actor_id=principal.user_id)
+            events = await self._auditor.commit(uow, key, actor_id=principal.actor_id)
         await self._events.publish(events)
         return IssuedApiKey(key, new.key)
 
@@ -124,18 +124,18 @@ class RevokeApiKey:
         async with self._uow_factory() as uow:
             key = await uow.api_keys.get(key_id)
             if key is None or (
-                key.owner_id != principal.user_id
+                key.owner_id != principal.actor_id
                 and Permission.API_KEYS_MANAGE not in principal.permissions
             ):
                 raise ApiKeyNotFoundError()
             if principal.api_key_id is not None and key.id != principal.api_key_id:
                 principal.require_session()  # a leaked key may end itself, not its siblings
-            if key.owner_id != principal.user_id:
+            if key.owner_id != principal.actor_id:
                 owner = await uow.users.get(key.owner_id)
                 owner_roles = owner.roles if owner else frozenset()
                 principal.may_manage(key.owner_id, await permissions_for(uow.roles, owner_roles))
             events = []
             if key.revoke(now=self._clock.now()):
                 await uow.api_keys.update(key)
-                events = await self._auditor.commit(uow, key, actor_id=principal.user_id)
+                events = await self._auditor.commit(uow, key, actor_id=principal.actor_id)
         await self._events.publish(events)

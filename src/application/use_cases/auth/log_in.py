@@ -3,16 +3,19 @@ from datetime import timedelta
 
 from application.attempts import LockoutPolicy, PasswordAttempts
 from application.audit import Auditor
-from application.errors import EmailNotVerifiedError, InvalidCredentialsError
+from application.errors import EmailNotVerifiedError, InvalidCredentialsError, MfaRequiredError
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
+from application.ports.token_service import MfaTokenService
+from application.ports.unit_of_work import UnitOfWork
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.sessions import SessionOpener
 from application.throttle import Throttle
 from application.tokens import TokenMinter, TokenPair
 from domain.errors import InvalidValueError
-from domain.session import AuthSession
+from domain.events import DomainEvent, LoginFailed
 from domain.user import User
 from domain.value_objects import Email, Username
 
@@ -55,6 +58,10 @@ class LogIn:
     - With `require_verified_email`, a right password on an unverified account is
       refused with `email_not_verified` (403).
     - When the stored hash uses weaker parameters than today's, it is upgraded.
+    - With a confirmed second factor, a right password opens nothing: the login is
+      refused with `mfa_required` and a short-lived `mfa_token` for `VerifyMfa`. The
+      attempt is handed back but earlier failures stay counted, so re-entering the
+      password never buys fresh guesses at the code.
     - The session, the refresh token, `last_login_at` and the audit row are written in
       one transaction; the hash check runs between short transactions, never inside one.
       If the stored hash changed in between (a concurrent upgrade), the password is
@@ -72,12 +79,13 @@ class LogIn:
         auditor: Auditor,
         policy: LoginPolicy | None = None,
         throttle: Throttle | None = None,
+        mfa_tokens: MfaTokenService | None = None,
     ) -> None:
         self._throttle = throttle
         self._uow_factory = uow_factory
         self._hasher = hasher
-        self._minter = minter
-        self._ids = ids
+        self._opener = SessionOpener(minter, ids, clock)
+        self._mfa_tokens = mfa_tokens
         self._clock = clock
         self._events = events
         self._auditor = auditor
@@ -149,33 +157,46 @@ class LogIn:
     async def _open_session(
         self, user: User, command: LogInCommand, upgraded: str | None
     ) -> TokenPair | None:
-        """Write the session; None when the password hash changed meanwhile."""
+        """Write the session; None when the password hash changed meanwhile. With a
+        second factor on, write only the hash upgrade and the audit row, and refuse."""
+        outcome: TokenPair | MfaRequiredError
         async with self._uow_factory() as uow:
             current = await uow.users.get(user.id, for_update=True)
             if current is None or not current.is_active:
                 raise InvalidCredentialsError()
             if current.password_hash != user.password_hash:
                 return None
-            now = self._clock.now()
-            session = AuthSession(
-                id=self._ids.new_id(),
-                user_id=current.id,
-                created_at=now,
-                last_used_at=now,
-                expires_at=now + self._minter.refresh_ttl,
-                ip=command.ip,
-                user_agent=_clip(command.user_agent),
-            )
-            pair, record = self._minter.mint(session)
-            current.record_login(session_id=session.id, now=now)
             if upgraded is not None:
                 current.upgrade_password_hash(upgraded)
-            await uow.sessions.add(session)
-            await uow.sessions.add_refresh_token(record)
-            await uow.users.update(current)
-            events = await self._auditor.commit(uow, current, actor_id=current.id)
+            if await self._has_second_factor(uow, current):
+                outcome, events = await self._challenge(uow, current)
+            else:
+                outcome = await self._opener.open(
+                    uow, current, ip=command.ip, user_agent=command.user_agent
+                )
+                events = await self._auditor.commit(uow, current, actor_id=current.id)
         await self._events.publish(events)
-        return pair
+        if isinstance(outcome, MfaRequiredError):
+            raise outcome
+        return outcome
+
+    async def _has_second_factor(self, uow: UnitOfWork, user: User) -> bool:
+        factor = await uow.mfa.get(user.id)
+        return factor is not None and factor.is_enabled
+
+    async def _challenge(
+        self, uow: UnitOfWork, user: User
+    ) -> tuple[MfaRequiredError, list[DomainEvent]]:
+        if self._mfa_tokens is None:
+            # A wiring mistake must never turn into a login without the second factor.
+            raise RuntimeError("MFA is on for this account but LogIn has no mfa_tokens")
+        # Released, not cleared: failed codes before this password stay counted
+        # (OWASP MFA Cheat Sheet: limit second-factor attempts per account).
+        user.release_failed_login()
+        await uow.users.update(user)
+        refused = LoginFailed(occurred_at=self._clock.now(), user_id=user.id, reason="mfa_required")
+        events = await self._auditor.commit(uow, user, actor_id=None, events=[refused])
+        return MfaRequiredError(self._mfa_tokens.issue_mfa_token(user.id)), events
 
     async def _find(self, login: str) -> User | None:
         try:
@@ -186,7 +207,3 @@ class LogIn:
             if isinstance(key, Email):
                 return await uow.users.get_by_email(key)
             return await uow.users.get_by_username(key)
-
-
-def _clip(user_agent: str | None) -> str | None:
-    return user_agent[:512] if user_agent else None

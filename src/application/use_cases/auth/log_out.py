@@ -31,7 +31,7 @@ class LogOut:
             if session is None or not session.revoke(now=self._clock.now(), reason="logout"):
                 return
             await uow.sessions.update(session)
-            events = await self._auditor.commit(uow, session, actor_id=principal.user_id)
+            events = await self._auditor.commit(uow, session, actor_id=principal.actor_id)
         await self._revoker.announce([session.id])
         await self._events.publish(events)
 
@@ -59,6 +59,6 @@ class LogOutEverywhere:
             revoked = await revoke_user_sessions(
                 uow.sessions, principal.user_id, now=self._clock.now(), reason="logout_all"
             )
-            events = await self._auditor.commit(uow, *revoked, actor_id=principal.user_id)
+            events = await self._auditor.commit(uow, *revoked, actor_id=principal.actor_id)
         await self._revoker.announce([s.id for s in revoked])
         await self._events.publish(events)

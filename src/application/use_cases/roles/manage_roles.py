@@ -84,7 +84,7 @@ class CreateRole(_RoleWriter):
             if await uow.roles.get(role.name) is not None:
                 raise RoleExistsError()
             await uow.roles.add(role)
-            events = await self._auditor.commit(uow, role, actor_id=principal.user_id)
+            events = await self._auditor.commit(uow, role, actor_id=principal.actor_id)
         await self._events.publish(events)
         return role
 
@@ -118,7 +118,7 @@ class ChangeRole(_RoleWriter):
             events = []
             if role.change(now=self._clock.now(), name=new_name, permissions=permissions):
                 await uow.roles.update(role, previous_name=previous)
-                events = await self._auditor.commit(uow, role, actor_id=principal.user_id)
+                events = await self._auditor.commit(uow, role, actor_id=principal.actor_id)
         await self._events.publish(events)
         return role
 
@@ -136,7 +136,7 @@ class DeleteRole(_RoleWriter):
             principal.may_grant(role.permissions)
             role.delete(now=self._clock.now())
             await uow.roles.delete(role.name)
-            events = await self._auditor.commit(uow, role, actor_id=principal.user_id)
+            events = await self._auditor.commit(uow, role, actor_id=principal.actor_id)
         await self._events.publish(events)
 
 

@@ -45,6 +45,6 @@ class AssignRoles:
                 if was_admin and not user.is_admin and active_admins <= 1:
                     raise LastAdministratorError()
                 await uow.users.update(user)
-                events = await self._auditor.commit(uow, user, actor_id=principal.user_id)
+                events = await self._auditor.commit(uow, user, actor_id=principal.actor_id)
         await self._events.publish(events)
         return user

@@ -44,6 +44,6 @@ class CreateUser:
                 roles=roles,
                 is_active=command.is_active,
                 is_verified=command.is_verified,
-                created_by=principal.user_id,
+                created_by=principal.actor_id,
             )
         )

@@ -43,6 +43,6 @@ class DeleteUser:
             sessions = await uow.sessions.list_active_for_user(user.id, now=now)
             user.mark_deleted(now=now)
             await uow.users.delete(user.id)
-            events = await self._auditor.commit(uow, user, actor_id=principal.user_id)
+            events = await self._auditor.commit(uow, user, actor_id=principal.actor_id)
         await self._revoker.announce([s.id for s in sessions])
         await self._events.publish(events)

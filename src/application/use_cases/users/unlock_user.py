@@ -33,6 +33,6 @@ class UnlockUser:
             events = []
             if user.unlock(now=self._clock.now()):
                 await uow.users.update(user)
-                events = await self._auditor.commit(uow, user, actor_id=principal.user_id)
+                events = await self._auditor.commit(uow, user, actor_id=principal.actor_id)
         await self._events.publish(events)
         return user

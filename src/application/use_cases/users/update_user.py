@@ -96,7 +96,9 @@ class UpdateUser:
             events = []
             if changed:
                 await uow.users.update(user)
-                events = await self._auditor.commit(uow, user, *revoked, actor_id=principal.user_id)
+                events = await self._auditor.commit(
+                    uow, user, *revoked, actor_id=principal.actor_id
+                )
         await self._revoker.announce([s.id for s in revoked])
         await self._events.publish(events)
         return user

@@ -3,14 +3,27 @@
 Errors here use RFC 6749 §5.2 codes with `error_description`, inside the usual envelope.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 
+from application.errors import InvalidClientError
 from application.use_cases.auth.log_in import LogIn, LogInCommand
 from application.use_cases.auth.refresh_session import RefreshSession, RefreshSessionCommand
 from application.use_cases.auth.revoke_token import RevokeToken, RevokeTokenCommand
-from entrypoints.http.dependencies import client_ip, require_form, use_case, user_agent
+from application.use_cases.tokens.client_credentials import (
+    ClientCredentialsCommand,
+    IssueClientToken,
+)
+from application.use_cases.tokens.introspect import IntrospectCommand, IntrospectToken
+from entrypoints.http.client_auth import client_credentials
+from entrypoints.http.dependencies import (
+    client_ip,
+    oauth_caller,
+    require_form,
+    use_case,
+    user_agent,
+)
 from entrypoints.http.errors import OAUTH_ROUTE_FLAG, OAuthError, error_responses
 from entrypoints.http.schemas.auth import OAuthTokenOut
 
@@ -30,24 +43,46 @@ router = APIRouter(
 FormText = Annotated[str | None, Form(max_length=4096)]
 
 
-@router.post("/token", responses=error_responses(400, 401, 415, 429, 503))
+@router.post(
+    "/token",
+    responses=error_responses(400, 401, 415, 429, 503),
+    # RFC 6749 §4.4.3: no refresh token for client credentials — absent, not null.
+    response_model_exclude_none=True,
+)
 async def token(
     request: Request,
     response: Response,
     log_in: Annotated[LogIn, use_case(lambda c: c.log_in)],
     refresh_session: Annotated[RefreshSession, use_case(lambda c: c.refresh_session)],
+    client_token: Annotated[IssueClientToken, use_case(lambda c: c.issue_client_token)],
     grant_type: Annotated[str, Form(max_length=64)],
     username: FormText = None,
     password: FormText = None,
     refresh_token: FormText = None,
     scope: FormText = None,
+    client_id: FormText = None,
+    client_secret: FormText = None,
 ) -> OAuthTokenOut:
-    """RFC 6749 token endpoint for the `password` and `refresh_token` grants.
-
-    Public clients: no client authentication. `scope` is accepted and ignored (every
-    token carries the user's full rights). Rotation and re-use rules are those of
-    `/refresh`.
+    """RFC 6749 token endpoint: `password` and `refresh_token` grants for people (public
+    clients, no client authentication; `scope` is accepted and ignored, a user's token
+    carries the user's rights), and `client_credentials` for service clients (HTTP
+    Basic or form client authentication, RFC 6749 §2.3.1; no refresh token).
     """
+    response.headers.update(NO_STORE)
+    if grant_type == "client_credentials":
+        credentials = client_credentials(request, client_id, client_secret)
+        if credentials is None:
+            raise InvalidClientError("client authentication is required")
+        issued = await client_token.execute(
+            ClientCredentialsCommand(
+                client_id=credentials[0], client_secret=credentials[1], scope=scope
+            )
+        )
+        return OAuthTokenOut(
+            access_token=issued.token,
+            expires_in=int((issued.claims.expires_at - issued.claims.issued_at).total_seconds()),
+            scope=issued.claims.scope,
+        )
     if grant_type == "password":
         if not username or not password:
             raise OAuthError("invalid_request", "username and password are required")
@@ -65,7 +100,6 @@ async def token(
         pair = await refresh_session.execute(RefreshSessionCommand(refresh_token=refresh_token))
     else:
         raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
-    response.headers.update(NO_STORE)
     return OAuthTokenOut(
         access_token=pair.access_token,
         expires_in=pair.expires_in,
@@ -84,3 +118,25 @@ async def revoke(
     await revoke_token.execute(RevokeTokenCommand(token=token, token_type_hint=token_type_hint))
     response.headers.update(NO_STORE)
     return {}
+
+
+@router.post(
+    "/introspect",
+    responses=error_responses(400, 401, 403, 415, 503),
+    description=IntrospectToken.__doc__,
+)
+async def introspect(
+    request: Request,
+    response: Response,
+    introspect_token: Annotated[IntrospectToken, use_case(lambda c: c.introspect_token)],
+    token: Annotated[str, Form(max_length=4096)],
+    token_type_hint: Annotated[str | None, Form(max_length=64)] = None,
+) -> dict[str, Any]:
+    """The caller proves itself as a service client (HTTP Basic, the usual resource
+    server), or with an API key or bearer token; either way it needs
+    `tokens:introspect`."""
+    principal = await oauth_caller(request)
+    response.headers.update(NO_STORE)
+    return await introspect_token.execute(
+        principal, IntrospectCommand(token=token, token_type_hint=token_type_hint)
+    )

@@ -60,6 +60,7 @@ class OAuthTokenOut(BaseModel):
     expires_in: int
     refresh_token: str | None = None
     refresh_expires_in: int | None = None
+    scope: str | None = None
 
 
 class ProfileUpdateIn(Input):

@@ -1,0 +1,1 @@
+"""Cryptography (pyca/cryptography): encryption of secrets at rest, key material."""
