@@ -34,8 +34,11 @@ from domain.events import (
     RoleDeleted,
     RolesAssigned,
     RoleUpdated,
+    ServiceClientCreated,
+    ServiceClientRevoked,
     SessionRefreshed,
     SessionRevoked,
+    SigningKeyRotated,
     UserCreated,
     UserDeactivated,
     UserDeleted,
@@ -113,6 +116,12 @@ def describe(event: DomainEvent) -> Described | None:
             return "account.locked", str(u), ok, {"until": t.isoformat()}
         case AccountUnlocked(user_id=u):
             return "account.unlocked", str(u), ok, {}
+        case SigningKeyRotated(kid=k, retired_kid=r):
+            return "key.rotated", k, ok, {"retired_kid": r}
+        case ServiceClientCreated(client_id=c):
+            return "client.created", c, ok, {}
+        case ServiceClientRevoked(client_id=c):
+            return "client.revoked", c, ok, {}
         case MfaEnabled(user_id=u):
             return "mfa.enabled", str(u), ok, {}
         case MfaDisabled(user_id=u):

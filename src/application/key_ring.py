@@ -20,7 +20,7 @@ dropping early breaks live tokens).
 """
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -29,6 +29,7 @@ from typing import Any
 from application.errors import ConflictError, ServiceUnavailableError
 from application.ports.clock import Clock
 from application.ports.key_factory import KeyFactory
+from application.ports.unit_of_work import UnitOfWork
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.signing_keys import KeyAlgorithm, SigningKey
 
@@ -191,9 +192,16 @@ class KeyRing:
                     await uow.commit()
             await self._reload(uow_factory)
 
-    async def rotate(self, algorithm: KeyAlgorithm) -> SigningKey:
+    async def rotate(
+        self,
+        algorithm: KeyAlgorithm,
+        *,
+        before_commit: Callable[[UnitOfWork, SigningKey, list[str]], Awaitable[None]] | None = None,
+    ) -> SigningKey:
         """Add a new key of `algorithm` and retire every active key of that algorithm,
-        in one transaction; then refresh and return the new key.
+        in one transaction; then refresh and return the new key. `before_commit` runs in
+        that transaction with the new key and the retired kids (to audit the rotation
+        atomically with it).
 
         The retired keys keep verifying for `token_lifetime`. Other instances sign with
         the new key after their next `refresh`; until then their tokens carry the old
@@ -206,10 +214,14 @@ class KeyRing:
             new = await self._generate(key_factory, algorithm)
             now = self._clock.now()
             async with uow_factory() as uow:
+                retired = []
                 for key in await uow.signing_keys.list():
                     if key.algorithm is algorithm and key.retired_at is None:
                         await uow.signing_keys.retire(key.kid, now=now)
+                        retired.append(key.kid)
                 await uow.signing_keys.add(new)
+                if before_commit is not None:
+                    await before_commit(uow, new, retired)
                 await uow.commit()
             await self._reload(uow_factory)
         return new

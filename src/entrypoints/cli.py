@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         help="read the password from standard input instead of FIRST_ADMIN_PASSWORD or a prompt",
     )
 
+    keys = commands.add_parser("keys", help="signing keys")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    keys_commands.add_parser(
+        "rotate", help="add a new active signing key; running instances use it within 60 s"
+    )
+
     args = parser.parse_args(argv)
     try:
         settings = Settings()
@@ -49,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.effective_log_format)
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command == "keys":
+        return _rotate_keys(settings)
     return _create_admin(settings, args)
 
 
@@ -80,6 +88,29 @@ def _migrate(settings: Settings) -> int:
     upgrade_to_head(settings.effective_database_url)
     print("hexahub: database is at the newest migration")
     return 0
+
+
+def _rotate_keys(settings: Settings) -> int:
+    from domain.errors import DomainError
+    from entrypoints.container import Container, start, stop
+
+    async def run() -> int:
+        container = Container(settings=providers.Object(settings))
+        await start(container)
+        try:
+            ring = container.key_ring()
+            if not ring.is_static:
+                await ring.ensure_key(ring.signing_algorithm)
+            key = await container.rotate_signing_key().execute(None)
+        except DomainError as error:
+            print(f"hexahub: {error.message}", file=sys.stderr)
+            return 1
+        finally:
+            await stop(container)
+        print(f"hexahub: now signing with {key.algorithm.value} key {key.kid}")
+        return 0
+
+    return asyncio.run(run())
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:

@@ -75,6 +75,7 @@ from application.use_cases.auth.register_user import RegisterUser
 from application.use_cases.auth.revoke_token import RevokeToken
 from application.use_cases.clients.authenticate_client import AuthenticateClient
 from application.use_cases.clients.manage_clients import CreateClient, ListClients, RevokeClient
+from application.use_cases.keys.rotate_signing_key import RotateSigningKey
 from application.use_cases.mfa.confirm_totp import ConfirmTotp
 from application.use_cases.mfa.disable_totp import DisableTotp
 from application.use_cases.mfa.setup_totp import SetupTotp
@@ -596,6 +597,9 @@ class Container(containers.DeclarativeContainer):
         RevokeClient, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
     )
     authenticate_client = providers.Factory(AuthenticateClient, uow_factory)
+    rotate_signing_key = providers.Factory(
+        RotateSigningKey, ring=key_ring, clock=clock, events=events, auditor=auditor
+    )
     setup_totp = providers.Factory(
         SetupTotp,
         uow_factory=uow_factory,

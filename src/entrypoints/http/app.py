@@ -27,6 +27,7 @@ from entrypoints.http.routers import (
     audit,
     auth,
     clients,
+    keys,
     mfa,
     oauth,
     platform,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         api_keys.router,
         audit.router,
         clients.router,
+        keys.router,
         mfa.router,
         wellknown.router,
     ):

@@ -6,16 +6,19 @@ import dataclasses
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import UnionType
 from typing import Any
 from uuid import UUID
 
 import pytest
 
+from adapters.crypto.key_factory import CryptographyKeyFactory
 from adapters.memory import InMemoryUnitOfWork
+from adapters.system.id_generator import Uuid7IdGenerator
 from application.audit import Auditor, describe
 from application.errors import PermissionDeniedError, StorageUnavailableError
+from application.key_ring import KeyRing
 from application.ports.audit_log import AuditFilter
 from application.ports.request_context import RequestMeta
 from application.use_cases.account.change_password import ChangePasswordCommand
@@ -25,6 +28,12 @@ from application.use_cases.audit.list_audit_events import AuditQuery
 from application.use_cases.auth.authenticate_api_key import AuthenticateApiKeyCommand
 from application.use_cases.auth.log_in import LoginPolicy
 from application.use_cases.auth.refresh_session import RefreshSessionCommand
+from application.use_cases.clients.manage_clients import (
+    CreateClient,
+    CreateClientCommand,
+    RevokeClient,
+)
+from application.use_cases.keys.rotate_signing_key import RotateSigningKey
 from application.use_cases.mfa.confirm_totp import ConfirmTotpCommand
 from application.use_cases.mfa.disable_totp import DisableTotpCommand
 from application.use_cases.mfa.verify_mfa import VerifyMfaCommand
@@ -38,6 +47,7 @@ from application.use_cases.users.update_user import UpdateUserCommand
 from domain import events as domain_events
 from domain.audit import AuditDetail, Outcome
 from domain.events import DomainEvent, UserRegistered
+from domain.signing_keys import KeyAlgorithm
 from tests.unit.application.conftest import PASSWORD, App
 from tests.unit.application.steps import (
     Enrolled,
@@ -305,7 +315,51 @@ async def _signed_up(app: App) -> UUID:
     return ada.id
 
 
+def _extra_auditor(app: App) -> Auditor:
+    # Real UUIDv7 ids: the app's sequential ids would collide with these audit rows.
+    return Auditor(Uuid7IdGenerator(), app.clock, app.context)
+
+
+async def _client(app: App, *, revoke: bool = False) -> Expected:
+    admin = await app.admin()
+    auditor = _extra_auditor(app)
+    registered = await CreateClient(app.uow, app.clock, app.events, auditor).execute(
+        admin, CreateClientCommand(name="billing", scopes=["users:read"])
+    )
+    if revoke:
+        await RevokeClient(app.uow, app.clock, app.events, auditor).execute(
+            admin, registered.client.client_id
+        )
+    return Expected(admin.user_id, registered.client.client_id)
+
+
+async def _client_created(app: App) -> Expected:
+    return await _client(app)
+
+
+async def _client_revoked(app: App) -> Expected:
+    return await _client(app, revoke=True)
+
+
+async def _key_rotated(app: App) -> Expected:
+    admin = await app.admin()
+    ring = KeyRing.stored(
+        uow_factory=app.uow,
+        key_factory=CryptographyKeyFactory(),
+        signing_algorithm=KeyAlgorithm.EDDSA,
+        token_lifetime=timedelta(minutes=20),
+        clock=app.clock,
+    )
+    await ring.ensure_key(KeyAlgorithm.EDDSA)
+    first = ring.signing_key().kid
+    new = await RotateSigningKey(ring, app.clock, app.events, _extra_auditor(app)).execute(admin)
+    return Expected(admin.user_id, new.kid, details={"retired_kid": first})
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "client.created": _client_created,
+    "client.revoked": _client_revoked,
+    "key.rotated": _key_rotated,
     "user.registered": _registered,
     "user.created": _created,
     "auth.login/success": _logged_in,
