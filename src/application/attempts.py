@@ -14,6 +14,7 @@ from uuid import UUID
 from application.audit import Auditor
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
+from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.events import LoginFailed
 from domain.user import User
@@ -76,6 +77,41 @@ class PasswordAttempts:
             events = await self._auditor.commit(uow, *sources, actor_id=actor_id, events=[failure])
         await self._events.publish(events)
         raise refuse()
+
+    async def verify_password(
+        self,
+        hasher: PasswordHasher,
+        user: User,
+        password: str,
+        *,
+        reason: str,
+        refuse: Callable[[], Exception],
+        on_missing: Callable[[], Exception] | None = None,
+    ) -> None:
+        """Check a signed-in user's password as a counted attempt (a stolen access token
+        must not become a guessing oracle). Raises `refuse()` when wrong or locked, and
+        `on_missing()` when the account vanished meanwhile."""
+        if user.password_hash is None:
+            raise refuse()
+        attempt = await self.reserve(user.id)
+        if attempt is None and on_missing is not None:
+            async with self._uow_factory() as uow:
+                if await uow.users.get(user.id) is None:
+                    raise on_missing()
+        if attempt is None:
+            await self.failed(user.id, attempt=None, reason=reason, refuse=refuse, actor_id=user.id)
+        try:
+            right = await hasher.verify(user.password_hash, password)
+        except BaseException:
+            await self.settle(user.id, User.release_failed_login)
+            raise
+        if not right:
+            await self.failed(
+                user.id, attempt=attempt, reason=reason, refuse=refuse, actor_id=user.id
+            )
+        # Right: this attempt is handed back, but earlier failures (a wrong MFA code, say,
+        # which shares the count) still stand.
+        await self.settle(user.id, User.release_failed_login)
 
     async def settle(self, user_id: UUID, outcome: Callable[[User], None]) -> None:
         """Apply `User.clear_failed_logins` (a right password) or

@@ -40,6 +40,7 @@ from adapters.system.clock import SystemClock
 from adapters.system.id_generator import Uuid7IdGenerator
 from adapters.totp.totp_engine import PyotpTotpEngine
 from application.accounts import AccountCreator
+from application.attempts import PasswordAttempts
 from application.audit import Auditor
 from application.key_ring import KeyRing
 from application.mail_dispatch import MailDispatcher
@@ -600,12 +601,22 @@ class Container(containers.DeclarativeContainer):
     rotate_signing_key = providers.Factory(
         RotateSigningKey, ring=key_ring, clock=clock, events=events, auditor=auditor
     )
+    password_attempts = providers.Factory(
+        PasswordAttempts,
+        uow_factory=uow_factory,
+        clock=clock,
+        events=events,
+        auditor=auditor,
+        policy=providers.Callable(lambda s: _login_policy(s).lockout, settings),
+    )
     setup_totp = providers.Factory(
         SetupTotp,
         uow_factory=uow_factory,
         engine=totp_engine,
         clock=clock,
         issuer=settings.provided.public_name,
+        hasher=password_hasher,
+        attempts=password_attempts,
     )
     confirm_totp = providers.Factory(
         ConfirmTotp,

@@ -187,3 +187,22 @@ async def test_verification_mails_to_one_address_are_rate_limited(
         for _ in range(5)
     ]
     assert codes == [202, 202, 202, 429, 429]
+
+
+async def test_a_stolen_token_cannot_put_a_second_factor_in_front_of_the_owner(
+    api: httpx.AsyncClient,
+) -> None:
+    _, tokens = await registered_and_logged_in(api)
+    without = await api.post("/api/v1/auth/mfa/totp/setup", headers=bearer(tokens), json={})
+    assert without.status_code == 422
+    wrong = await api.post(
+        "/api/v1/auth/mfa/totp/setup",
+        headers=bearer(tokens),
+        json={"current_password": "not the password"},
+    )
+    assert wrong.status_code == 400
+    right = await api.post(
+        "/api/v1/auth/mfa/totp/setup", headers=bearer(tokens), json={"current_password": PASSWORD}
+    )
+    assert right.status_code == 200
+    assert right.json()["otpauth_uri"].startswith("otpauth://totp/")

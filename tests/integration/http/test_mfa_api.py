@@ -54,7 +54,9 @@ async def enroll(
     client: httpx.AsyncClient, headers: dict[str, str], code: Any
 ) -> tuple[str, list[str]]:
     """Set up and confirm TOTP; `code(secret)` is what the app shows now."""
-    setup = await client.post(f"{MFA}/totp/setup", headers=headers)
+    setup = await client.post(
+        f"{MFA}/totp/setup", headers=headers, json={"current_password": PASSWORD}
+    )
     assert setup.status_code == 200, setup.text
     secret: str = setup.json()["secret"]
     confirmed = await client.post(
@@ -88,7 +90,9 @@ async def test_enrol_then_log_in_in_two_steps(client: httpx.AsyncClient) -> None
     user, tokens = await registered_and_logged_in(client)
     headers = bearer(tokens)
 
-    setup = await client.post(f"{MFA}/totp/setup", headers=headers)
+    setup = await client.post(
+        f"{MFA}/totp/setup", headers=headers, json={"current_password": PASSWORD}
+    )
     assert setup.status_code == 200, setup.text
     assert set(setup.json()) == {"secret", "otpauth_uri", "qr_svg"}
     assert setup.headers["cache-control"] == "no-store"
@@ -258,7 +262,9 @@ async def test_verify_takes_json_only(clocked: Clocked) -> None:
 async def test_setting_up_while_mfa_is_on_is_a_conflict(clocked: Clocked) -> None:
     _, headers, _, _ = await enrolled_user(clocked)
 
-    response = await clocked.client.post(f"{MFA}/totp/setup", headers=headers)
+    response = await clocked.client.post(
+        f"{MFA}/totp/setup", headers=headers, json={"current_password": PASSWORD}
+    )
 
     assert (response.status_code, response.json()["error"]) == (409, "conflict")
 
@@ -266,7 +272,11 @@ async def test_setting_up_while_mfa_is_on_is_a_conflict(clocked: Clocked) -> Non
 async def test_a_wrong_confirmation_code_is_a_400_and_the_setup_stays(clocked: Clocked) -> None:
     _, tokens = await registered_and_logged_in(clocked.client)
     headers = bearer(tokens)
-    secret = (await clocked.client.post(f"{MFA}/totp/setup", headers=headers)).json()["secret"]
+    secret = (
+        await clocked.client.post(
+            f"{MFA}/totp/setup", headers=headers, json={"current_password": PASSWORD}
+        )
+    ).json()["secret"]
 
     wrong = await clocked.client.post(
         f"{MFA}/totp/confirm", headers=headers, json={"code": clocked.code(secret, steps=3)}
@@ -301,8 +311,10 @@ async def test_mfa_needs_a_login_session(clocked: Clocked) -> None:
     assert created.status_code == 201, created.text
     key = {"X-API-Key": created.json()["key"]}
 
-    with_key = await clocked.client.post(f"{MFA}/totp/setup", headers=key)
-    anonymous = await clocked.client.post(f"{MFA}/totp/setup")
+    with_key = await clocked.client.post(
+        f"{MFA}/totp/setup", headers=key, json={"current_password": PASSWORD}
+    )
+    anonymous = await clocked.client.post(f"{MFA}/totp/setup", json={"current_password": PASSWORD})
 
     assert (with_key.status_code, with_key.json()["error"]) == (403, "forbidden")
     assert anonymous.status_code == 401

@@ -30,6 +30,7 @@ from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.secrets.api_keys import HashedApiKeySecrets
 from adapters.totp.totp_engine import PyotpTotpEngine
 from application.accounts import AccountCreator
+from application.attempts import PasswordAttempts
 from application.audit import Auditor
 from application.key_ring import KeyRing
 from application.mail_dispatch import MailDispatcher
@@ -338,7 +339,16 @@ def build_app(
             uow_factory, one_time, hasher, rules, revoker, clock, events, auditor
         ),
         totp=totp,
-        setup_totp=SetupTotp(uow_factory, totp, clock, issuer="HexaHub Test"),
+        setup_totp=SetupTotp(
+            uow_factory,
+            totp,
+            clock,
+            issuer="HexaHub Test",
+            hasher=hasher,
+            attempts=PasswordAttempts(
+                uow_factory, clock, events, auditor, (login_policy or LoginPolicy()).lockout
+            ),
+        ),
         confirm_totp=ConfirmTotp(
             uow_factory, totp, clock, events, auditor, mfa_policy.lockout, throttle
         ),

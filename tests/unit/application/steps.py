@@ -13,6 +13,7 @@ from application.errors import MfaRequiredError
 from application.ports.audit_log import AuditFilter
 from application.security import Principal
 from application.use_cases.mfa.confirm_totp import ConfirmTotpCommand
+from application.use_cases.mfa.setup_totp import SetupTotpCommand
 from application.use_cases.roles.manage_roles import CreateRoleCommand
 from application.use_cases.users.create_user import CreateUserCommand
 from domain.audit import AuditEvent
@@ -21,6 +22,9 @@ from domain.roles import RoleDefinition
 from tests.unit.application.conftest import PASSWORD, App
 
 _CODE = re.compile(r"submitting this code: (\S+)")
+
+
+SETUP = SetupTotpCommand(current_password=PASSWORD)
 
 
 async def define_role(app: App, admin: Principal, name: str, *permissions: str) -> RoleDefinition:
@@ -89,7 +93,7 @@ async def enrolled(app: App, username: str) -> Enrolled:
     """A new account, logged in, with TOTP confirmed; the clock then moves one step on,
     so the code used to confirm is history and the app shows a fresh one."""
     principal = await app.signed_in(username)
-    setup = await app.setup_totp.execute(principal)
+    setup = await app.setup_totp.execute(principal, SETUP)
     codes = await app.confirm_totp.execute(
         principal, ConfirmTotpCommand(code=totp_code(app, setup.secret))
     )

@@ -36,6 +36,7 @@ from application.use_cases.clients.manage_clients import (
 from application.use_cases.keys.rotate_signing_key import RotateSigningKey
 from application.use_cases.mfa.confirm_totp import ConfirmTotpCommand
 from application.use_cases.mfa.disable_totp import DisableTotpCommand
+from application.use_cases.mfa.setup_totp import SetupTotpCommand
 from application.use_cases.mfa.verify_mfa import VerifyMfaCommand
 from application.use_cases.roles.manage_roles import (
     ChangeRoleCommand,
@@ -63,6 +64,9 @@ from tests.unit.application.steps import (
 
 META = RequestMeta(ip="192.0.2.10", user_agent="audit-test/1", request_id="req-42")
 WRONG = "not the password"
+
+
+SETUP = SetupTotpCommand(current_password=PASSWORD)
 
 
 @dataclass(frozen=True)
@@ -276,7 +280,7 @@ async def _enrolled(app: App) -> Enrolled:
 async def _mfa_enabled(app: App) -> Expected:
     ada = await _signed_up(app)
     principal = await app.principal_for(await app.log_in_as("ada"))
-    setup = await app.setup_totp.execute(principal)
+    setup = await app.setup_totp.execute(principal, SETUP)
     await app.confirm_totp.execute(principal, ConfirmTotpCommand(code=totp_code(app, setup.secret)))
     return Expected(ada, str(ada))
 

@@ -37,6 +37,7 @@ from application.use_cases.auth.authenticate_api_key import AuthenticateApiKeyCo
 from application.use_cases.auth.log_in import LogIn, LogInCommand, LoginPolicy
 from application.use_cases.mfa.confirm_totp import ConfirmTotpCommand
 from application.use_cases.mfa.disable_totp import DisableTotpCommand
+from application.use_cases.mfa.setup_totp import SetupTotpCommand
 from application.use_cases.mfa.verify_mfa import VerifyMfaCommand
 from application.use_cases.users.update_user import UpdateUserCommand
 from domain.audit import Outcome
@@ -51,6 +52,9 @@ from tests.unit.application.steps import (
 
 WRONG = "not the password"
 RECOVERY_CODE = re.compile(r"^[a-hj-km-np-z2-9]{4}-[a-hj-km-np-z2-9]{4}-[a-hj-km-np-z2-9]{4}$")
+
+
+SETUP = SetupTotpCommand(current_password=PASSWORD)
 
 
 def locking_after(threshold: int) -> LoginPolicy:
@@ -84,7 +88,7 @@ async def failed_logins(app: App, principal: Principal) -> int:
 async def test_setup_hands_out_a_seed_its_otpauth_uri_and_a_qr_code(app: App) -> None:
     ada = await app.signed_in("ada")
 
-    setup = await app.setup_totp.execute(ada)
+    setup = await app.setup_totp.execute(ada, SETUP)
 
     assert re.fullmatch(r"[A-Z2-7]{32}", setup.secret)
     assert setup.otpauth_uri.startswith("otpauth://totp/")
@@ -97,7 +101,7 @@ async def test_setup_hands_out_a_seed_its_otpauth_uri_and_a_qr_code(app: App) ->
 
 async def test_a_pending_setup_protects_nothing_yet(app: App) -> None:
     ada = await app.signed_in("ada")
-    await app.setup_totp.execute(ada)
+    await app.setup_totp.execute(ada, SETUP)
 
     await app.log_in_as("ada")  # tokens, no challenge
 
@@ -108,8 +112,8 @@ async def test_a_pending_setup_protects_nothing_yet(app: App) -> None:
 
 async def test_setting_up_again_replaces_the_pending_seed(app: App) -> None:
     ada = await app.signed_in("ada")
-    first = await app.setup_totp.execute(ada)
-    second = await app.setup_totp.execute(ada)
+    first = await app.setup_totp.execute(ada, SETUP)
+    second = await app.setup_totp.execute(ada, SETUP)
     assert first.secret != second.secret
 
     with pytest.raises(InvalidMfaCodeError):
@@ -121,7 +125,7 @@ async def test_setup_with_mfa_already_on_is_a_conflict(app: App) -> None:
     ada = await enrolled(app, "ada")
 
     with pytest.raises(MfaAlreadyEnabledError) as refused:
-        await app.setup_totp.execute(ada.principal)
+        await app.setup_totp.execute(ada.principal, SETUP)
 
     assert isinstance(refused.value, ConflictError)
     factor = await stored_factor(app, ada.principal.user_id)
@@ -134,8 +138,8 @@ async def test_mfa_is_managed_from_a_login_session_never_with_an_api_key(app: Ap
     key = await key_principal(app, ada)
 
     with pytest.raises(SessionRequiredError):
-        await app.setup_totp.execute(key)
-    setup = await app.setup_totp.execute(ada)
+        await app.setup_totp.execute(key, SETUP)
+    setup = await app.setup_totp.execute(ada, SETUP)
     with pytest.raises(SessionRequiredError):
         await app.confirm_totp.execute(key, ConfirmTotpCommand(code=totp_code(app, setup.secret)))
     await app.confirm_totp.execute(ada, ConfirmTotpCommand(code=totp_code(app, setup.secret)))
@@ -152,7 +156,7 @@ async def test_mfa_is_managed_from_a_login_session_never_with_an_api_key(app: Ap
 
 async def test_confirming_turns_mfa_on_and_shows_ten_recovery_codes_once(app: App) -> None:
     ada = await app.signed_in("ada")
-    setup = await app.setup_totp.execute(ada)
+    setup = await app.setup_totp.execute(ada, SETUP)
 
     codes = await app.confirm_totp.execute(
         ada, ConfirmTotpCommand(code=totp_code(app, setup.secret))
@@ -179,7 +183,7 @@ async def test_confirming_turns_mfa_on_and_shows_ten_recovery_codes_once(app: Ap
 
 async def test_a_wrong_code_does_not_confirm_and_the_setup_stays_pending(app: App) -> None:
     ada = await app.signed_in("ada")
-    setup = await app.setup_totp.execute(ada)
+    setup = await app.setup_totp.execute(ada, SETUP)
     wrong = totp_code(app, setup.secret, steps=5)
 
     with pytest.raises(InvalidMfaCodeError) as refused:
@@ -212,7 +216,7 @@ async def test_confirming_without_a_setup_or_twice_is_a_conflict(app: App) -> No
 
 async def test_the_code_that_confirmed_cannot_also_complete_a_login(app: App) -> None:
     ada = await app.signed_in("ada")
-    setup = await app.setup_totp.execute(ada)
+    setup = await app.setup_totp.execute(ada, SETUP)
     code = totp_code(app, setup.secret)
     await app.confirm_totp.execute(ada, ConfirmTotpCommand(code=code))
 
@@ -556,7 +560,7 @@ async def test_disabling_what_is_not_on_is_a_conflict(app: App) -> None:
         await app.disable_totp.execute(
             ada, DisableTotpCommand(current_password=PASSWORD, code="123456")
         )
-    await app.setup_totp.execute(ada)  # pending is not on either
+    await app.setup_totp.execute(ada, SETUP)  # pending is not on either
     with pytest.raises(MfaNotEnabledError):
         await app.disable_totp.execute(
             ada, DisableTotpCommand(current_password=PASSWORD, code="123456")

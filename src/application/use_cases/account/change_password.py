@@ -1,5 +1,4 @@
 from dataclasses import dataclass, field
-from uuid import UUID
 
 from application.attempts import LockoutPolicy, PasswordAttempts
 from application.audit import Auditor
@@ -11,7 +10,6 @@ from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.revocation import SessionRevoker, revoke_user_sessions
 from application.security import Principal
-from domain.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,10 +53,6 @@ class ChangePassword:
         self._clock = clock
         self._events = events
 
-    async def _exists(self, user_id: UUID) -> bool:
-        async with self._uow_factory() as uow:
-            return await uow.users.get(user_id) is not None
-
     async def execute(self, principal: Principal, command: ChangePasswordCommand) -> None:
         session_id = principal.require_session()
         self._rules.check(
@@ -68,33 +62,14 @@ class ChangePassword:
             field="new_password",
         )
         old_hash = principal.account.password_hash
-        user_id = principal.user_id
-        if old_hash is None:
-            raise InvalidCurrentPasswordError()
-        attempt = await self._attempts.reserve(user_id)
-        if attempt is None and not await self._exists(user_id):
-            raise ConcurrentUpdateError()  # deleted while this request ran
-        if attempt is None:  # locked: a stolen token must not become a guessing oracle
-            await self._attempts.failed(
-                user_id,
-                attempt=None,
-                reason="wrong_current_password",
-                refuse=InvalidCurrentPasswordError,
-                actor_id=user_id,
-            )
-        try:
-            right = await self._hasher.verify(old_hash, command.current_password)
-        except BaseException:
-            await self._attempts.settle(user_id, User.release_failed_login)
-            raise
-        if not right:
-            await self._attempts.failed(
-                user_id,
-                attempt=attempt,
-                reason="wrong_current_password",
-                refuse=InvalidCurrentPasswordError,
-                actor_id=user_id,
-            )
+        await self._attempts.verify_password(
+            self._hasher,
+            principal.account,
+            command.current_password,
+            reason="wrong_current_password",
+            refuse=InvalidCurrentPasswordError,
+            on_missing=ConcurrentUpdateError,
+        )
         new_hash = await self._hasher.hash(command.new_password)
 
         async with self._uow_factory() as uow:

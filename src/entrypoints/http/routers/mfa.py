@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from application.use_cases.mfa.confirm_totp import ConfirmTotp, ConfirmTotpCommand
 from application.use_cases.mfa.disable_totp import DisableTotp, DisableTotpCommand
-from application.use_cases.mfa.setup_totp import SetupTotp
+from application.use_cases.mfa.setup_totp import SetupTotp, SetupTotpCommand
 from application.use_cases.mfa.verify_mfa import VerifyMfa, VerifyMfaCommand
 from entrypoints.http.dependencies import (
     CurrentPrincipal,
@@ -22,6 +22,7 @@ from entrypoints.http.schemas.mfa import (
     RecoveryCodesOut,
     TotpConfirmIn,
     TotpDisableIn,
+    TotpSetupIn,
     TotpSetupOut,
 )
 
@@ -32,15 +33,19 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 @router.post(
     "/totp/setup",
-    responses=error_responses(401, 403, 409, 503),
+    dependencies=json_body,
+    responses=error_responses(400, 401, 403, 409, 415, 422, 503),
     description=SetupTotp.__doc__,
 )
 async def setup_totp(
+    body: TotpSetupIn,
     principal: CurrentPrincipal,
     response: Response,
     setup: Annotated[SetupTotp, use_case(lambda c: c.setup_totp)],
 ) -> TotpSetupOut:
-    started = await setup.execute(principal)
+    started = await setup.execute(
+        principal, SetupTotpCommand(current_password=body.current_password)
+    )
     response.headers.update(NO_STORE)
     return TotpSetupOut.of(started)
 

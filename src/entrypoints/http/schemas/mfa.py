@@ -32,6 +32,10 @@ class TotpSetupOut(BaseModel):
         return cls(secret=setup.secret, otpauth_uri=setup.otpauth_uri, qr_svg=setup.qr_svg)
 
 
+class TotpSetupIn(Input):
+    current_password: PasswordField
+
+
 class TotpConfirmIn(Input):
     code: CodeField
 
