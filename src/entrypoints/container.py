@@ -620,6 +620,7 @@ class Container(containers.DeclarativeContainer):
     )
     confirm_totp = providers.Factory(
         ConfirmTotp,
+        revoker=revoker,
         uow_factory=uow_factory,
         engine=totp_engine,
         clock=clock,

@@ -206,3 +206,24 @@ async def test_a_stolen_token_cannot_put_a_second_factor_in_front_of_the_owner(
     )
     assert right.status_code == 200
     assert right.json()["otpauth_uri"].startswith("otpauth://totp/")
+
+
+async def test_turning_mfa_on_ends_sessions_opened_without_it(api: httpx.AsyncClient) -> None:
+    import pyotp
+
+    user, here = await registered_and_logged_in(api)
+    elsewhere = await login(api, user["username"])  # perhaps a thief with the password
+    setup = await api.post(
+        "/api/v1/auth/mfa/totp/setup", headers=bearer(here), json={"current_password": PASSWORD}
+    )
+    code = pyotp.TOTP(setup.json()["secret"]).now()
+    confirmed = await api.post(
+        "/api/v1/auth/mfa/totp/confirm", headers=bearer(here), json={"code": code}
+    )
+    assert confirmed.status_code == 200
+    assert (await api.get("/api/v1/auth/me", headers=bearer(here))).status_code == 200
+    assert (await api.get("/api/v1/auth/me", headers=bearer(elsewhere))).status_code == 401
+    refreshed = await api.post(
+        "/api/v1/auth/refresh", json={"refresh_token": elsewhere["refresh_token"]}
+    )
+    assert refreshed.status_code == 401

@@ -350,7 +350,7 @@ def build_app(
             ),
         ),
         confirm_totp=ConfirmTotp(
-            uow_factory, totp, clock, events, auditor, mfa_policy.lockout, throttle
+            uow_factory, totp, clock, events, auditor, mfa_policy.lockout, throttle, revoker
         ),
         disable_totp=DisableTotp(
             uow_factory, hasher, totp, clock, events, auditor, mfa_policy.lockout, throttle

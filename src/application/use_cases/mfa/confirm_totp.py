@@ -8,6 +8,7 @@ from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.totp import TotpEngine
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.revocation import SessionRevoker, revoke_user_sessions
 from application.security import Principal
 from application.throttle import Throttle
 from application.use_cases.mfa.codes import new_recovery_codes, recovery_code_digest
@@ -48,7 +49,9 @@ class ConfirmTotp:
         auditor: Auditor,
         lockout: LockoutPolicy | None = None,
         throttle: Throttle | None = None,
+        revoker: SessionRevoker | None = None,
     ) -> None:
+        self._revoker = revoker
         self._uow_factory = uow_factory
         self._engine = engine
         self._clock = clock
@@ -77,7 +80,7 @@ class ConfirmTotp:
                 actor_id=user_id,
             )
         try:
-            confirmed = await self._confirm(user_id, command.code)
+            confirmed = await self._confirm(user_id, principal.require_session(), command.code)
         except BaseException:
             await self._attempts.settle(user_id, User.release_failed_login)
             raise
@@ -89,13 +92,15 @@ class ConfirmTotp:
                 refuse=InvalidMfaCodeError,
                 actor_id=user_id,
             )
-        codes, events = confirmed
+        codes, revoked, events = confirmed
+        if self._revoker is not None:
+            await self._revoker.announce(revoked)
         await self._events.publish(events)
         return RecoveryCodes(codes=tuple(codes))
 
     async def _confirm(
-        self, user_id: UUID, code: str
-    ) -> tuple[list[str], list[DomainEvent]] | None:
+        self, user_id: UUID, session_id: UUID, code: str
+    ) -> tuple[list[str], list[UUID], list[DomainEvent]] | None:
         codes = new_recovery_codes()
         hashes = frozenset(h for h in map(recovery_code_digest, codes) if h is not None)
         async with self._uow_factory() as uow:
@@ -110,8 +115,13 @@ class ConfirmTotp:
             if user is not None:
                 user.release_failed_login()  # a right code hands its attempt back
                 await uow.users.update(user)
-            events = await self._auditor.commit(uow, factor, actor_id=user_id)
-        return codes, events
+            # Sessions opened before the second factor existed (perhaps with a stolen
+            # password) end now; the one confirming stays.
+            revoked = await revoke_user_sessions(
+                uow.sessions, user_id, now=now, reason="mfa_enabled", keep=session_id
+            )
+            events = await self._auditor.commit(uow, factor, *revoked, actor_id=user_id)
+        return codes, [s.id for s in revoked], events
 
 
 def _check_pending(factor: TotpFactor | None) -> TotpFactor:
