@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import shutil
 import sys
 
 from dependency_injector import providers
@@ -63,12 +64,21 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    workers = args.workers or settings.workers
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # One scrape must see every worker: they share metric files in a directory
+        # emptied at each start (leftovers from a previous run would be added in).
+        directory = settings.data_dir / "metrics"
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
     uvicorn.run(
         "entrypoints.http.app:create_app",
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        workers=args.workers or settings.workers,
+        workers=workers,
         log_config=None,  # create_app configures structlog for every worker
         access_log=False,  # one access line per request comes from our middleware
         server_header=False,

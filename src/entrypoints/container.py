@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.argon2.password_hasher import Argon2PasswordHasher
+from adapters.composite_event_publisher import CompositeEventPublisher
 from adapters.context.request_context import ContextVarRequestContext
 from adapters.crypto.file_keys import load_signing_keys
 from adapters.crypto.key_factory import CryptographyKeyFactory
@@ -29,6 +30,7 @@ from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.metrics.event_publisher import PrometheusEventPublisher
 from adapters.passwords.common_passwords import CommonPasswordBlocklist
 from adapters.redis.client import create_redis_client
 from adapters.redis.rate_limiter import RedisRateLimiter
@@ -257,7 +259,13 @@ class Container(containers.DeclarativeContainer):
     # --- plain adapters -----------------------------------------------------------------
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(Uuid7IdGenerator)
-    events = providers.Singleton(StructlogEventPublisher)
+    events = providers.Singleton(
+        CompositeEventPublisher,
+        providers.List(
+            providers.Singleton(StructlogEventPublisher),
+            providers.Singleton(PrometheusEventPublisher),
+        ),
+    )
     jwt_secret = providers.Singleton(resolve_jwt_secret, settings)
     secret_box = providers.Singleton(
         FernetSecretBox, providers.Callable(resolve_encryption_keys, settings)

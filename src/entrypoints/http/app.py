@@ -1,6 +1,7 @@
 """The FastAPI application factory. Nothing is built at import time."""
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,6 +9,7 @@ import structlog
 from dependency_injector import providers
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import multiprocess
 
 from application.errors import ServiceUnavailableError
 from application.key_ring import KeyRing
@@ -18,6 +20,7 @@ from entrypoints.http.client_address import parse_networks
 from entrypoints.http.errors import error_responses, install_error_handlers
 from entrypoints.http.middleware.allowed_hosts import AllowedHostsMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
+from entrypoints.http.middleware.metrics import MetricsMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
 from entrypoints.http.middleware.security_headers import SecurityHeadersMiddleware
 from entrypoints.http.middleware.throttle import ThrottleMiddleware
@@ -28,6 +31,7 @@ from entrypoints.http.routers import (
     auth,
     clients,
     keys,
+    metrics,
     mfa,
     oauth,
     platform,
@@ -83,6 +87,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 mailer.cancel()
                 await asyncio.wait({mailer}, timeout=2)
             await stop(container)
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                # This worker's live gauges (in-flight requests) leave the sum.
+                multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
             log.info("stopped")
 
     app = FastAPI(
@@ -112,6 +119,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         keys.router,
         mfa.router,
         wellknown.router,
+        metrics.router,
     ):
         app.include_router(router)
     if settings.docs_enabled:
@@ -148,6 +156,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         hsts=settings.hsts_enabled,
         docs_paths=("/docs", "/redoc", "/static/docs"),
     )
+    # Outside everything but the request context: it times and counts every answer,
+    # host refusals, 429s, 413s and the enveloped 500s included.
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         RequestContextMiddleware, trusted_proxies=parse_networks(settings.trusted_proxies)
     )

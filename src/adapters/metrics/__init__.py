@@ -1,0 +1,1 @@
+"""Adapters that export to Prometheus."""
