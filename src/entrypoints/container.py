@@ -365,6 +365,9 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     auditor = providers.Singleton(Auditor, ids=ids, clock=clock, context=request_context)
+    # What every writing use case takes: one transaction, the time, the events it
+    # publishes after commit, and the audit rows it writes before.
+    _writes = {"uow_factory": uow_factory, "clock": clock, "events": events, "auditor": auditor}
     throttle = providers.Singleton(
         Throttle,
         limiter=rate_limiter,
@@ -443,44 +446,18 @@ class Container(containers.DeclarativeContainer):
         revocations=revocation_store,
         clock=clock,
     )
-    authenticate_api_key = providers.Factory(
-        AuthenticateApiKey,
-        uow_factory=uow_factory,
-        secrets=api_key_secrets,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-    )
-    log_out = providers.Factory(
-        LogOut,
-        uow_factory=uow_factory,
-        revoker=revoker,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-    )
-    log_out_everywhere = providers.Factory(
-        LogOutEverywhere,
-        uow_factory=uow_factory,
-        revoker=revoker,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-    )
+    authenticate_api_key = providers.Factory(AuthenticateApiKey, secrets=api_key_secrets, **_writes)
+    log_out = providers.Factory(LogOut, revoker=revoker, **_writes)
+    log_out_everywhere = providers.Factory(LogOutEverywhere, revoker=revoker, **_writes)
     revoke_token = providers.Factory(
         RevokeToken,
-        uow_factory=uow_factory,
         refresh_tokens=refresh_tokens,
         verifier=token_service,
         revoker=revoker,
-        clock=clock,
-        events=events,
-        auditor=auditor,
+        **_writes,
     )
     get_own_profile = providers.Factory(GetOwnProfile)
-    update_own_profile = providers.Factory(
-        UpdateOwnProfile, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
-    )
+    update_own_profile = providers.Factory(UpdateOwnProfile, **_writes)
     change_password = providers.Factory(
         ChangePassword,
         uow_factory=uow_factory,
@@ -493,63 +470,22 @@ class Container(containers.DeclarativeContainer):
         lockout=providers.Callable(lambda s: _login_policy(s).lockout, settings),
     )
     list_own_sessions = providers.Factory(ListOwnSessions, uow_factory=uow_factory, clock=clock)
-    revoke_own_session = providers.Factory(
-        RevokeOwnSession,
-        uow_factory=uow_factory,
-        revoker=revoker,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-    )
+    revoke_own_session = providers.Factory(RevokeOwnSession, revoker=revoker, **_writes)
     list_users = providers.Factory(ListUsers, uow_factory=uow_factory)
     get_user = providers.Factory(GetUser, uow_factory=uow_factory)
     create_user = providers.Factory(CreateUser, uow_factory, accounts)
-    update_user = providers.Factory(
-        UpdateUser,
-        uow_factory=uow_factory,
-        revoker=revoker,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-    )
-    delete_user = providers.Factory(
-        DeleteUser,
-        uow_factory=uow_factory,
-        revoker=revoker,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-    )
-    assign_roles = providers.Factory(
-        AssignRoles, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
-    )
-    unlock_user = providers.Factory(
-        UnlockUser, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
-    )
+    update_user = providers.Factory(UpdateUser, revoker=revoker, **_writes)
+    delete_user = providers.Factory(DeleteUser, revoker=revoker, **_writes)
+    assign_roles = providers.Factory(AssignRoles, **_writes)
+    unlock_user = providers.Factory(UnlockUser, **_writes)
     list_roles = providers.Factory(ListRoles, uow_factory)
     get_role = providers.Factory(GetRole, uow_factory)
-    create_role = providers.Factory(
-        CreateRole, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
-    )
-    change_role = providers.Factory(
-        ChangeRole, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
-    )
-    delete_role = providers.Factory(
-        DeleteRole, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
-    )
-    create_api_key = providers.Factory(
-        CreateApiKey,
-        uow_factory=uow_factory,
-        secrets=api_key_secrets,
-        ids=ids,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-    )
+    create_role = providers.Factory(CreateRole, **_writes)
+    change_role = providers.Factory(ChangeRole, **_writes)
+    delete_role = providers.Factory(DeleteRole, **_writes)
+    create_api_key = providers.Factory(CreateApiKey, secrets=api_key_secrets, ids=ids, **_writes)
     list_api_keys = providers.Factory(ListApiKeys, uow_factory)
-    revoke_api_key = providers.Factory(
-        RevokeApiKey, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
-    )
+    revoke_api_key = providers.Factory(RevokeApiKey, **_writes)
     list_audit_events = providers.Factory(ListAuditEvents, uow_factory)
     request_email_verification = providers.Factory(
         RequestEmailVerification,
@@ -573,24 +509,14 @@ class Container(containers.DeclarativeContainer):
         wake_mailer=mail_wake.provided.set,
         throttle=throttle,
     )
-    verify_email = providers.Factory(
-        VerifyEmail,
-        uow_factory=uow_factory,
-        tokens=one_time_tokens,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-    )
+    verify_email = providers.Factory(VerifyEmail, tokens=one_time_tokens, **_writes)
     reset_password = providers.Factory(
         ResetPassword,
-        uow_factory=uow_factory,
         tokens=one_time_tokens,
         hasher=password_hasher,
         password_rules=password_rules,
         revoker=revoker,
-        clock=clock,
-        events=events,
-        auditor=auditor,
+        **_writes,
     )
     bootstrap_admin = providers.Factory(BootstrapAdmin, uow_factory=uow_factory, accounts=accounts)
 
@@ -598,13 +524,9 @@ class Container(containers.DeclarativeContainer):
     cursor_codec = providers.Singleton(
         CursorCodec, providers.Callable(lambda secret: secret.encode(), jwt_secret)
     )
-    create_client = providers.Factory(
-        CreateClient, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
-    )
+    create_client = providers.Factory(CreateClient, **_writes)
     list_clients = providers.Factory(ListClients, uow_factory)
-    revoke_client = providers.Factory(
-        RevokeClient, uow_factory=uow_factory, clock=clock, events=events, auditor=auditor
-    )
+    revoke_client = providers.Factory(RevokeClient, **_writes)
     authenticate_client = providers.Factory(AuthenticateClient, uow_factory)
     rotate_signing_key = providers.Factory(
         RotateSigningKey, ring=key_ring, clock=clock, events=events, auditor=auditor
