@@ -1,0 +1,128 @@
+"""A circuit breaker per dependency: stop calling a dependency that keeps failing, so
+requests fail fast with 503 instead of each waiting out a timeout, and probe it now and
+then until it answers again.
+
+closed     calls pass; `failure_threshold` failures in a row open the circuit
+open       calls fail at once with the dependency's unavailable error, carrying the
+           seconds left before a probe as `retry_after`
+half-open  after `reset_timeout` one call at a time passes as a probe: success closes
+           the circuit, failure opens it again for another `reset_timeout`
+"""
+
+import math
+import time
+from collections.abc import Callable
+from enum import Enum
+
+from application.errors import ServiceUnavailableError
+
+
+class BreakerState(Enum):
+    CLOSED = 0
+    HALF_OPEN = 1
+    OPEN = 2
+
+
+StateListener = Callable[[str, BreakerState], None]
+
+
+class CircuitBreaker:
+    def __init__(
+        self,
+        name: str,
+        *,
+        unavailable: Callable[[], ServiceUnavailableError],
+        failure_threshold: int = 5,
+        reset_timeout: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        on_state_change: StateListener | None = None,
+    ) -> None:
+        if failure_threshold < 1 or reset_timeout <= 0:
+            raise ValueError("failure_threshold must be >= 1 and reset_timeout > 0")
+        self.name = name
+        self._unavailable = unavailable
+        self._threshold = failure_threshold
+        self._reset_timeout = reset_timeout
+        self._monotonic = monotonic
+        self._listeners: list[StateListener] = [on_state_change] if on_state_change else []
+        self._state = BreakerState.CLOSED
+        self._failures = 0
+        self._opened_at = 0.0
+        self._probing = False
+
+    @property
+    def state(self) -> BreakerState:
+        if self._state is BreakerState.OPEN and self._retry_in() <= 0:
+            return BreakerState.HALF_OPEN
+        return self._state
+
+    def subscribe(self, listener: StateListener) -> None:
+        self._listeners.append(listener)
+        listener(self.name, self.state)
+
+    def before_call(self) -> None:
+        """Raise the unavailable error while open; in half-open, let one probe through."""
+        if self._state is BreakerState.CLOSED:
+            return
+        if self._state is BreakerState.OPEN:
+            if self._retry_in() > 0:
+                raise self._refusal()
+            self._set(BreakerState.HALF_OPEN)
+        if self._probing:
+            raise self._refusal()
+        self._probing = True
+
+    def record_success(self) -> None:
+        self._probing = False
+        self._failures = 0
+        if self._state is not BreakerState.CLOSED:
+            self._set(BreakerState.CLOSED)
+
+    def record_failure(self) -> None:
+        self._probing = False
+        self._failures += 1
+        if self._state is BreakerState.HALF_OPEN or self._failures >= self._threshold:
+            self._opened_at = self._monotonic()
+            self._failures = 0
+            self._set(BreakerState.OPEN)
+
+    def release(self) -> None:
+        """A call that ended without judging the dependency (cancelled, or refused for
+        a reason of its own): a half-open probe slot is handed back."""
+        self._probing = False
+
+    def guard(self) -> "_Guard":
+        """`async with breaker.guard(): ...`: an unavailable error inside counts as a
+        failure, a clean exit as a success, anything else says nothing of the dependency."""
+        return _Guard(self)
+
+    def _retry_in(self) -> float:
+        return self._opened_at + self._reset_timeout - self._monotonic()
+
+    def _refusal(self) -> ServiceUnavailableError:
+        error = self._unavailable()
+        error.retry_after = max(1, math.ceil(self._retry_in()))
+        return error
+
+    def _set(self, state: BreakerState) -> None:
+        self._state = state
+        for listener in self._listeners:
+            listener(self.name, state)
+
+
+class _Guard:
+    __slots__ = ("_breaker",)
+
+    def __init__(self, breaker: CircuitBreaker) -> None:
+        self._breaker = breaker
+
+    async def __aenter__(self) -> None:
+        self._breaker.before_call()
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: object, _tb: object) -> None:
+        if kind is None:
+            self._breaker.record_success()
+        elif issubclass(kind, ServiceUnavailableError):
+            self._breaker.record_failure()
+        else:
+            self._breaker.release()
