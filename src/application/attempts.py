@@ -87,11 +87,18 @@ class PasswordAttempts:
         reason: str,
         refuse: Callable[[], Exception],
         on_missing: Callable[[], Exception] | None = None,
-    ) -> None:
+    ) -> str:
         """Check a signed-in user's password as a counted attempt (a stolen access token
         must not become a guessing oracle). Raises `refuse()` when wrong or locked, and
-        `on_missing()` when the account vanished meanwhile."""
-        if user.password_hash is None:
+        `on_missing()` when the account vanished meanwhile. Returns the stored hash the
+        password matched, read fresh (the caller's copy of the user may be cached, and
+        cached users carry no hash), so a write can check that it did not change since."""
+        async with self._uow_factory() as uow:
+            stored = await uow.users.get(user.id)
+        if stored is None:
+            raise (on_missing or refuse)()
+        password_hash = stored.password_hash
+        if password_hash is None:
             raise refuse()
         attempt = await self.reserve(user.id)
         if attempt is None and on_missing is not None:
@@ -101,7 +108,7 @@ class PasswordAttempts:
         if attempt is None:
             await self.failed(user.id, attempt=None, reason=reason, refuse=refuse, actor_id=user.id)
         try:
-            right = await hasher.verify(user.password_hash, password)
+            right = await hasher.verify(password_hash, password)
         except BaseException:
             await self.settle(user.id, User.release_failed_login)
             raise
@@ -112,6 +119,7 @@ class PasswordAttempts:
         # Right: this attempt is handed back, but earlier failures (a wrong MFA code, say,
         # which shares the count) still stand.
         await self.settle(user.id, User.release_failed_login)
+        return password_hash
 
     async def settle(self, user_id: UUID, outcome: Callable[[User], None]) -> None:
         """Apply `User.clear_failed_logins` (a right password) or

@@ -19,6 +19,7 @@ from adapters.jwt.keys import hs256_key
 from adapters.jwt.refresh_tokens import OpaqueRefreshTokenGenerator
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.memory.cache import InProcessCache
 from adapters.memory.clock import FixedClock
 from adapters.memory.event_publisher import InMemoryEventPublisher
 from adapters.memory.id_generator import SequentialIdGenerator
@@ -28,10 +29,12 @@ from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.request_context import FixedRequestContext
 from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.secrets.api_keys import HashedApiKeySecrets
+from adapters.tiered_cache import TieredCache
 from adapters.totp.totp_engine import PyotpTotpEngine
 from application.accounts import AccountCreator
 from application.attempts import PasswordAttempts
 from application.audit import Auditor
+from application.cache_invalidation import invalidating
 from application.key_ring import KeyRing
 from application.mail_dispatch import MailDispatcher
 from application.mail_templates import MailComposer
@@ -82,6 +85,7 @@ from application.use_cases.users.get_user import GetUser
 from application.use_cases.users.list_users import ListUsers
 from application.use_cases.users.unlock_user import UnlockUser
 from application.use_cases.users.update_user import UpdateUser
+from application.user_cache import UserCache
 from domain.password_policy import PasswordPolicy
 from domain.session import AuthSession
 from domain.signing_keys import KeyAlgorithm
@@ -233,8 +237,10 @@ def build_app(
     )
     refresh_tokens = OpaqueRefreshTokenGenerator()
 
-    def uow_factory() -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(store)
+    # As in the container: users and roles read through the cache, and every
+    # transaction invalidates what it wrote.
+    cache = TieredCache(InProcessCache())
+    uow_factory = invalidating(lambda: InMemoryUnitOfWork(store), cache)
 
     minter = TokenMinter(tokens, refresh_tokens, clock, int(REFRESH_TTL.total_seconds()))
     # As in the container: an announcement outlives every access token that could carry
@@ -296,7 +302,9 @@ def build_app(
             auditor,
             reuse_grace=reuse_grace,
         ),
-        authenticate=Authenticate(uow_factory, tokens, revocations, clock),
+        authenticate=Authenticate(
+            uow_factory, tokens, revocations, clock, users=UserCache(cache, uow_factory)
+        ),
         log_out=LogOut(uow_factory, revoker, clock, events, auditor),
         log_out_everywhere=LogOutEverywhere(uow_factory, revoker, clock, events, auditor),
         revoke_token=RevokeToken(

@@ -61,8 +61,7 @@ class ChangePassword:
             username=principal.account.username.value,
             field="new_password",
         )
-        old_hash = principal.account.password_hash
-        await self._attempts.verify_password(
+        old_hash = await self._attempts.verify_password(
             self._hasher,
             principal.account,
             command.current_password,

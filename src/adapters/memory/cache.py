@@ -1,0 +1,100 @@
+"""The in-process cache: a bounded TTL map, fast enough to sit in front of every
+authenticated request. Also the whole cache of a single process without Redis."""
+
+import itertools
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+
+from application.ports.cache import Cache, CacheEntry
+
+_VERSIONS_KEPT = 100_000
+
+
+class InProcessCache(Cache):
+    """LRU-bounded at `max_entries`; each entry lives `ttl_seconds` at most (also when
+    a caller asks for longer: the small local tier must not outlive its purpose).
+
+    Stamps are numbers from one counter: invalidating a key records the next number
+    for it, and `set` refuses a stamp older than the key's record. Records are bounded
+    too; forgetting one raises the floor below which every stamp is refused, so a
+    forgotten invalidation can never let a stale value in.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 10_000,
+        ttl_seconds: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._entries: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+        self._invalidated: OrderedDict[str, int] = OrderedDict()
+        self._counter = itertools.count(1)
+        self._now = 0
+        self._floor = 0
+        self._max_entries = max_entries
+        self._max_ttl = ttl_seconds
+        self._monotonic = monotonic
+
+    async def get(self, key: str) -> CacheEntry:
+        return self.get_now(key)
+
+    def get_now(self, key: str) -> CacheEntry:
+        stamp = str(self._now)
+        found = self._entries.get(key)
+        if found is None:
+            return CacheEntry(None, stamp)
+        value, expires_at = found
+        if self._monotonic() >= expires_at:
+            del self._entries[key]
+            return CacheEntry(None, stamp)
+        self._entries.move_to_end(key)
+        return CacheEntry(value, stamp)
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: float, stamp: str) -> None:
+        read_at = int(stamp)
+        if read_at < self._floor or read_at < self._invalidated.get(key, 0):
+            return  # invalidated after the read this value came from
+        if self._max_ttl is not None:
+            ttl_seconds = min(ttl_seconds, self._max_ttl)
+        self._entries[key] = (value, self._monotonic() + ttl_seconds)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    async def invalidate(self, keys: Collection[str]) -> None:
+        self.invalidate_now(keys)
+
+    def invalidate_now(self, keys: Collection[str]) -> None:
+        self._now = next(self._counter)
+        for key in keys:
+            self._entries.pop(key, None)
+            self._invalidated[key] = self._now
+            self._invalidated.move_to_end(key)
+        while len(self._invalidated) > _VERSIONS_KEPT:
+            _, forgotten = self._invalidated.popitem(last=False)
+            self._floor = max(self._floor, forgotten)
+
+    def clear(self) -> None:
+        """Drop everything and refuse every value read before now."""
+        self._now = next(self._counter)
+        self._floor = self._now
+        self._entries.clear()
+        self._invalidated.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class NoCache(Cache):
+    """Caching turned off: every read is a miss."""
+
+    async def get(self, key: str) -> CacheEntry:
+        return CacheEntry(None, "0")
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: float, stamp: str) -> None:
+        return None
+
+    async def invalidate(self, keys: Collection[str]) -> None:
+        return None

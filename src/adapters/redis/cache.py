@@ -1,0 +1,113 @@
+"""The shared cache tier in Redis.
+
+Keys are `<prefix>cache:{<key>}` with a sibling `<prefix>cache:{<key>}:v` counting
+invalidations; the braces are a Redis Cluster hash tag, so both land in one slot and
+the script below may touch them together. A read returns the value and the counter in
+one round trip (MGET); a store is a script that writes only if the counter still holds
+what that read saw, so a load that raced a write never caches the old row.
+"""
+
+from collections.abc import Awaitable, Callable, Collection
+from typing import TypeVar
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from adapters.resilience.circuit_breaker import CircuitBreaker
+from adapters.resilience.retry import retry_idempotent
+from application.errors import CacheUnavailableError
+from application.ports.cache import Cache, CacheEntry
+
+log = structlog.get_logger()
+
+_UNAVAILABLE = (RedisError, OSError, TimeoutError)
+T = TypeVar("T")
+# Counters outlive any load by far; they expire so idle keys leave nothing behind.
+_COUNTER_TTL_SECONDS = 86_400
+
+_SET_IF_UNCHANGED = """
+local seen = redis.call('GET', KEYS[2]) or '0'
+if seen ~= ARGV[2] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1
+"""
+
+
+class RedisCache(Cache):
+    def __init__(
+        self, client: Redis, *, prefix: str = "hexahub:", breaker: CircuitBreaker | None = None
+    ) -> None:
+        self._client = client
+        self._prefix = f"{prefix}cache:"
+        self._breaker = breaker
+        self._set_if_unchanged = client.register_script(_SET_IF_UNCHANGED)
+
+    async def get(self, key: str) -> CacheEntry:
+        value_key, counter_key = self._keys(key)
+
+        async def read() -> list[bytes | None]:
+            # Bytes: the client does not decode responses.
+            return [
+                r.encode() if isinstance(r, str) else r
+                for r in await self._client.mget(value_key, counter_key)
+            ]
+
+        value, counter = await self._call(
+            "get", lambda: retry_idempotent(read, transient=_UNAVAILABLE)
+        )
+        return CacheEntry(value, counter.decode() if counter is not None else "0")
+
+    async def set(self, key: str, value: bytes, *, ttl_seconds: float, stamp: str) -> None:
+        value_key, counter_key = self._keys(key)
+        millis = max(1, int(ttl_seconds * 1000))
+        # Not retried: harmless twice, but a late duplicate could land after an
+        # invalidation the first attempt's answer already lost.
+        await self._call(
+            "set",
+            lambda: self._set_if_unchanged(
+                keys=[value_key, counter_key], args=[value, stamp, millis]
+            ),
+        )
+
+    async def invalidate(self, keys: Collection[str]) -> None:
+        if not keys:
+            return
+
+        async def drop() -> None:
+            # MULTI: the counter moves and the value goes together. Safe to repeat:
+            # a second INCR only refuses a few more stale stores.
+            async with self._client.pipeline(transaction=True) as pipe:
+                for key in keys:
+                    value_key, counter_key = self._keys(key)
+                    pipe.incr(counter_key)
+                    pipe.expire(counter_key, _COUNTER_TTL_SECONDS)
+                    pipe.delete(value_key)
+                await pipe.execute()
+
+        await self._call("invalidate", lambda: retry_idempotent(drop, transient=_UNAVAILABLE))
+
+    async def _call(self, operation: str, run: Callable[[], Awaitable[T]]) -> T:
+        if self._breaker is not None:
+            self._breaker.before_call()
+        try:
+            result = await run()
+        except _UNAVAILABLE as error:
+            if self._breaker is not None:
+                self._breaker.record_failure()
+            # The class only: replies and URLs stay out of the logs.
+            log.warning("cache_unavailable", operation=operation, error=type(error).__name__)
+            raise CacheUnavailableError() from error
+        except BaseException:
+            if self._breaker is not None:
+                self._breaker.release()
+            raise
+        if self._breaker is not None:
+            self._breaker.record_success()
+        return result
+
+    def _keys(self, key: str) -> tuple[str, str]:
+        value_key = f"{self._prefix}{{{key}}}"
+        return value_key, f"{value_key}:v"

@@ -1,0 +1,141 @@
+"""The `Cache` contract, run against every adapter and composition: the in-process
+cache, the same behind `TieredCache` alone, real Redis, and the two tiers together.
+
+The Redis parameters carry the `redis` mark themselves (see test_revocation_store.py).
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from adapters.memory.cache import InProcessCache
+from adapters.redis.cache import RedisCache
+from adapters.redis.client import create_redis_client
+from adapters.redis.invalidation_bus import RedisInvalidationBus
+from adapters.tiered_cache import TieredCache
+from application.ports.cache import Cache
+
+
+class Ticker:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Subject:
+    cache: Cache
+    elapse: Callable[[float], Awaitable[None]]
+
+
+KINDS = [
+    "in-process",
+    "tiered-local",
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("tiered-redis", marks=pytest.mark.redis),
+]
+
+
+@pytest.fixture(params=KINDS)
+def backend(request: pytest.FixtureRequest) -> tuple[str, str, str]:
+    # Sync: an async fixture cannot ask for the (async) Redis fixtures by name.
+    if "redis" in request.param:
+        url = request.getfixturevalue("redis_server_url")
+        return request.param, url, request.getfixturevalue("redis_prefix")
+    return request.param, "", ""
+
+
+@pytest.fixture
+async def subject(backend: tuple[str, str, str]) -> AsyncIterator[Subject]:
+    kind, url, prefix = backend
+    if kind in ("in-process", "tiered-local"):
+        ticker = Ticker()
+
+        async def advance(seconds: float) -> None:
+            ticker.now += seconds
+
+        local = InProcessCache(monotonic=ticker)
+        yield Subject(local if kind == "in-process" else TieredCache(local), advance)
+        return
+
+    client = create_redis_client(url)
+    remote = RedisCache(client, prefix=prefix)
+    listener = None
+    try:
+        if kind == "redis":
+            yield Subject(remote, asyncio.sleep)
+        else:
+            bus = RedisInvalidationBus(client, channel=f"{prefix}cache:invalidate")
+            tiered = TieredCache(InProcessCache(), remote, bus)
+            listener = asyncio.create_task(tiered.listen())
+            await wait_for(lambda: tiered.local_tier_live)
+            yield Subject(tiered, asyncio.sleep)
+    finally:
+        if listener is not None:
+            listener.cancel()
+            await asyncio.wait({listener})
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+async def store(cache: Cache, key: str, value: bytes, ttl: float = 60) -> None:
+    entry = await cache.get(key)
+    await cache.set(key, value, ttl_seconds=ttl, stamp=entry.stamp)
+
+
+async def test_an_unknown_key_is_a_miss(subject: Subject) -> None:
+    assert (await subject.cache.get("user:nobody")).value is None
+
+
+async def test_a_stored_value_is_read_back(subject: Subject) -> None:
+    await store(subject.cache, "user:1", b"ada")
+    assert (await subject.cache.get("user:1")).value == b"ada"
+    assert (await subject.cache.get("user:2")).value is None
+
+
+async def test_an_invalidated_key_is_a_miss(subject: Subject) -> None:
+    await store(subject.cache, "user:1", b"ada")
+    await store(subject.cache, "user:2", b"bob")
+    await subject.cache.invalidate(["user:1"])
+    assert (await subject.cache.get("user:1")).value is None
+    assert (await subject.cache.get("user:2")).value == b"bob"
+
+
+async def test_a_load_that_raced_an_invalidation_is_not_stored(subject: Subject) -> None:
+    # A reader misses, loads the old row; meanwhile a write commits and invalidates.
+    before_write = await subject.cache.get("user:1")
+    await subject.cache.invalidate(["user:1"])
+    await subject.cache.set("user:1", b"old row", ttl_seconds=60, stamp=before_write.stamp)
+    assert (await subject.cache.get("user:1")).value is None
+
+
+async def test_a_load_after_the_invalidation_is_stored(subject: Subject) -> None:
+    await subject.cache.invalidate(["user:1"])
+    await store(subject.cache, "user:1", b"new row")
+    assert (await subject.cache.get("user:1")).value == b"new row"
+
+
+async def test_an_entry_expires_after_its_ttl(subject: Subject) -> None:
+    await store(subject.cache, "user:1", b"ada", ttl=0.2)
+    await subject.elapse(0.4)
+    assert (await subject.cache.get("user:1")).value is None
+
+
+async def test_invalidating_nothing_is_harmless(subject: Subject) -> None:
+    await store(subject.cache, "user:1", b"ada")
+    await subject.cache.invalidate([])
+    assert (await subject.cache.get("user:1")).value == b"ada"

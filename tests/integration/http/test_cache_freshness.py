@@ -1,0 +1,189 @@
+"""A cached read never serves a user after deactivation, deletion, a role change or a
+password change: on one instance, and across two instances sharing Postgres and Redis
+(the second instance's caches are warm, in both tiers, when the first one writes).
+
+Each test warms the caches by asking twice (the first answer fills Redis and the
+in-process tier, the second is served from them), writes on instance A, and asks
+instance B at once.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.integration.http.conftest import ADMIN, AppFactory
+from tests.integration.http.helpers import PASSWORD, bearer, login, register
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+Instances = tuple[httpx.AsyncClient, httpx.AsyncClient]
+
+
+@pytest.fixture
+async def instances(
+    app_factory: AppFactory, postgres_clean_url: str, redis_server_url: str, redis_prefix: str
+) -> Instances:
+    shared = {
+        "database_url": postgres_clean_url,
+        "redis_url": redis_server_url,
+        "redis_key_prefix": redis_prefix,
+        "_fake_hasher": True,
+    }
+    first = await app_factory(**shared, **ADMIN)
+    second = await app_factory(**shared)
+    return first, second
+
+
+async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    return bearer(await login(client, "admin", ADMIN["first_admin_password"]))
+
+
+async def warm(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    for _ in range(2):
+        response = await client.get("/api/v1/auth/me", headers=headers)
+        assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def local_hits(client: httpx.AsyncClient) -> float:
+    text = (await client.get("/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "hexahub_cache_requests_total"
+        and sample.labels == {"cache": "user", "tier": "local", "result": "hit"}
+    )
+
+
+async def test_the_second_read_is_served_from_the_in_process_tier(instances: Instances) -> None:
+    a, b = instances
+    user = await register(a)
+    headers = bearer(await login(b, user["username"]))
+    await b.get("/api/v1/auth/me", headers=headers)
+    before = await local_hits(b)
+    assert (await b.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    assert await local_hits(b) == before + 1
+
+
+Change = Callable[[httpx.AsyncClient, dict[str, str], dict[str, Any]], Awaitable[None]]
+
+
+async def deactivate(a: httpx.AsyncClient, admin: dict[str, str], user: dict[str, Any]) -> None:
+    response = await a.patch(
+        f"/api/v1/users/{user['id']}", json={"is_active": False}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+
+
+async def delete(a: httpx.AsyncClient, admin: dict[str, str], user: dict[str, Any]) -> None:
+    response = await a.delete(f"/api/v1/users/{user['id']}", headers=admin)
+    assert response.status_code == 204, response.text
+
+
+@pytest.mark.parametrize("change", [deactivate, delete], ids=["deactivation", "deletion"])
+async def test_a_warm_instance_refuses_the_user_at_once(
+    instances: Instances, change: Change
+) -> None:
+    a, b = instances
+    user = await register(a)
+    headers = bearer(await login(b, user["username"]))
+    await warm(b, headers)
+    await change(a, await admin_headers(a), user)
+    response = await b.get("/api/v1/auth/me", headers=headers)
+    assert response.status_code == 401, response.text
+
+
+async def test_a_password_change_elsewhere_ends_the_other_sessions_at_once(
+    instances: Instances,
+) -> None:
+    a, b = instances
+    user = await register(a)
+    on_b = bearer(await login(b, user["username"]))
+    on_a = bearer(await login(a, user["username"]))
+    await warm(b, on_b)
+    response = await a.post(
+        "/api/v1/auth/me/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        headers=on_a,
+    )
+    assert response.status_code == 204, response.text
+    assert (await b.get("/api/v1/auth/me", headers=on_b)).status_code == 401
+    # The session that changed it goes on, on either instance, and sees the new state.
+    assert (await b.get("/api/v1/auth/me", headers=on_a)).status_code == 200
+
+
+async def test_a_role_assignment_on_one_instance_is_enforced_by_the_other(
+    instances: Instances,
+) -> None:
+    a, b = instances
+    user = await register(a)
+    headers = bearer(await login(b, user["username"]))
+    assert (await b.get("/api/v1/audit-events", headers=headers)).status_code == 403
+    assert (await warm(b, headers))["roles"] == ["user"]
+    admin = await admin_headers(a)
+
+    granted = await a.put(
+        f"/api/v1/users/{user['id']}/roles", json={"roles": ["user", "auditor"]}, headers=admin
+    )
+    assert granted.status_code == 200, granted.text
+    assert sorted((await b.get("/api/v1/auth/me", headers=headers)).json()["roles"]) == [
+        "auditor",
+        "user",
+    ]
+    assert (await b.get("/api/v1/audit-events", headers=headers)).status_code == 200
+
+    await warm(b, headers)
+    revoked = await a.put(
+        f"/api/v1/users/{user['id']}/roles", json={"roles": ["user"]}, headers=admin
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert (await b.get("/api/v1/audit-events", headers=headers)).status_code == 403
+
+
+async def test_a_role_losing_a_permission_on_one_instance_binds_the_other(
+    instances: Instances,
+) -> None:
+    a, b = instances
+    admin = await admin_headers(a)
+    created = await a.post(
+        "/api/v1/roles", json={"name": "readers", "permissions": ["audit:read"]}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    user = await register(a)
+    assigned = await a.put(
+        f"/api/v1/users/{user['id']}/roles", json={"roles": ["user", "readers"]}, headers=admin
+    )
+    assert assigned.status_code == 200, assigned.text
+    headers = bearer(await login(b, user["username"]))
+    assert (await b.get("/api/v1/audit-events", headers=headers)).status_code == 200
+    await warm(b, headers)
+
+    changed = await a.patch("/api/v1/roles/readers", json={"permissions": []}, headers=admin)
+    assert changed.status_code == 200, changed.text
+    assert (await b.get("/api/v1/audit-events", headers=headers)).status_code == 403
+
+
+async def test_a_deleted_role_is_gone_from_the_users_of_the_other_instance(
+    instances: Instances,
+) -> None:
+    a, b = instances
+    admin = await admin_headers(a)
+    await a.post(
+        "/api/v1/roles", json={"name": "temps", "permissions": ["audit:read"]}, headers=admin
+    )
+    user = await register(a)
+    await a.put(
+        f"/api/v1/users/{user['id']}/roles", json={"roles": ["user", "temps"]}, headers=admin
+    )
+    headers = bearer(await login(b, user["username"]))
+    assert "temps" in (await warm(b, headers))["roles"]
+
+    deleted = await a.delete("/api/v1/roles/temps", headers=admin)
+    assert deleted.status_code == 204, deleted.text
+    assert (await b.get("/api/v1/auth/me", headers=headers)).json()["roles"] == ["user"]
+    assert (await b.get("/api/v1/audit-events", headers=headers)).status_code == 403
