@@ -1,6 +1,7 @@
 """structlog set-up: one pipeline for our logs and the standard library's (uvicorn's).
 
-Request ids are bound through contextvars, so every line of a request carries one. A
+Request ids are bound through contextvars, so every line of a request carries one, and
+while tracing is on also the `trace_id` and `span_id` of the current span. A
 last-line-of-defence processor masks values under names that look secret.
 """
 
@@ -10,6 +11,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 _SECRET_MARKERS = ("password", "secret", "token", "authorization", "hash", "api_key", "cookie")
 
@@ -21,9 +23,19 @@ def _mask_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMa
     return event
 
 
+def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    # With tracing off the current span is the no-op one, whose context is invalid.
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event["trace_id"] = trace.format_trace_id(context.trace_id)
+        event["span_id"] = trace.format_span_id(context.span_id)
+    return event
+
+
 def configure_logging(level: str, fmt: str) -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -16,6 +16,7 @@ from application.use_cases.auth.authenticate_api_key import AuthenticateApiKeyCo
 from entrypoints.container import Container
 from entrypoints.http.client_auth import basic_credentials
 from entrypoints.http.errors import HttpError
+from entrypoints.tracing import traced_use_case
 
 T = TypeVar("T")
 
@@ -27,10 +28,10 @@ def container_of(request: Request) -> Container:
 
 def use_case(pick: Callable[[Container], Any]) -> Any:
     """`Depends` on the use case `pick` selects from the container, e.g.
-    `use_case(lambda c: c.register_user)`."""
+    `use_case(lambda c: c.register_user)`. Its `execute` runs in a span while tracing is on."""
 
     def dependency(request: Request) -> Any:
-        return pick(container_of(request))()
+        return traced_use_case(pick(container_of(request))())
 
     return Depends(dependency)
 
@@ -69,11 +70,12 @@ async def principal_of(request: Request, token: str | None) -> Principal:
     if token is not None and api_key is not None:
         raise AuthenticationError("send either a bearer token or an API key, not both")
     if api_key is not None:
-        principal: Principal = await container.authenticate_api_key().execute(
+        principal: Principal = await traced_use_case(container.authenticate_api_key()).execute(
             AuthenticateApiKeyCommand(key=api_key)
         )
     elif token is not None:
-        principal = await container.authenticate().execute(AuthenticateCommand(access_token=token))
+        authenticate = traced_use_case(container.authenticate())
+        principal = await authenticate.execute(AuthenticateCommand(access_token=token))
     else:
         raise AuthenticationError("a bearer access token or an API key is required")
     request.state.principal = principal
@@ -137,5 +139,6 @@ async def oauth_caller(request: Request) -> Principal:
         except AuthenticationError as error:
             # RFC 7662 §2.1: a caller that cannot be authenticated is answered 401.
             raise InvalidClientError(error.message) from error
-    principal: Principal = await container_of(request).authenticate_client().execute(*basic)
+    authenticate_client = traced_use_case(container_of(request).authenticate_client())
+    principal: Principal = await authenticate_client.execute(*basic)
     return principal
