@@ -1,5 +1,6 @@
 """Start the real `hexahub` server as a separate process and talk to it over HTTP."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -56,8 +57,13 @@ class Server:
                 self._process.wait()
         self._process = None
 
-    def log(self) -> str:
-        return self._log_path.read_text(errors="replace")[-4000:]
+    @property
+    def pid(self) -> int | None:
+        """The running process's id: a test can tell the server was never restarted."""
+        return self._process.pid if self._process and self._process.poll() is None else None
+
+    def log(self, tail: int = 4000) -> str:
+        return self._log_path.read_text(errors="replace")[-tail:]
 
     def _run_cli(self, *args: str) -> None:
         subprocess.run(
@@ -75,9 +81,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator["ServerFactory"]:
-    """Servers share nothing but what their environment says (DATA_DIR, URLs)."""
+@contextlib.contextmanager
+def serving(directory: Path) -> Iterator["ServerFactory"]:
+    """Start servers whose data and logs live under `directory`; all stop on exit."""
     started: list[Server] = []
     base = {
         k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "JWT_"))
@@ -86,20 +92,29 @@ def server_factory(tmp_path: Path) -> Iterator["ServerFactory"]:
         {
             "ENVIRONMENT": "development",
             "LOG_FORMAT": "json",
-            "DATA_DIR": str(tmp_path / "data"),
+            "DATA_DIR": str(directory / "data"),
             # Rotations reach a running server within a second instead of 30.
             "KEY_REFRESH_INTERVAL_SECONDS": "1",
         }
     )
 
     def make(**env: str) -> Server:
-        server = Server({**base, **env}, tmp_path / f"server-{len(started)}.log")
+        server = Server({**base, **env}, directory / f"server-{len(started)}.log")
         started.append(server)
         return server.start()
 
-    yield make
-    for server in started:
-        server.stop()
+    try:
+        yield make
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator["ServerFactory"]:
+    """Servers share nothing but what their environment says (DATA_DIR, URLs)."""
+    with serving(tmp_path) as make:
+        yield make
 
 
 ServerFactory = Callable[..., Server]
