@@ -2,7 +2,9 @@
 and per account."""
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from application.errors import RateLimitedError
 from application.ports.rate_limiter import RateLimiter
@@ -29,36 +31,58 @@ class ThrottlePolicy:
     requests_per_client: Rate = field(default_factory=lambda: Rate(600, 60))
 
 
+LimitName = Literal[
+    "login_per_account",
+    "login_per_client",
+    "register_per_client",
+    "reset_per_client",
+    "reset_per_email",
+    "requests_per_client",
+]
+"""The `ThrottlePolicy` fields that are budgets."""
+LIMIT_NAMES: tuple[LimitName, ...] = get_args(LimitName)
+
+RejectionListener = Callable[[LimitName], None]
+"""Told each refusal with the name of the limit that refused it (a `ThrottlePolicy`
+field such as `login_per_account`), never the key, address or account, so a metric fed
+by it keeps a fixed set of series. Must not raise."""
+
+
 class Throttle:
     def __init__(
-        self, limiter: RateLimiter, context: RequestContext, policy: ThrottlePolicy
+        self,
+        limiter: RateLimiter,
+        context: RequestContext,
+        policy: ThrottlePolicy,
+        on_rejected: RejectionListener | None = None,
     ) -> None:
         self._limiter = limiter
         self._context = context
         self._policy = policy
+        self._on_rejected = on_rejected
 
     async def login_client(self) -> None:
-        await self._hit("login:client", self._client(), self._policy.login_per_client)
+        await self._hit("login_per_client", "login:client", self._client())
 
     async def login_account(self, account: str) -> None:
         """`account`: the user id when the name resolved, so that a username and its
         email share one budget; else the name as typed, normalised."""
-        await self._hit("login:account", account.strip().lower(), self._policy.login_per_account)
+        await self._hit("login_per_account", "login:account", account.strip().lower())
 
     async def mail_to(self, address: str) -> None:
         """Mails to one address (verification or reset), so nobody floods an inbox."""
-        await self._hit("mail:address", address.strip().lower(), self._policy.reset_per_email)
+        await self._hit("reset_per_email", "mail:address", address.strip().lower())
 
     async def registration(self) -> None:
-        await self._hit("register:client", self._client(), self._policy.register_per_client)
+        await self._hit("register_per_client", "register:client", self._client())
 
     async def password_reset(self, email: str) -> None:
-        await self._hit("reset:client", self._client(), self._policy.reset_per_client)
+        await self._hit("reset_per_client", "reset:client", self._client())
         await self.mail_to(email)
 
     async def request(self) -> None:
         """The general per-client budget, applied to every request."""
-        await self._hit("any:client", self._client(), self._policy.requests_per_client)
+        await self._hit("requests_per_client", "any:client", self._client())
 
     def _client(self) -> str:
         """IPv6 clients are counted per /64: one host commonly holds a whole /64, so a
@@ -71,13 +95,16 @@ class Throttle:
             return str(ipaddress.ip_network(f"{address}/64", strict=False))
         return str(address)
 
-    async def _hit(self, scope: str, subject: str, rate: Rate) -> None:
+    async def _hit(self, limit: LimitName, scope: str, subject: str) -> None:
         if not self._policy.enabled:
             return
+        rate: Rate = getattr(self._policy, limit)
         decision = await self._limiter.hit(
             f"{scope}:{subject}", limit=rate.limit, window_seconds=rate.window_seconds
         )
         if not decision.allowed:
+            if self._on_rejected is not None:
+                self._on_rejected(limit)
             raise RateLimitedError(
                 limit=decision.limit,
                 remaining=decision.remaining,

@@ -100,6 +100,33 @@ async def test_active_sessions_are_unrevoked_unexpired_and_newest_first(
     assert_same_fields(newest, active[0])
 
 
+async def test_active_sessions_are_counted_across_users(backend: Backend) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    await store_users(backend, alice, bob)
+    now = T0 + timedelta(days=1)
+    await store_sessions(
+        backend,
+        make_session(alice, created_at=T0),
+        make_session(alice, created_at=T0.astimezone(PLUS_TWO)),
+        make_session(bob, created_at=T0),
+        make_session(alice, revoked_at=T0 + timedelta(hours=1)),
+        make_session(bob, expires_in=timedelta(hours=1)),
+        make_session(bob, expires_in=timedelta(days=1)),  # expires exactly now
+    )
+
+    async with backend.new_uow() as uow:
+        # A revoked session stays revoked whatever the time; the others all still run.
+        assert await uow.sessions.count_active(now=T0 - timedelta(seconds=1)) == 5
+        assert await uow.sessions.count_active(now=now) == 3
+        assert await uow.sessions.count_active(now=now.astimezone(PLUS_TWO)) == 3
+        assert await uow.sessions.count_active(now=T0 + timedelta(days=31)) == 0
+
+
+async def test_no_sessions_count_as_zero(backend: Backend) -> None:
+    async with backend.new_uow() as uow:
+        assert await uow.sessions.count_active(now=T0) == 0
+
+
 async def test_refresh_token_round_trip(backend: Backend) -> None:
     user = make_user("alice")
     await store_users(backend, user)

@@ -46,6 +46,9 @@ class InMemorySessionRepository(SessionRepository):
         active.sort(key=lambda s: (s.created_at, s.id), reverse=True)
         return [detached(s) for s in active]
 
+    async def count_active(self, *, now: datetime) -> int:
+        return sum(1 for s in self._tables.sessions.values() if s.is_active(now))
+
     async def add_refresh_token(self, record: RefreshTokenRecord) -> None:
         if record.token_hash in self._tables.refresh_tokens:
             raise ValueError("duplicate refresh token digest")

@@ -1,7 +1,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translated
@@ -53,6 +53,15 @@ class SqlAlchemySessionRepository(SessionRepository):
             .order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
         )
         return [_session_to_entity(row) for row in await self._session.scalars(query)]
+
+    @translated
+    async def count_active(self, *, now: datetime) -> int:
+        query = (
+            select(func.count())
+            .select_from(SessionRow)
+            .where(SessionRow.revoked_at.is_(None), SessionRow.expires_at > now)
+        )
+        return int(await self._session.scalar(query) or 0)
 
     @translated
     async def add_refresh_token(self, record: RefreshTokenRecord) -> None:

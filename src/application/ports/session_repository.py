@@ -23,6 +23,11 @@ class SessionRepository(Protocol):
         """Unrevoked, unexpired sessions, newest first."""
 
     @abstractmethod
+    async def count_active(self, *, now: datetime) -> int:
+        """How many sessions of all users are unrevoked and unexpired at `now`: one
+        aggregate query, never the rows (it feeds a gauge sampled in the background)."""
+
+    @abstractmethod
     async def add_refresh_token(self, record: RefreshTokenRecord) -> None: ...
 
     @abstractmethod
