@@ -48,6 +48,12 @@ class TieredCache(Cache):
         self._local_live = remote is None
         self._pending: set[str] = set()
         self._flushing = asyncio.Lock()
+        self._listeners: list[Callable[[Collection[str]], None]] = []
+
+    def on_invalidated(self, listener: Callable[[Collection[str]], None]) -> None:
+        """Also tell `listener` of every invalidation, this instance's or another's:
+        state held outside the cache (the key ring) can follow it."""
+        self._listeners.append(listener)
 
     @property
     def local_tier_live(self) -> bool:
@@ -85,6 +91,7 @@ class TieredCache(Cache):
 
     async def invalidate(self, keys: Collection[str]) -> None:
         self._local.invalidate_now(keys)
+        self._notify(keys)
         if self._remote is None:
             return
         self._pending.update(keys)
@@ -111,6 +118,11 @@ class TieredCache(Cache):
     # --- the invalidation feed --------------------------------------------------------
     def received(self, keys: list[str]) -> None:
         self._local.invalidate_now(keys)
+        self._notify(keys)
+
+    def _notify(self, keys: Collection[str]) -> None:
+        for listener in self._listeners:
+            listener(keys)
 
     async def feed_up(self) -> None:
         self._local.clear()

@@ -25,8 +25,9 @@ from application.ports.session_repository import SessionRepository
 from application.ports.signing_key_repository import SigningKeyRepository
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.user_repository import UserFilter, UserRepository
-from application.user_cache import ROLES_KEY, user_key
+from application.user_cache import ROLES_KEY, SIGNING_KEYS_KEY, user_key
 from domain.roles import RoleDefinition
+from domain.signing_keys import SigningKey
 from domain.user import User
 from domain.value_objects import Email, Username
 
@@ -100,6 +101,26 @@ class _Roles(RoleRepository):
         return await self._inner.list()
 
 
+class _SigningKeys(SigningKeyRepository):
+    """Each instance keeps the signing keys in memory (its key ring); a rotation names
+    them so the others reload at once rather than at their next periodic refresh."""
+
+    def __init__(self, inner: SigningKeyRepository, touched: set[str]) -> None:
+        self._inner = inner
+        self._touched = touched
+
+    async def add(self, key: SigningKey) -> None:
+        self._touched.add(SIGNING_KEYS_KEY)
+        await self._inner.add(key)
+
+    async def retire(self, kid: str, *, now: datetime) -> None:
+        self._touched.add(SIGNING_KEYS_KEY)
+        await self._inner.retire(kid, now=now)
+
+    async def list(self) -> list[SigningKey]:
+        return await self._inner.list()
+
+
 class InvalidatingUnitOfWork:
     """A `UnitOfWork` (structurally: its repositories exist once entered, like the
     wrapped one's)."""
@@ -150,13 +171,13 @@ class InvalidatingUnitOfWork:
         # Adapters open their repositories on entry, not before.
         self.users = _Users(self._inner.users, self._touched)
         self.roles = _Roles(self._inner.roles, self._touched)
+        self.signing_keys = _SigningKeys(self._inner.signing_keys, self._touched)
         for name in (
             "sessions",
             "api_keys",
             "audit",
             "one_time_tokens",
             "outbox",
-            "signing_keys",
             "clients",
             "mfa",
         ):

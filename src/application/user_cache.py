@@ -33,6 +33,9 @@ from domain.value_objects import Email, FullName, Username
 T = TypeVar("T")
 
 ROLES_KEY = "roles:all"
+# Not cached here: each instance's key ring holds the keys. Invalidating this name after
+# a rotation tells every instance to reload them.
+SIGNING_KEYS_KEY = "signing-keys:all"
 DEFAULT_TTL_SECONDS = 600.0
 
 

@@ -5,7 +5,9 @@ import asyncio
 import getpass
 import os
 import shutil
+import signal
 import sys
+from types import FrameType
 
 from dependency_injector import providers
 from pydantic import ValidationError
@@ -65,6 +67,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     workers = args.workers or settings.workers
+    # Each worker reads its settings afresh; --workers must reach them (the cache, for
+    # one, is off without Redis when several workers could disagree).
+    os.environ["WORKERS"] = str(workers)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # One scrape must see every worker: they share metric files in a directory
         # emptied at each start (leftovers from a previous run would be added in).
@@ -73,6 +78,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         directory.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
+    # After its graceful shutdown uvicorn raises the signal again under the handler it
+    # found; by default SIGTERM would then kill the process (exit 143) although the
+    # shutdown was clean. The drain before it is in entrypoints/http/shutdown.py.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "entrypoints.http.app:create_app",
         factory=True,
@@ -83,9 +92,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,  # one access line per request comes from our middleware
         server_header=False,
         proxy_headers=False,  # the client address comes from the socket only
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
     return 0
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _migrate(settings: Settings) -> int:

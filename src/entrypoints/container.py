@@ -26,24 +26,43 @@ from adapters.jwt.token_service import PyJwtTokenService
 from adapters.logging.event_publisher import StructlogEventPublisher
 from adapters.mail.console_notifier import ConsoleNotifier
 from adapters.mail.smtp_notifier import SmtpNotifier
+from adapters.memory.cache import InProcessCache, NoCache
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
+from adapters.metrics.cache import count_lookup
+from adapters.metrics.database import instrument_engine
 from adapters.metrics.event_publisher import PrometheusEventPublisher
+from adapters.metrics.redis import instrument_redis
+from adapters.metrics.resilience import record_breaker_state
+from adapters.metrics.sampler import MetricsSampler
+from adapters.metrics.throttle import count_rejection
 from adapters.passwords.common_passwords import CommonPasswordBlocklist
+from adapters.redis.cache import RedisCache
 from adapters.redis.client import create_redis_client
+from adapters.redis.invalidation_bus import RedisInvalidationBus
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.revocation_store import RedisRevocationStore
+from adapters.resilience.circuit_breaker import CircuitBreaker
+from adapters.resilience.fallback_rate_limiter import FallbackRateLimiter
 from adapters.secrets.api_keys import HashedApiKeySecrets
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
+from adapters.sqlalchemy.errors import translating
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system.clock import SystemClock
 from adapters.system.id_generator import Uuid7IdGenerator
+from adapters.tiered_cache import TieredCache
 from adapters.totp.totp_engine import PyotpTotpEngine
 from application.accounts import AccountCreator
 from application.attempts import PasswordAttempts
 from application.audit import Auditor
+from application.cache_invalidation import invalidating
+from application.errors import (
+    CacheUnavailableError,
+    ServiceUnavailableError,
+    StorageUnavailableError,
+)
 from application.key_ring import KeyRing
 from application.mail_dispatch import MailDispatcher
 from application.mail_templates import MailComposer
@@ -90,6 +109,7 @@ from application.use_cases.roles.manage_roles import (
     GetRole,
     ListRoles,
 )
+from application.use_cases.sessions.count_active_sessions import CountActiveSessions
 from application.use_cases.tokens.client_credentials import IssueClientToken
 from application.use_cases.tokens.introspect import IntrospectToken
 from application.use_cases.users.assign_roles import AssignRoles
@@ -100,11 +120,13 @@ from application.use_cases.users.get_user import GetUser
 from application.use_cases.users.list_users import ListUsers
 from application.use_cases.users.unlock_user import UnlockUser
 from application.use_cases.users.update_user import UpdateUser
+from application.user_cache import UserCache
 from domain.password_policy import PasswordPolicy
 from domain.signing_keys import KeyAlgorithm
 from entrypoints.config.secrets import resolve_encryption_keys, resolve_jwt_secret
 from entrypoints.config.settings import Settings, parse_rate
 from entrypoints.http.pagination import CursorCodec
+from entrypoints.tracing import trace_engine, trace_redis
 
 log = structlog.get_logger()
 
@@ -130,6 +152,8 @@ async def _engine(settings: Settings) -> AsyncIterator[AsyncEngine | None]:
         connect_timeout=settings.database_connect_timeout_seconds,
         statement_timeout_ms=int(settings.database_statement_timeout_seconds * 1000),
     )
+    trace_engine(engine)  # a span per statement while tracing is on
+    instrument_engine(engine)  # statement latency for Prometheus
     try:
         yield engine
     finally:
@@ -141,10 +165,27 @@ async def _redis(settings: Settings) -> AsyncIterator[Any]:
         yield None
         return
     client = create_redis_client(settings.redis_url.get_secret_value())
+    instrument_redis(client)  # command latency for Prometheus
+    trace_redis(client)  # a span per command while tracing is on; wraps the line above
     try:
         yield client
     finally:
         await client.aclose()
+
+
+def _cache_kind(settings: Settings) -> str:
+    if not settings.cache_enabled:
+        return "off"
+    if settings.redis_url:
+        return "tiered"
+    # Without Redis, processes cannot tell each other what changed, so the in-process
+    # cache is kept for the embedded, single-process set-ups only (memory, or SQLite
+    # with one worker). Postgres without Redis usually means several replicas: no cache
+    # rather than one that serves a demoted user from a sibling's memory.
+    single_process = settings.workers == 1 and (
+        _storage_kind(settings) == "memory" or settings.effective_database_url.startswith("sqlite")
+    )
+    return "local" if single_process else "off"
 
 
 def _hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
@@ -238,14 +279,40 @@ def _notifier_kind(settings: Settings) -> str:
     return "smtp" if settings.smtp_host else "console"
 
 
-def _database_probe(engine: AsyncEngine | None) -> Any:
+def _database_probe(engine: AsyncEngine | None, breaker: CircuitBreaker) -> Any:
     async def probe() -> None:
         if engine is None:
             return
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        # Through the breaker, so readiness polls alone can close it again.
+        async with breaker.guard():
+            with translating():
+                async with engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
 
     return probe
+
+
+def _breaker(
+    name: str, unavailable: type[ServiceUnavailableError], settings: Settings
+) -> CircuitBreaker:
+    breaker = CircuitBreaker(
+        name,
+        unavailable=unavailable,
+        failure_threshold=settings.circuit_failure_threshold,
+        reset_timeout=settings.circuit_reset_seconds,
+    )
+    breaker.subscribe(record_breaker_state)
+    return breaker
+
+
+def _health_breakers(
+    settings: Settings, database: CircuitBreaker, redis: CircuitBreaker
+) -> dict[str, CircuitBreaker | None]:
+    """The breaker behind each readiness check, None where no breaker guards it."""
+    return {
+        "database": database if _storage_kind(settings) == "sql" else None,
+        "cache": redis if settings.redis_url else None,
+    }
 
 
 class Container(containers.DeclarativeContainer):
@@ -309,32 +376,93 @@ class Container(containers.DeclarativeContainer):
     )
     mail_wake = providers.Singleton(asyncio.Event)
 
+    # One breaker per dependency, shared by every adapter that calls it.
+    database_breaker = providers.Singleton(
+        _breaker, "database", providers.Object(StorageUnavailableError), settings
+    )
+    redis_breaker = providers.Singleton(
+        _breaker, "redis", providers.Object(CacheUnavailableError), settings
+    )
+
     memory_store = providers.Singleton(InMemoryStore)
     session_factory = providers.Singleton(create_session_factory, engine)
     unit_of_work = providers.Selector(
         providers.Callable(_storage_kind, settings),
-        sql=providers.Factory(SqlAlchemyUnitOfWork, session_factory, secret_box=secret_box),
+        sql=providers.Factory(
+            SqlAlchemyUnitOfWork, session_factory, secret_box=secret_box, breaker=database_breaker
+        ),
         memory=providers.Factory(InMemoryUnitOfWork, memory_store),
     )
     revocation_store = providers.Selector(
         providers.Callable(_revocation_kind, settings),
         redis=providers.Singleton(
-            RedisRevocationStore, redis_client, prefix=settings.provided.redis_key_prefix
+            RedisRevocationStore,
+            redis_client,
+            prefix=settings.provided.redis_key_prefix,
+            breaker=redis_breaker,
         ),
         memory=providers.Singleton(InMemoryRevocationStore, clock),
     )
     rate_limiter = providers.Selector(
         providers.Callable(_revocation_kind, settings),
+        # Redis down: each instance limits in process until Redis answers again.
         redis=providers.Singleton(
-            RedisRateLimiter,
-            redis_client,
-            prefix=providers.Callable(lambda s: f"{s.redis_key_prefix}rl:", settings),
+            FallbackRateLimiter,
+            primary=providers.Singleton(
+                RedisRateLimiter,
+                redis_client,
+                prefix=providers.Callable(lambda s: f"{s.redis_key_prefix}rl:", settings),
+                breaker=redis_breaker,
+            ),
+            fallback=providers.Singleton(InMemoryRateLimiter, clock),
         ),
         memory=providers.Singleton(InMemoryRateLimiter, clock),
     )
 
+    # In front of the database for the reads of every authenticated request.
+    cache = providers.Selector(
+        providers.Callable(_cache_kind, settings),
+        tiered=providers.Singleton(
+            TieredCache,
+            providers.Singleton(
+                InProcessCache,
+                max_entries=settings.provided.cache_local_max_entries,
+                ttl_seconds=settings.provided.cache_local_ttl_seconds,
+            ),
+            providers.Singleton(
+                RedisCache,
+                redis_client,
+                prefix=settings.provided.redis_key_prefix,
+                breaker=redis_breaker,
+            ),
+            providers.Singleton(
+                RedisInvalidationBus,
+                redis_client,
+                channel=providers.Callable(
+                    lambda s: f"{s.redis_key_prefix}cache:invalidate", settings
+                ),
+                breaker=redis_breaker,
+            ),
+            on_lookup=providers.Object(count_lookup),
+        ),
+        local=providers.Singleton(
+            TieredCache,
+            providers.Singleton(
+                InProcessCache,
+                max_entries=settings.provided.cache_local_max_entries,
+                ttl_seconds=settings.provided.cache_ttl_seconds,
+            ),
+            on_lookup=providers.Object(count_lookup),
+        ),
+        off=providers.Singleton(NoCache),
+    )
+
     # --- application services -----------------------------------------------------------
-    uow_factory = unit_of_work.provider
+    # Every transaction drops the cached users and roles it wrote, once committed.
+    uow_factory = providers.Singleton(invalidating, unit_of_work.provider, cache)
+    user_cache = providers.Singleton(
+        UserCache, cache, uow_factory, ttl_seconds=settings.provided.cache_ttl_seconds
+    )
     key_factory = providers.Singleton(CryptographyKeyFactory)
     key_ring = providers.Singleton(_key_ring, settings, uow_factory, key_factory, jwt_secret, clock)
     token_service = providers.Singleton(
@@ -373,6 +501,7 @@ class Container(containers.DeclarativeContainer):
         limiter=rate_limiter,
         context=request_context,
         policy=providers.Callable(_throttle_policy, settings),
+        on_rejected=providers.Object(count_rejection),
     )
     accounts = providers.Singleton(
         AccountCreator,
@@ -442,6 +571,7 @@ class Container(containers.DeclarativeContainer):
     authenticate = providers.Factory(
         Authenticate,
         uow_factory=uow_factory,
+        users=user_cache,
         verifier=token_service,
         revocations=revocation_store,
         clock=clock,
@@ -470,6 +600,10 @@ class Container(containers.DeclarativeContainer):
         lockout=providers.Callable(lambda s: _login_policy(s).lockout, settings),
     )
     list_own_sessions = providers.Factory(ListOwnSessions, uow_factory=uow_factory, clock=clock)
+    count_active_sessions = providers.Factory(CountActiveSessions, uow_factory, clock)
+    metrics_sampler = providers.Singleton(
+        MetricsSampler, count_sessions=count_active_sessions.provided.execute, engine=engine
+    )
     revoke_own_session = providers.Factory(RevokeOwnSession, revoker=revoker, **_writes)
     list_users = providers.Factory(ListUsers, uow_factory=uow_factory)
     get_user = providers.Factory(GetUser, uow_factory=uow_factory)
@@ -597,9 +731,16 @@ class Container(containers.DeclarativeContainer):
         settings,
     )
     health_probes = providers.Callable(
-        lambda engine, store: {"database": _database_probe(engine), "cache": store.ping},
+        lambda engine, breaker, store: {
+            "database": _database_probe(engine, breaker),
+            "cache": store.ping,
+        },
         engine,
+        database_breaker,
         revocation_store,
+    )
+    health_breakers = providers.Callable(
+        _health_breakers, settings, database_breaker, redis_breaker
     )
 
 

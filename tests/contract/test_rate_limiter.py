@@ -1,8 +1,9 @@
-"""The `RateLimiter` contract, run against the in-memory limiter and real Redis.
+"""The `RateLimiter` contract, run against the in-memory limiter, real Redis, and the
+fallback limiter the service runs with Redis (Redis answering, and Redis down).
 
-Both are GCRA on integer microseconds, so the same exact numbers are expected of both.
-The Redis parameter carries the `redis` mark itself (see test_revocation_store.py). The
-Redis-only checks (expiring keys, prefixes, failing closed) close the module.
+All are GCRA on integer microseconds, so the same exact numbers are expected of each.
+The Redis parameters carry the `redis` mark themselves (see test_revocation_store.py).
+The Redis-only checks (expiring keys, prefixes, failing closed) close the module.
 """
 
 import asyncio
@@ -20,6 +21,8 @@ from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.redis import rate_limiter as redis_module
 from adapters.redis.client import create_redis_client
 from adapters.redis.rate_limiter import RedisRateLimiter
+from adapters.resilience.circuit_breaker import CircuitBreaker
+from adapters.resilience.fallback_rate_limiter import FallbackRateLimiter
 from application.errors import CacheUnavailableError
 from application.ports.rate_limiter import RateLimitDecision, RateLimiter
 
@@ -31,14 +34,27 @@ class Subject:
     elapse: Callable[[float], Awaitable[None]]
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+# Nothing listens on port 1: the fallback's primary is a Redis that is down.
+UNREACHABLE_URL = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("fallback", marks=pytest.mark.redis),
+        "fallback-redis-down",
+    ]
+)
 def backend(request: pytest.FixtureRequest) -> tuple[str, str, str]:
-    if request.param == "redis":
+    if request.param in ("redis", "fallback"):
         return (
-            "redis",
+            request.param,
             request.getfixturevalue("redis_server_url"),
             request.getfixturevalue("redis_prefix"),
         )
+    if request.param == "fallback-redis-down":
+        return ("fallback-redis-down", UNREACHABLE_URL, "hexahub-test:")
     return ("memory", "", "")
 
 
@@ -62,9 +78,26 @@ async def subject(backend: tuple[str, str, str]) -> AsyncIterator[Subject]:
 
     client = create_redis_client(url)
     try:
-        yield Subject(RedisRateLimiter(client, prefix), asyncio.sleep)
+        if kind == "fallback-redis-down":
+            clock = FixedClock()
+
+            async def advance_fallback(seconds: float) -> None:
+                clock.advance(seconds=seconds)
+
+            breaker = CircuitBreaker("redis", unavailable=CacheUnavailableError)
+            primary = RedisRateLimiter(client, prefix, breaker=breaker)
+            yield Subject(
+                FallbackRateLimiter(primary, InMemoryRateLimiter(clock)), advance_fallback
+            )
+        elif kind == "fallback":
+            fallback = InMemoryRateLimiter(FixedClock())
+            limiter = FallbackRateLimiter(RedisRateLimiter(client, prefix), fallback)
+            yield Subject(limiter, asyncio.sleep)
+        else:
+            yield Subject(RedisRateLimiter(client, prefix), asyncio.sleep)
     finally:
-        await _delete_prefixed(client, prefix)
+        if kind != "fallback-redis-down":
+            await _delete_prefixed(client, prefix)
         await client.aclose()
 
 

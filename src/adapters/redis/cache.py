@@ -12,16 +12,14 @@ from typing import TypeVar
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from adapters.redis.client import call
 from adapters.resilience.circuit_breaker import CircuitBreaker
-from adapters.resilience.retry import retry_idempotent
 from application.errors import CacheUnavailableError
 from application.ports.cache import Cache, CacheEntry
 
 log = structlog.get_logger()
 
-_UNAVAILABLE = (RedisError, OSError, TimeoutError)
 T = TypeVar("T")
 # Counters outlive any load by far; they expire so idle keys leave nothing behind.
 _COUNTER_TTL_SECONDS = 86_400
@@ -50,26 +48,21 @@ class RedisCache(Cache):
 
         async def read() -> list[bytes | None]:
             # Bytes: the client does not decode responses.
-            return [
-                r.encode() if isinstance(r, str) else r
-                for r in await self._client.mget(value_key, counter_key)
-            ]
+            replies = await self._client.mget(value_key, counter_key)
+            return [r.encode() if isinstance(r, str) else r for r in replies]
 
-        value, counter = await self._call(
-            "get", lambda: retry_idempotent(read, transient=_UNAVAILABLE)
-        )
+        value, counter = await self._call("get", read, idempotent=True)
         return CacheEntry(value, counter.decode() if counter is not None else "0")
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: float, stamp: str) -> None:
         value_key, counter_key = self._keys(key)
         millis = max(1, int(ttl_seconds * 1000))
-        # Not retried: harmless twice, but a late duplicate could land after an
-        # invalidation the first attempt's answer already lost.
+        keys = [value_key, counter_key]
+        args: list[bytes | str | int] = [value, stamp, millis]
+        # Not retried: a late duplicate could land after an invalidation that the first
+        # attempt's lost answer already raced.
         await self._call(
-            "set",
-            lambda: self._set_if_unchanged(
-                keys=[value_key, counter_key], args=[value, stamp, millis]
-            ),
+            "set", lambda: self._set_if_unchanged(keys=keys, args=args), idempotent=False
         )
 
     async def invalidate(self, keys: Collection[str]) -> None:
@@ -87,26 +80,19 @@ class RedisCache(Cache):
                     pipe.delete(value_key)
                 await pipe.execute()
 
-        await self._call("invalidate", lambda: retry_idempotent(drop, transient=_UNAVAILABLE))
+        await self._call("invalidate", drop, idempotent=True)
 
-    async def _call(self, operation: str, run: Callable[[], Awaitable[T]]) -> T:
-        if self._breaker is not None:
-            self._breaker.before_call()
-        try:
-            result = await run()
-        except _UNAVAILABLE as error:
-            if self._breaker is not None:
-                self._breaker.record_failure()
+    async def _call(
+        self, operation: str, run: Callable[[], Awaitable[T]], *, idempotent: bool
+    ) -> T:
+        def unavailable(error: BaseException) -> CacheUnavailableError:
             # The class only: replies and URLs stay out of the logs.
             log.warning("cache_unavailable", operation=operation, error=type(error).__name__)
-            raise CacheUnavailableError() from error
-        except BaseException:
-            if self._breaker is not None:
-                self._breaker.release()
-            raise
-        if self._breaker is not None:
-            self._breaker.record_success()
-        return result
+            return CacheUnavailableError()
+
+        return await call(
+            run, breaker=self._breaker, idempotent=idempotent, unavailable=unavailable
+        )
 
     def _keys(self, key: str) -> tuple[str, str]:
         value_key = f"{self._prefix}{{{key}}}"

@@ -15,6 +15,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.redis.client import call
+from adapters.resilience.circuit_breaker import CircuitBreaker
 from application.errors import CacheUnavailableError
 
 log = structlog.get_logger()
@@ -30,18 +32,28 @@ class RedisInvalidationBus:
         channel: str = "hexahub:cache:invalidate",
         ping_interval: float = 5.0,
         max_backoff: float = 5.0,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self._client = client
+        self._breaker = breaker
         self._channel = channel
         self._ping_interval = ping_interval
         self._max_backoff = max_backoff
 
     async def publish(self, keys: Collection[str]) -> None:
-        try:
-            await self._client.publish(self._channel, json.dumps(sorted(keys)))
-        except _UNAVAILABLE as error:
+        """Tell every instance; repeating it is harmless, so it is retried."""
+        message = json.dumps(sorted(keys))
+
+        def unavailable(error: BaseException) -> CacheUnavailableError:
             log.warning("cache_invalidation_unsent", error=type(error).__name__)
-            raise CacheUnavailableError() from error
+            return CacheUnavailableError()
+
+        await call(
+            lambda: self._client.publish(self._channel, message),
+            breaker=self._breaker,
+            idempotent=True,
+            unavailable=unavailable,
+        )
 
     async def listen(
         self,

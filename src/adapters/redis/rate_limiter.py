@@ -1,16 +1,16 @@
 """GCRA rate limiting in Redis: one key per limited subject, one script round trip a hit."""
 
+from functools import partial
+
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from adapters.redis.client import call
+from adapters.resilience.circuit_breaker import CircuitBreaker
 from application.errors import CacheUnavailableError
 from application.ports.rate_limiter import RateLimitDecision, RateLimiter
 
 log = structlog.get_logger()
-
-# Same reasoning as the revocation store: a few socket failures surface unwrapped.
-_UNAVAILABLE = (RedisError, OSError, TimeoutError)
 
 _MICROS = 1_000_000
 
@@ -50,19 +50,28 @@ class RedisRateLimiter(RateLimiter):
     Atomic across instances: the whole read-decide-write runs in one Lua script. The
     script is sent once per server (redis-py's `register_script` reloads it on NOSCRIPT)
     and then run by EVALSHA, one round trip per hit. The client is owned by the caller.
+
+    Calls go through `breaker` when given. A hit is never retried: the script may have
+    run before the connection broke, and running it again would count the hit twice.
+    `reset` (a DELETE) is retried after a transient connection error.
     """
 
-    def __init__(self, client: Redis, prefix: str = "hexahub:") -> None:
+    def __init__(
+        self, client: Redis, prefix: str = "hexahub:", *, breaker: CircuitBreaker | None = None
+    ) -> None:
         self._client = client
         self._prefix = prefix
+        self._breaker = breaker
         self._gcra = client.register_script(_GCRA)
 
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> RateLimitDecision:
         interval = _interval_micros(limit, window_seconds)
-        try:
-            reply = await self._gcra(keys=[self._key(key)], args=[limit, interval])
-        except _UNAVAILABLE as error:
-            raise self._unavailable("hit", error) from error
+        reply = await call(
+            partial(self._gcra, keys=[self._key(key)], args=[limit, interval]),
+            breaker=self._breaker,
+            idempotent=False,
+            unavailable=partial(self._unavailable, "hit"),
+        )
         allowed, remaining, reset_us, retry_us = (int(value) for value in reply)
         return RateLimitDecision(
             allowed=bool(allowed),
@@ -73,10 +82,12 @@ class RedisRateLimiter(RateLimiter):
         )
 
     async def reset(self, key: str) -> None:
-        try:
-            await self._client.delete(self._key(key))
-        except _UNAVAILABLE as error:
-            raise self._unavailable("reset", error) from error
+        await call(
+            partial(self._client.delete, self._key(key)),
+            breaker=self._breaker,
+            idempotent=True,
+            unavailable=partial(self._unavailable, "reset"),
+        )
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}rate-limit:{key}"

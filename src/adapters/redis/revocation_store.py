@@ -1,17 +1,19 @@
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TypeVar
 from uuid import UUID
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from adapters.redis.client import call
+from adapters.resilience.circuit_breaker import CircuitBreaker
 from application.errors import CacheUnavailableError
 from application.ports.revocation_store import RevocationStore
 
 log = structlog.get_logger()
 
-# redis-py wraps most socket failures in RedisError, but a few (a refused TLS handshake,
-# an asyncio timeout around a read) can surface raw.
-_UNAVAILABLE = (RedisError, OSError, TimeoutError)
+T = TypeVar("T")
 
 
 class RedisRevocationStore(RevocationStore):
@@ -20,40 +22,52 @@ class RedisRevocationStore(RevocationStore):
     Redis expiry does the clean-up, so the store never grows past the sessions revoked
     within one access-token lifetime. The client is owned by the caller (close it with
     `aclose()`).
+
+    Every command goes through `breaker` when given (while it is open, calls fail at
+    once with `CacheUnavailableError`), and every command here is idempotent (EXISTS,
+    PING, SET of a fixed value), so each is retried after a transient connection error.
     """
 
-    def __init__(self, client: Redis, prefix: str = "hexahub:") -> None:
+    def __init__(
+        self, client: Redis, prefix: str = "hexahub:", *, breaker: CircuitBreaker | None = None
+    ) -> None:
         self._client = client
         self._prefix = prefix
+        self._breaker = breaker
 
     async def revoke_sessions(self, session_ids: list[UUID], *, ttl_seconds: int) -> None:
         if ttl_seconds < 1:
             raise ValueError("ttl_seconds must be at least 1")
         if not session_ids:
             return
-        try:
+
+        async def write() -> None:
             # One round trip for any number of ids. No MULTI: each SET stands alone, and
             # a partial write leaves the database check to refuse those sessions.
             async with self._client.pipeline(transaction=False) as pipe:
                 for session_id in session_ids:
                     pipe.set(self._key(session_id), 1, ex=ttl_seconds)
                 await pipe.execute()
-        except _UNAVAILABLE as error:
-            raise self._unavailable("revoke_sessions", error) from error
+
+        await self._call("revoke_sessions", write)
 
     async def is_session_revoked(self, session_id: UUID) -> bool:
-        try:
-            return bool(await self._client.exists(self._key(session_id)))
-        except _UNAVAILABLE as error:
-            raise self._unavailable("is_session_revoked", error) from error
+        found = await self._call(
+            "is_session_revoked", partial(self._client.exists, self._key(session_id))
+        )
+        return bool(found)
 
     async def ping(self) -> None:
-        try:
-            answered = await self._client.ping()
-        except _UNAVAILABLE as error:
-            raise self._unavailable("ping", error) from error
-        if not answered:
+        if not await self._call("ping", self._client.ping):
             raise CacheUnavailableError()
+
+    async def _call(self, operation: str, run: Callable[[], Awaitable[T]]) -> T:
+        return await call(
+            run,
+            breaker=self._breaker,
+            idempotent=True,
+            unavailable=partial(self._unavailable, operation),
+        )
 
     def _key(self, session_id: UUID) -> str:
         return f"{self._prefix}revoked-session:{session_id}"

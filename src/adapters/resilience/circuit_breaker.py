@@ -7,6 +7,10 @@ open       calls fail at once with the dependency's unavailable error, carrying 
            seconds left before a probe as `retry_after`
 half-open  after `reset_timeout` one call at a time passes as a probe: success closes
            the circuit, failure opens it again for another `reset_timeout`
+
+While open, calls admitted before it opened may still finish: their outcomes change
+nothing (the half-open probe decides), so a burst of late failures cannot keep pushing
+the next probe back. One event loop drives a breaker; it is not thread-safe.
 """
 
 import math
@@ -14,7 +18,11 @@ import time
 from collections.abc import Callable
 from enum import Enum
 
+import structlog
+
 from application.errors import ServiceUnavailableError
+
+log = structlog.get_logger()
 
 
 class BreakerState(Enum):
@@ -73,12 +81,16 @@ class CircuitBreaker:
         self._probing = True
 
     def record_success(self) -> None:
+        if self._state is BreakerState.OPEN:
+            return  # a call admitted before the circuit opened: the probe decides
         self._probing = False
         self._failures = 0
         if self._state is not BreakerState.CLOSED:
             self._set(BreakerState.CLOSED)
 
     def record_failure(self) -> None:
+        if self._state is BreakerState.OPEN:
+            return  # already open: a late failure must not postpone the probe
         self._probing = False
         self._failures += 1
         if self._state is BreakerState.HALF_OPEN or self._failures >= self._threshold:
@@ -106,6 +118,9 @@ class CircuitBreaker:
 
     def _set(self, state: BreakerState) -> None:
         self._state = state
+        # One line per transition, not per refused call: an outage does not flood the log.
+        level = log.warning if state is BreakerState.OPEN else log.info
+        level("circuit_breaker_state_changed", dependency=self.name, state=state.name.lower())
         for listener in self._listeners:
             listener(self.name, state)
 

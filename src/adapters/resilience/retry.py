@@ -19,14 +19,18 @@ async def retry_idempotent(
     attempts: int = 3,
     base_delay: float = 0.02,
     max_delay: float = 0.2,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
     """Run `operation`, again after a `transient` error, up to `attempts` times in all.
     Delays grow as base * 2**n, capped, each drawn uniformly below its bound (AWS "full
-    jitter"), so instances that failed together do not retry in step."""
+    jitter"), so instances that failed together do not retry in step. The last error
+    propagates; anything not `transient` propagates at once."""
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
     for attempt in range(attempts - 1):
         try:
             return await operation()
         except transient:
             delay = min(max_delay, base_delay * 2**attempt)
-            await asyncio.sleep(random.uniform(0, delay))  # noqa: S311 (jitter, not a secret)
+            await sleep(random.uniform(0, delay))  # noqa: S311 (jitter, not a secret)
     return await operation()

@@ -5,6 +5,7 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.crypto.secret_box import DEVELOPMENT_ONLY_KEY, FernetSecretBox
+from adapters.resilience.circuit_breaker import CircuitBreaker
 from adapters.sqlalchemy.api_key_repository import SqlAlchemyApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlAlchemyAuditLog
 from adapters.sqlalchemy.errors import translate, translating
@@ -16,6 +17,7 @@ from adapters.sqlalchemy.service_client_repository import SqlAlchemyServiceClien
 from adapters.sqlalchemy.session_repository import SqlAlchemySessionRepository
 from adapters.sqlalchemy.signing_key_repository import SqlAlchemySigningKeyRepository
 from adapters.sqlalchemy.user_repository import SqlAlchemyUserRepository
+from application.errors import StorageUnavailableError
 from application.ports.unit_of_work import UnitOfWork
 
 
@@ -33,6 +35,12 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     Signing keys' private material and TOTP seeds are encrypted with `secret_box` before
     they reach the database and decrypted on read.
+
+    With a `breaker`, entering is refused at once (`StorageUnavailableError` carrying
+    the seconds until the next probe) while the circuit is open. A transaction that
+    ends in `StorageUnavailableError` counts as a failure; one that reached the
+    database and ended any other way (a domain refusal included: the database answered)
+    as a success; one that never reached it, or was cancelled, counts as neither.
     """
 
     users: SqlAlchemyUserRepository
@@ -50,8 +58,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self,
         session_factory: async_sessionmaker[Any],
         secret_box: FernetSecretBox | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._breaker = breaker
         # DEVELOPMENT ONLY fallback, so callers that predate encryption at rest keep
         # working: the key is public (it is in the source), so secrets written with it
         # are as good as plaintext. Production passes a box built from settings.
@@ -66,6 +76,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         if self._used:
             raise RuntimeError("a unit of work is used for one transaction only")
         self._used = True
+        if self._breaker is not None:
+            self._breaker.before_call()
         self._session = self._session_factory()
         self.users = SqlAlchemyUserRepository(self._session)
         self.sessions = SqlAlchemySessionRepository(self._session)
@@ -87,6 +99,15 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     ) -> None:
         session, self._session = self._session, None
         assert session is not None, "__aexit__ without __aenter__"
+        reached_database = self._committed or session.in_transaction()
+        try:
+            await self._finish(session, exc)
+        except BaseException as raised:
+            self._report(raised, reached_database)
+            raise
+        self._report(exc, reached_database)
+
+    async def _finish(self, session: AsyncSession, exc: BaseException | None) -> None:
         try:
             # Rolling back after a commit only discards writes made after it.
             await session.rollback()
@@ -105,6 +126,16 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             mapped = translate(exc)
             if mapped is not None:
                 raise mapped from exc
+
+    def _report(self, outcome: BaseException | None, reached_database: bool) -> None:
+        if self._breaker is None:
+            return
+        if isinstance(outcome, StorageUnavailableError):
+            self._breaker.record_failure()
+        elif reached_database and (outcome is None or isinstance(outcome, Exception)):
+            self._breaker.record_success()
+        else:
+            self._breaker.release()
 
     async def commit(self) -> None:
         if self._session is None:

@@ -8,7 +8,8 @@ class RevocationStore(Protocol):
 
     An entry only needs to live as long as the longest access token that could carry the
     session id; the database stays the source of truth. Raises `CacheUnavailableError`
-    when the store cannot be reached, so callers fail closed.
+    when the store cannot be reached, never a guess: callers then rely on the session
+    row, which every revocation writes before it is announced here.
     """
 
     @abstractmethod

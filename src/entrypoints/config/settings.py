@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     redis_key_prefix: str = "hexahub:"
 
+    # --- cache -------------------------------------------------------------------
+    cache_enabled: bool = True
+    """Cache users and role grants for authenticated requests (see README, Caching)."""
+    cache_ttl_seconds: int = Field(default=600, ge=1, le=86_400)
+    cache_local_ttl_seconds: float = Field(default=30.0, gt=0, le=3600)
+    cache_local_max_entries: int = Field(default=10_000, ge=1, le=10_000_000)
+
+    # --- failure handling ----------------------------------------------------------
+    # One circuit breaker per dependency (Postgres, Redis): this many failures in a row
+    # open it, and calls then fail at once with 503 until a probe is let through.
+    circuit_failure_threshold: int = Field(default=5, ge=1, le=1000)
+    circuit_reset_seconds: float = Field(default=5.0, gt=0, le=300)
+
     # --- tokens ------------------------------------------------------------------
     jwt_secret: SecretStr | None = None
     """None in development: generated once and kept in `data_dir`."""
@@ -145,6 +158,18 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     docs_enabled: bool = True
+    metrics_enabled: bool = True
+    """Count every request and serve `GET /metrics`; off: neither (bench/observability_cost.py
+    measures what they cost)."""
+
+    # --- shutdown ----------------------------------------------------------------
+    shutdown_timeout_seconds: int = Field(default=30, ge=1, le=3600)
+    """After the drain, how long in-flight requests may take before they are cancelled.
+    Drain + timeout + a few seconds must fit the orchestrator's grace period."""
+    shutdown_drain_seconds: float | None = Field(default=None, ge=0, le=300)
+    """After SIGTERM, keep serving this long while /health/ready answers 503, so a load
+    balancer stops routing here before the socket closes. None: 5 in production (a few
+    readiness polls or an endpoint update), 0 elsewhere so Ctrl+C stops at once."""
 
     # --- logging -----------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -254,6 +279,12 @@ class Settings(BaseSettings):
         if self.log_format:
             return self.log_format
         return "console" if self.environment is Environment.DEVELOPMENT else "json"
+
+    @property
+    def effective_shutdown_drain_seconds(self) -> float:
+        if self.shutdown_drain_seconds is not None:
+            return self.shutdown_drain_seconds
+        return 5.0 if self.environment is Environment.PRODUCTION else 0.0
 
     @property
     def effective_jwt_issuer(self) -> str:

@@ -2,7 +2,7 @@
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 
 import structlog
@@ -11,9 +11,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import multiprocess
 
+from adapters.tiered_cache import TieredCache
 from application.errors import ServiceUnavailableError
 from application.key_ring import KeyRing
 from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand
+from application.user_cache import SIGNING_KEYS_KEY
 from entrypoints.config.settings import Settings
 from entrypoints.container import VERSION, Container, start, stop
 from entrypoints.http.client_address import parse_networks
@@ -24,6 +26,7 @@ from entrypoints.http.middleware.metrics import MetricsMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
 from entrypoints.http.middleware.security_headers import SecurityHeadersMiddleware
 from entrypoints.http.middleware.throttle import ThrottleMiddleware
+from entrypoints.http.middleware.tracing import TracingMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
 from entrypoints.http.routers import (
     api_keys,
@@ -41,7 +44,9 @@ from entrypoints.http.routers import (
     wellknown,
 )
 from entrypoints.http.routers.docs import install_docs
+from entrypoints.http.shutdown import GracefulShutdown
 from entrypoints.logging import configure_logging
+from entrypoints.tracing import configure_tracing, tracer_provider
 
 log = structlog.get_logger()
 
@@ -55,11 +60,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if container is None:
         container = Container(settings=providers.Object(settings))
         configure_logging(settings.log_level, settings.effective_log_format)
+        configure_tracing(VERSION)  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
+    shutdown = GracefulShutdown(settings.effective_shutdown_drain_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await start(container)
-        mailer = keys = None
+        mailer = keys = sampling = invalidations = None
         try:
             container.password_blocklist().load()  # read once now, not on a first request
             ring = container.key_ring()
@@ -69,6 +76,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                     _refresh_keys(ring, settings.key_refresh_interval_seconds), name="key-refresh"
                 )
             await _bootstrap_admin(container, settings)
+            cache = container.cache()
+            if isinstance(cache, TieredCache):
+                if not ring.is_static:
+                    cache.on_invalidated(_reload_keys_on_rotation(ring))
+                # Other instances' writes reach this one's in-process tier through it.
+                invalidations = asyncio.create_task(cache.listen(), name="cache-invalidations")
+            sampler = container.metrics_sampler()
+            await sampler.sample()  # gauges are set before the first scrape
+            sampling = asyncio.create_task(sampler.run_forever(), name="metrics-sampler")
             mailer = asyncio.create_task(
                 container.mail_dispatcher().run_forever(
                     settings.mail_dispatch_interval_seconds, container.mail_wake()
@@ -76,11 +92,21 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 name="mail-dispatcher",
             )
             log.info("started", environment=settings.environment.value, version=VERSION)
+            shutdown.install()  # SIGTERM: readiness 503, drain, then uvicorn's own shutdown
             yield
         finally:
+            # Reached after uvicorn has finished (or cut off) the in-flight requests, so
+            # the background tasks and pools below outlive every request.
+            shutdown.uninstall()
             if keys is not None:
                 keys.cancel()
                 await asyncio.wait({keys}, timeout=2)
+            if invalidations is not None:
+                invalidations.cancel()
+                await asyncio.wait({invalidations}, timeout=2)
+            if sampling is not None:
+                sampling.cancel()
+                await asyncio.wait({sampling}, timeout=2)
             if mailer is not None:
                 # Bounded: a send stuck on a dead mail server must not hold up shutdown.
                 # The mail stays in the outbox and goes out after the next start.
@@ -103,8 +129,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # Every operation can answer these: the general per-client budget (429) runs
         # before any route, and the last net turns a surprise into an enveloped 500.
         responses=error_responses(429, 500),
+        # Request spans come from TracingMiddleware (no query strings, traceparent out);
+        # FastAPI's own would trace each request a second time.
+        telemetry={"tracing": False},
     )
     app.state.container = container
+    app.state.shutdown = shutdown
     install_error_handlers(app)
     for router in (
         platform.router,
@@ -119,9 +149,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         keys.router,
         mfa.router,
         wellknown.router,
-        metrics.router,
     ):
         app.include_router(router)
+    if settings.metrics_enabled:
+        app.include_router(metrics.router)
     if settings.docs_enabled:
         install_docs(app)
 
@@ -158,10 +189,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     # Outside everything but the request context: it times and counts every answer,
     # host refusals, 429s, 413s and the enveloped 500s included.
-    app.add_middleware(MetricsMiddleware)
+    if settings.metrics_enabled:
+        app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         RequestContextMiddleware, trusted_proxies=parse_networks(settings.trusted_proxies)
     )
+    # Outermost: the request span covers every answer, and the access line carries its ids.
+    if (provider := tracer_provider()) is not None:
+        app.add_middleware(TracingMiddleware, tracer_provider=provider)
     return app
 
 
@@ -174,6 +209,26 @@ async def _refresh_keys(ring: KeyRing, interval: float) -> None:
             await ring.refresh()
         except ServiceUnavailableError as error:
             log.warning("signing_keys_refresh_failed", error=error.code)
+
+
+def _reload_keys_on_rotation(ring: KeyRing) -> Callable[[Collection[str]], None]:
+    """A rotation on any instance reloads the keys here at once; the periodic refresh
+    stays as the backstop for a missed message."""
+    reloads: set[asyncio.Task[None]] = set()
+
+    async def reload() -> None:
+        try:
+            await ring.refresh()
+        except ServiceUnavailableError as error:
+            log.warning("signing_keys_refresh_failed", error=error.code)
+
+    def listener(keys: Collection[str]) -> None:
+        if SIGNING_KEYS_KEY in keys:
+            task = asyncio.get_running_loop().create_task(reload())
+            reloads.add(task)  # held until done, so it is not collected mid-flight
+            task.add_done_callback(reloads.discard)
+
+    return listener
 
 
 async def _bootstrap_admin(container: Container, settings: Settings) -> None:

@@ -7,6 +7,7 @@ in-process tier, the second is served from them), writes on instance A, and asks
 instance B at once.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -187,3 +188,28 @@ async def test_a_deleted_role_is_gone_from_the_users_of_the_other_instance(
     assert deleted.status_code == 204, deleted.text
     assert (await b.get("/api/v1/auth/me", headers=headers)).json()["roles"] == ["user"]
     assert (await b.get("/api/v1/audit-events", headers=headers)).status_code == 403
+
+
+async def test_a_key_rotation_on_one_instance_reaches_the_others_jwks_at_once(
+    app_factory: AppFactory, postgres_clean_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    shared = {
+        "database_url": postgres_clean_url,
+        "redis_url": redis_server_url,
+        "redis_key_prefix": redis_prefix,
+        "jwt_algorithm": "EdDSA",
+        # The periodic refresh is far away: only the broadcast can explain a reload.
+        "key_refresh_interval_seconds": 60,
+        "_fake_hasher": True,
+    }
+    a = await app_factory(**shared, **ADMIN)
+    b = await app_factory(**shared)
+    before = {k["kid"] for k in (await b.get("/.well-known/jwks.json")).json()["keys"]}
+    rotated = await a.post("/api/v1/keys/rotate", headers=await admin_headers(a))
+    assert rotated.status_code in (200, 201), rotated.text
+    for _ in range(100):
+        after = {k["kid"] for k in (await b.get("/.well-known/jwks.json")).json()["keys"]}
+        if after - before:
+            break
+        await asyncio.sleep(0.01)
+    assert len(after - before) == 1

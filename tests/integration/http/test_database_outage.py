@@ -18,7 +18,10 @@ async def test_outage_gives_503_then_recovers_by_itself(
     proxy = TcpProxy(real.hostname or "127.0.0.1", real.port or 5432)
     await proxy.start()
     proxied = postgres_clean_url.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{proxy.port}")
-    client = await app_factory(database_url=proxied, database_connect_timeout_seconds=1)
+    # The circuit may open during the outage; a short reset keeps the recovery quick.
+    client = await app_factory(
+        database_url=proxied, database_connect_timeout_seconds=1, circuit_reset_seconds=1
+    )
     user = await register(client)
     tokens = await login(client, user["username"])
 

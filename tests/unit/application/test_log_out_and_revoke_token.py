@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from application.errors import CacheUnavailableError, InvalidTokenError
+from application.errors import InvalidTokenError
 from application.revocation import SessionRevoker
 from application.security import Principal
 from application.use_cases.auth.refresh_session import RefreshSessionCommand
@@ -141,11 +141,17 @@ async def test_a_store_outage_does_not_undo_a_logout(make_app: Callable[..., App
     assert isinstance(app.events.events[-1], SessionRevoked)
 
 
-async def test_authentication_fails_closed_when_the_store_is_down(
+async def test_with_the_store_down_authentication_relies_on_the_session_row(
     make_app: Callable[..., App],
 ) -> None:
-    app = make_app(revocations=UnavailableRevocationStore())
+    store = UnavailableRevocationStore()
+    app = make_app(revocations=store)
     await app.sign_up("ada")
     pair = await app.log_in_as("ada")
-    with pytest.raises(CacheUnavailableError):
+    caller = await app.principal_for(pair)
+    assert caller.session_id == pair.session_id
+    assert store.attempts == 1  # asked, and its failure did not decide
+
+    await app.log_out.execute(caller)
+    with pytest.raises(InvalidTokenError):
         await app.principal_for(pair)

@@ -1,8 +1,9 @@
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from application.access import permissions_for
-from application.errors import InvalidTokenError
+from application.errors import CacheUnavailableError, InvalidTokenError
 from application.ports.clock import Clock
 from application.ports.revocation_store import RevocationStore
 from application.ports.token_service import RefreshTokenGenerator, TokenVerifier
@@ -27,6 +28,9 @@ class IntrospectToken:
       expired, revoked (a logged-out session, a rotated refresh token), a deactivated
       or deleted user, a revoked client — the state a JWT alone cannot show. Nothing
       else is said about inactive tokens (§2.2).
+    - Revocation is read from the shared store, then the session row. A store that
+      cannot answer (Redis down) is skipped: the row, written before any revocation is
+      announced, still tells a revoked session, so nothing revoked reads as active.
     - Active access tokens answer their standard claims and `scope` (what the token
       may do now); active refresh tokens answer `token_type: refresh_token`, `sub`, `exp`.
     """
@@ -70,7 +74,7 @@ class IntrospectToken:
             else:
                 if claims.session_id is None or claims.subject is None:
                     return {}
-                if await self._revocations.is_session_revoked(claims.session_id):
+                if await self._announced_revoked(claims.session_id):
                     return {}
                 user = await uow.users.get(claims.subject)
                 session = await uow.sessions.get(claims.session_id)
@@ -101,6 +105,12 @@ class IntrospectToken:
             "sid": str(claims.session_id) if claims.session_id else None,
         }
         return {k: v for k, v in answer.items() if v is not None}
+
+    async def _announced_revoked(self, session_id: UUID) -> bool:
+        try:
+            return await self._revocations.is_session_revoked(session_id)
+        except CacheUnavailableError:
+            return False
 
     async def _refresh(self, token: str) -> dict[str, Any]:
         now = self._clock.now()

@@ -17,9 +17,11 @@ EXEMPT = ("/health", "/metrics", "/docs", "/redoc", "/static/", "/openapi.json")
 
 
 class ThrottleMiddleware:
-    """429 over budget. When the limiter's store cannot answer, 503 with the error's
-    Retry-After, as any route does for an outage: failing closed keeps the budget
-    meaningful, and the client learns it may retry (RFC 9110 §15.6.4)."""
+    """429 over budget. With Redis the limiter falls back to in-process budgets when
+    Redis cannot answer (`FallbackRateLimiter`), so a Redis outage still gives 429s and
+    no error reaches here. A limiter without a fallback that cannot answer gets 503 with
+    the error's Retry-After, as any route does for an outage: failing closed keeps the
+    budget meaningful, and the client learns it may retry (RFC 9110 §15.6.4)."""
 
     def __init__(self, app: ASGIApp, *, throttle: Callable[[], Throttle]) -> None:
         self.app = app

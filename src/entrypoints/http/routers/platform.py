@@ -1,5 +1,6 @@
 """Service identity and health. `/health` touches nothing, so it stays 200 while a
-dependency is down; `/health/ready` is what a load balancer should route by."""
+dependency is down or the process is shutting down; `/health/ready` is what a load
+balancer should route by: 503 with `"status": "draining"` once a SIGTERM arrived."""
 
 from typing import Any
 
@@ -26,18 +27,25 @@ async def health() -> Liveness:
 
 @router.get("/health/ready", response_model=Readiness, responses={503: {"model": Readiness}})
 async def ready(request: Request) -> JSONResponse:
-    return await _checked(container_of(request).health_probes())
+    draining: bool = request.app.state.shutdown.draining
+    container = container_of(request)
+    return await _checked(container.health_probes(), container.health_breakers(), draining=draining)
 
 
 @router.get("/health/db", response_model=Readiness, responses={503: {"model": Readiness}})
 async def database(request: Request) -> JSONResponse:
-    probes = container_of(request).health_probes()
-    return await _checked({"database": probes["database"]})
+    container = container_of(request)
+    probes = container.health_probes()
+    return await _checked({"database": probes["database"]}, container.health_breakers())
 
 
-async def _checked(probes: dict[str, Any]) -> JSONResponse:
-    ok, checks = await run_probes(probes)
-    body = {"status": "ok" if ok else "unavailable", "checks": checks}
+async def _checked(
+    probes: dict[str, Any], breakers: dict[str, Any], *, draining: bool = False
+) -> JSONResponse:
+    ok, checks = await run_probes(probes, breakers)
+    status = "draining" if draining else "ok" if ok else "unavailable"
+    ok = ok and not draining
+    body = {"status": status, "checks": checks}
     headers = {"Cache-Control": "no-store"}
     if not ok:
         headers["Retry-After"] = "5"
