@@ -6,7 +6,8 @@ failing with "Duplicated timeseries". Counters need no multiprocess mode; under
 `PROMETHEUS_MULTIPROC_DIR` each worker writes its own file and the scrape sums them
 (see `entrypoints.http.routers.metrics`).
 
-Rate-limit rejections are not a domain event; they are counted at the HTTP edge.
+Rate-limit rejections and API-key uses are not domain events: the throttle's listener
+(`adapters.metrics.throttle`) and the HTTP edge (`adapters.metrics.api_keys`) count them.
 """
 
 import logging

@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from adapters.metrics.api_keys import count_api_key_use
 from application.errors import AuthenticationError, InvalidClientError
 from application.security import Principal
 from application.use_cases.auth.authenticate import AuthenticateCommand
@@ -70,9 +71,14 @@ async def principal_of(request: Request, token: str | None) -> Principal:
     if token is not None and api_key is not None:
         raise AuthenticationError("send either a bearer token or an API key, not both")
     if api_key is not None:
-        principal: Principal = await traced_use_case(container.authenticate_api_key()).execute(
-            AuthenticateApiKeyCommand(key=api_key)
-        )
+        try:
+            principal: Principal = await traced_use_case(container.authenticate_api_key()).execute(
+                AuthenticateApiKeyCommand(key=api_key)
+            )
+        except AuthenticationError:
+            count_api_key_use(accepted=False)
+            raise
+        count_api_key_use(accepted=True)
     elif token is not None:
         authenticate = traced_use_case(container.authenticate())
         principal = await authenticate.execute(AuthenticateCommand(access_token=token))

@@ -75,6 +75,28 @@ async def test_business_counters_move_with_the_traffic(app_factory: AppFactory) 
     assert ("hexahub_api_key_first_uses_total", frozenset()) in after
 
 
+async def test_api_key_uses_are_counted_by_outcome(memory_client: httpx.AsyncClient) -> None:
+    user = await register(memory_client)
+    tokens = await login(memory_client, user["username"])
+    created = await memory_client.post(
+        "/api/v1/api-keys",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        json={"name": "reporting", "scopes": []},
+    )
+    assert created.status_code == 201, created.text
+    before = await scrape(memory_client)
+    for _ in range(2):
+        used = await memory_client.get(
+            "/api/v1/auth/me", headers={"X-API-Key": created.json()["key"]}
+        )
+        assert used.status_code == 200, used.text
+    forged = await memory_client.get("/api/v1/auth/me", headers={"X-API-Key": "hx_nope_nope"})
+    assert forged.status_code == 401
+    after = await scrape(memory_client)
+    assert moved(before, after, "hexahub_api_key_uses_total", outcome="accepted") == 2
+    assert moved(before, after, "hexahub_api_key_uses_total", outcome="refused") == 1
+
+
 async def test_http_metrics_label_route_templates_and_status_classes(
     memory_client: httpx.AsyncClient,
 ) -> None:

@@ -56,6 +56,7 @@ HEXAHUB_METRICS = frozenset(
         "hexahub_refreshes_total",
         "hexahub_lockouts_total",
         "hexahub_api_key_first_uses_total",
+        "hexahub_api_key_uses_total",
         "hexahub_rate_limit_rejections_total",
         "hexahub_active_sessions",
         "hexahub_db_pool_connections",
