@@ -12,12 +12,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -109,6 +111,17 @@ class SessionRow(Base):
     user_agent: Mapped[str | None] = mapped_column(String(512))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(64))
+
+    # Live sessions only: the active-sessions gauge counts them every few seconds, and
+    # revoked rows (most of the table, in time) stay out of the index.
+    __table_args__ = (
+        Index(
+            "ix_sessions_live_expires_at",
+            "expires_at",
+            postgresql_where=text("revoked_at IS NULL"),
+            sqlite_where=text("revoked_at IS NULL"),
+        ),
+    )
 
 
 class RefreshTokenRow(Base):
