@@ -209,6 +209,10 @@ async def _refresh_keys(ring: KeyRing, interval: float) -> None:
             await ring.refresh()
         except ServiceUnavailableError as error:
             log.warning("signing_keys_refresh_failed", error=error.code)
+        except Exception as error:
+            # A surprise must not end the loop: this instance would stop learning of
+            # rotations. The class only; the keys stay as loaded.
+            log.error("signing_keys_refresh_failed", error=type(error).__name__)
 
 
 def _reload_keys_on_rotation(ring: KeyRing) -> Callable[[Collection[str]], None]:
