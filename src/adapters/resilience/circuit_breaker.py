@@ -8,14 +8,17 @@ open       calls fail at once with the dependency's unavailable error, carrying 
 half-open  after `reset_timeout` one call at a time passes as a probe: success closes
            the circuit, failure opens it again for another `reset_timeout`
 
-While open, calls admitted before it opened may still finish: their outcomes change
-nothing (the half-open probe decides), so a burst of late failures cannot keep pushing
-the next probe back. One event loop drives a breaker; it is not thread-safe.
+Each admitted call holds a `Ticket` naming the period it was admitted in. A call that
+outlives its period (admitted before the circuit opened, finishing after) changes
+nothing: only the probe decides a half-open circuit, so a late failure cannot reopen it
+behind the probe's back, nor a late success close it. One event loop drives a breaker;
+it is not thread-safe.
 """
 
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
 import structlog
@@ -32,6 +35,12 @@ class BreakerState(Enum):
 
 
 StateListener = Callable[[str, BreakerState], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    period: int
+    probe: bool
 
 
 class CircuitBreaker:
@@ -57,6 +66,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._probing = False
+        self._period = 0
 
     @property
     def state(self) -> BreakerState:
@@ -68,10 +78,11 @@ class CircuitBreaker:
         self._listeners.append(listener)
         listener(self.name, self.state)
 
-    def before_call(self) -> None:
-        """Raise the unavailable error while open; in half-open, let one probe through."""
+    def before_call(self) -> Ticket:
+        """Raise the unavailable error while open; in half-open, let one probe through.
+        Hand the ticket back to `record_success`, `record_failure` or `release`."""
         if self._state is BreakerState.CLOSED:
-            return
+            return Ticket(self._period, probe=False)
         if self._state is BreakerState.OPEN:
             if self._retry_in() > 0:
                 raise self._refusal()
@@ -79,29 +90,36 @@ class CircuitBreaker:
         if self._probing:
             raise self._refusal()
         self._probing = True
+        return Ticket(self._period, probe=True)
 
-    def record_success(self) -> None:
-        if self._state is BreakerState.OPEN:
-            return  # a call admitted before the circuit opened: the probe decides
-        self._probing = False
-        self._failures = 0
-        if self._state is not BreakerState.CLOSED:
+    def record_success(self, ticket: Ticket) -> None:
+        if ticket.period != self._period:
+            return  # admitted before the circuit last opened: the probe decides
+        if self._state is BreakerState.CLOSED:
+            self._failures = 0
+        elif ticket.probe:
+            self._probing = False
+            self._failures = 0
             self._set(BreakerState.CLOSED)
 
-    def record_failure(self) -> None:
-        if self._state is BreakerState.OPEN:
-            return  # already open: a late failure must not postpone the probe
+    def record_failure(self, ticket: Ticket) -> None:
+        if ticket.period != self._period or self._state is BreakerState.OPEN:
+            return  # a late failure must not postpone the probe
+        if self._state is BreakerState.HALF_OPEN and not ticket.probe:
+            return
         self._probing = False
         self._failures += 1
         if self._state is BreakerState.HALF_OPEN or self._failures >= self._threshold:
             self._opened_at = self._monotonic()
             self._failures = 0
+            self._period += 1
             self._set(BreakerState.OPEN)
 
-    def release(self) -> None:
+    def release(self, ticket: Ticket) -> None:
         """A call that ended without judging the dependency (cancelled, or refused for
         a reason of its own): a half-open probe slot is handed back."""
-        self._probing = False
+        if ticket.probe and ticket.period == self._period:
+            self._probing = False
 
     def guard(self) -> "_Guard":
         """`async with breaker.guard(): ...`: an unavailable error inside counts as a
@@ -126,18 +144,22 @@ class CircuitBreaker:
 
 
 class _Guard:
-    __slots__ = ("_breaker",)
+    __slots__ = ("_breaker", "_ticket")
 
     def __init__(self, breaker: CircuitBreaker) -> None:
         self._breaker = breaker
+        self._ticket: Ticket | None = None
 
     async def __aenter__(self) -> None:
-        self._breaker.before_call()
+        self._ticket = self._breaker.before_call()
 
     async def __aexit__(self, kind: type[BaseException] | None, error: object, _tb: object) -> None:
+        ticket = self._ticket
+        if ticket is None:
+            return
         if kind is None:
-            self._breaker.record_success()
+            self._breaker.record_success(ticket)
         elif issubclass(kind, ServiceUnavailableError):
-            self._breaker.record_failure()
+            self._breaker.record_failure(ticket)
         else:
-            self._breaker.release()
+            self._breaker.release(ticket)

@@ -5,7 +5,7 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.crypto.secret_box import DEVELOPMENT_ONLY_KEY, FernetSecretBox
-from adapters.resilience.circuit_breaker import CircuitBreaker
+from adapters.resilience.circuit_breaker import CircuitBreaker, Ticket
 from adapters.sqlalchemy.api_key_repository import SqlAlchemyApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlAlchemyAuditLog
 from adapters.sqlalchemy.errors import translate, translating
@@ -62,6 +62,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     ) -> None:
         self._session_factory = session_factory
         self._breaker = breaker
+        self._ticket: Ticket | None = None
         # DEVELOPMENT ONLY fallback, so callers that predate encryption at rest keep
         # working: the key is public (it is in the source), so secrets written with it
         # are as good as plaintext. Production passes a box built from settings.
@@ -77,7 +78,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             raise RuntimeError("a unit of work is used for one transaction only")
         self._used = True
         if self._breaker is not None:
-            self._breaker.before_call()
+            self._ticket = self._breaker.before_call()
         self._session = self._session_factory()
         self.users = SqlAlchemyUserRepository(self._session)
         self.sessions = SqlAlchemySessionRepository(self._session)
@@ -128,14 +129,14 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
                 raise mapped from exc
 
     def _report(self, outcome: BaseException | None, reached_database: bool) -> None:
-        if self._breaker is None:
+        if self._breaker is None or self._ticket is None:
             return
         if isinstance(outcome, StorageUnavailableError):
-            self._breaker.record_failure()
+            self._breaker.record_failure(self._ticket)
         elif reached_database and (outcome is None or isinstance(outcome, Exception)):
-            self._breaker.record_success()
+            self._breaker.record_success(self._ticket)
         else:
-            self._breaker.release()
+            self._breaker.release(self._ticket)
 
     async def commit(self) -> None:
         if self._session is None:

@@ -49,16 +49,14 @@ def breaker(clock: FakeMonotonic, heard: list[tuple[str, BreakerState]]) -> Circ
 
 def fail(breaker: CircuitBreaker, times: int) -> None:
     for _ in range(times):
-        breaker.before_call()
-        breaker.record_failure()
+        breaker.record_failure(breaker.before_call())
 
 
 def test_a_closed_breaker_lets_calls_through_until_failures_run_together(
     breaker: CircuitBreaker,
 ) -> None:
     fail(breaker, 2)
-    breaker.before_call()
-    breaker.record_success()  # a success in between starts the count again
+    breaker.record_success(breaker.before_call())  # a success in between starts again
     fail(breaker, 2)
     assert breaker.state is BreakerState.CLOSED
 
@@ -106,10 +104,10 @@ def test_after_the_reset_timeout_one_probe_passes_and_its_success_closes(
     clock.advance(5)
     assert breaker.state is BreakerState.HALF_OPEN
 
-    breaker.before_call()  # the probe
+    probe = breaker.before_call()
     with pytest.raises(StorageUnavailableError):
         breaker.before_call()  # a second caller while the probe runs
-    breaker.record_success()
+    breaker.record_success(probe)
 
     assert breaker.state is BreakerState.CLOSED
     breaker.before_call()
@@ -121,8 +119,7 @@ def test_a_failed_probe_opens_the_circuit_for_another_full_period(
 ) -> None:
     fail(breaker, 3)
     clock.advance(6)
-    breaker.before_call()
-    breaker.record_failure()  # one failure is enough in half-open
+    breaker.record_failure(breaker.before_call())  # one failure is enough in half-open
 
     assert breaker.state is BreakerState.OPEN
     with pytest.raises(StorageUnavailableError) as refused:
@@ -137,11 +134,9 @@ def test_a_released_probe_hands_its_slot_to_the_next_caller(
 ) -> None:
     fail(breaker, 3)
     clock.advance(5)
-    breaker.before_call()
-    breaker.release()  # the probe was cancelled: nothing learnt
+    breaker.release(breaker.before_call())  # the probe was cancelled: nothing learnt
     assert breaker.state is BreakerState.HALF_OPEN
-    breaker.before_call()  # not refused
-    breaker.record_success()
+    breaker.record_success(breaker.before_call())  # not refused
     assert breaker.state is BreakerState.CLOSED
 
 
@@ -149,16 +144,30 @@ def test_late_outcomes_of_calls_admitted_before_opening_change_nothing(
     breaker: CircuitBreaker, clock: FakeMonotonic
 ) -> None:
     # Five calls in flight when the database goes away; three failures open the circuit.
-    for _ in range(5):
-        breaker.before_call()
-    for _ in range(3):
-        breaker.record_failure()
+    tickets = [breaker.before_call() for _ in range(5)]
+    for ticket in tickets[:3]:
+        breaker.record_failure(ticket)
     clock.advance(4)
-    breaker.record_failure()  # must not push the probe back
-    breaker.record_success()  # nor close the circuit before a probe says so
+    breaker.record_failure(tickets[3])  # must not push the probe back
+    breaker.record_success(tickets[4])  # nor close the circuit before a probe says so
     assert breaker.state is BreakerState.OPEN
     clock.advance(1)
     assert breaker.state is BreakerState.HALF_OPEN
+
+
+def test_only_the_probe_decides_a_half_open_circuit(
+    breaker: CircuitBreaker, clock: FakeMonotonic
+) -> None:
+    slow = breaker.before_call()  # a statement that will time out long after
+    fail(breaker, 3)
+    clock.advance(5)
+    probe = breaker.before_call()
+    breaker.record_failure(slow)  # finishes while the probe runs: says nothing
+    assert breaker.state is BreakerState.HALF_OPEN
+    with pytest.raises(StorageUnavailableError):
+        breaker.before_call()  # the probe's slot is still taken
+    breaker.record_success(probe)
+    assert breaker.state is BreakerState.CLOSED
 
 
 def test_listeners_hear_every_transition_and_subscribers_the_current_state(
@@ -166,8 +175,7 @@ def test_listeners_hear_every_transition_and_subscribers_the_current_state(
 ) -> None:
     fail(breaker, 3)
     clock.advance(5)
-    breaker.before_call()
-    breaker.record_success()
+    breaker.record_success(breaker.before_call())
     assert heard == [
         ("database", BreakerState.OPEN),
         ("database", BreakerState.HALF_OPEN),
