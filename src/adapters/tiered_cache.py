@@ -61,13 +61,14 @@ class TieredCache(Cache):
 
     async def get(self, key: str) -> CacheEntry:
         name = key.partition(":")[0]
-        local_stamp = _SKIP
+        # The local stamp is taken even while the tier is off: it still moves with every
+        # invalidation, which keeps loads that straddle a write apart (single flight).
+        entry = self._local.get_now(key)
+        local_stamp = entry.stamp
         if self._local_live:
-            entry = self._local.get_now(key)
             self._on_lookup(name, LOCAL, entry.value is not None)
             if entry.value is not None or self._remote is None:
-                return CacheEntry(entry.value, f"{entry.stamp}/{_SKIP}")
-            local_stamp = entry.stamp
+                return CacheEntry(entry.value, f"{local_stamp}/{_SKIP}")
         if self._remote is not None and key in self._pending:
             await self.flush()  # Redis may hold this key's old value until it goes out
         if self._remote is None or key in self._pending:
@@ -77,13 +78,13 @@ class TieredCache(Cache):
         except ServiceUnavailableError:
             return CacheEntry(None, f"{local_stamp}/{_SKIP}")
         self._on_lookup(name, REDIS, remote.value is not None)
-        if remote.value is not None and local_stamp != _SKIP:
+        if remote.value is not None and self._local_live:
             await self._local.set(key, remote.value, ttl_seconds=float("inf"), stamp=local_stamp)
         return CacheEntry(remote.value, f"{local_stamp}/{remote.stamp}")
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: float, stamp: str) -> None:
         local_stamp, _, remote_stamp = stamp.partition("/")
-        if local_stamp != _SKIP and self._local_live:
+        if self._local_live:
             await self._local.set(key, value, ttl_seconds=ttl_seconds, stamp=local_stamp)
         if remote_stamp not in (_SKIP, "") and self._remote is not None:
             with contextlib.suppress(ServiceUnavailableError):  # not cached there this time
@@ -97,7 +98,7 @@ class TieredCache(Cache):
         self._pending.update(keys)
         await self.flush()
 
-    async def flush(self) -> None:
+    async def flush(self, *, quiet: bool = False) -> None:
         """Send the kept invalidations: drop them in Redis, then tell every instance.
         Kept until both succeed (a repeat costs a reload, a loss a stale read)."""
         if self._remote is None or not self._pending:
@@ -111,9 +112,17 @@ class TieredCache(Cache):
                 if self._bus is not None:
                     await self._bus.publish(keys)
             except ServiceUnavailableError:
-                log.warning("cache_invalidation_deferred", keys=len(self._pending))
+                if not quiet:
+                    log.warning("cache_invalidation_deferred", keys=len(self._pending))
                 return
             self._pending -= keys
+            if quiet:
+                log.info("cache_invalidation_sent", keys=len(keys))
+
+    @property
+    def pending(self) -> int:
+        """Invalidations kept because Redis could not take them yet."""
+        return len(self._pending)
 
     # --- the invalidation feed --------------------------------------------------------
     def received(self, keys: list[str]) -> None:
@@ -124,8 +133,14 @@ class TieredCache(Cache):
         for listener in self._listeners:
             listener(keys)
 
-    async def feed_up(self) -> None:
+    async def feed_up(self, server_changed: bool = False) -> None:
         self._local.clear()
+        if server_changed and self._remote is not None:
+            # A restarted or failed-over Redis may have lost invalidations but kept the
+            # values they were meant to remove: drop every cached copy.
+            log.warning("cache_dropped_after_redis_change")
+            with contextlib.suppress(ServiceUnavailableError):
+                await self._remote.drop_all()
         await self.flush()
         self._local_live = True
 
@@ -133,8 +148,20 @@ class TieredCache(Cache):
         self._local_live = False
         self._local.clear()
 
-    async def listen(self) -> None:
-        """Run the invalidation feed until cancelled (a no-op without Redis)."""
+    async def listen(self, retry_every: float = 1.0) -> None:
+        """Run the invalidation feed, and retry kept invalidations, until cancelled
+        (a no-op without Redis)."""
         if self._bus is None:
             return
-        await self._bus.listen(self.received, self.feed_up, self.feed_down)
+        await asyncio.gather(
+            self._bus.listen(self.received, self.feed_up, self.feed_down),
+            self._retry_pending(retry_every),
+        )
+
+    async def _retry_pending(self, every: float) -> None:
+        # Kept invalidations must not wait for this instance's next write: until they
+        # are out, other instances may serve what they were meant to drop.
+        while True:
+            await asyncio.sleep(every)
+            if self._pending:
+                await self.flush(quiet=True)

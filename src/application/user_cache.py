@@ -74,8 +74,23 @@ class UserCache:
         self._flights = SingleFlight()
 
     async def roles(self) -> RoleTable:
-        table = await self._read(ROLES_KEY, self._load_roles, _encode_roles, _decode_roles)
-        assert table is not None
+        loaded = False
+
+        async def load() -> RoleTable:
+            nonlocal loaded
+            loaded = True
+            return await self._load_roles()
+
+        table = await self._read(ROLES_KEY, load, _encode_roles, _decode_roles)
+        if table is None:  # the loader never returns None
+            raise RuntimeError("role table missing")
+        if loaded:
+            # Instances that missed together each drew a generation; the first store
+            # wins, and adopting it keeps them from retiring each other's cached users.
+            with contextlib.suppress(ServiceUnavailableError, ValueError, KeyError, TypeError):
+                stored = await self._cache.get(ROLES_KEY)
+                if stored.value is not None:
+                    table = _decode_roles(stored.value)
         return table
 
     async def user(self, user_id: UUID, roles: RoleTable) -> User | None:

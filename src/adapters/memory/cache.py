@@ -88,13 +88,17 @@ class InProcessCache(Cache):
 
 
 class NoCache(Cache):
-    """Caching turned off: every read is a miss."""
+    """Caching turned off: every read is a miss. The stamp still moves with each
+    invalidation, so a read after a write never joins a load that began before it."""
+
+    def __init__(self) -> None:
+        self._invalidations = 0
 
     async def get(self, key: str) -> CacheEntry:
-        return CacheEntry(None, "0")
+        return CacheEntry(None, str(self._invalidations))
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: float, stamp: str) -> None:
         return None
 
     async def invalidate(self, keys: Collection[str]) -> None:
-        return None
+        self._invalidations += 1

@@ -1,12 +1,15 @@
 """The shared cache tier in Redis.
 
-Keys are `<prefix>cache:{<key>}` with a sibling `<prefix>cache:{<key>}:v` counting
-invalidations; the braces are a Redis Cluster hash tag, so both land in one slot and
-the script below may touch them together. A read returns the value and the counter in
-one round trip (MGET); a store is a script that writes only if the counter still holds
-what that read saw, so a load that raced a write never caches the old row.
+Keys are `<prefix>cache:{<key>}` with a sibling `<prefix>cache:{<key>}:v` holding a
+random token that each invalidation replaces; the braces are a Redis Cluster hash tag,
+so both land in one slot and the script below may touch them together. A read returns
+the value and the token in one round trip (MGET); a store is a script that writes only
+if the token is still the one that read saw (a random token, unlike a counter, cannot
+come back to an old value when it expires), and only if no value is there yet (the
+first load of a key wins; a later one would bring nothing newer).
 """
 
+import secrets
 from collections.abc import Awaitable, Callable, Collection
 from typing import TypeVar
 
@@ -21,15 +24,15 @@ from application.ports.cache import Cache, CacheEntry
 log = structlog.get_logger()
 
 T = TypeVar("T")
-# Counters outlive any load by far; they expire so idle keys leave nothing behind.
-_COUNTER_TTL_SECONDS = 86_400
+# Tokens outlive any load by far; they expire so idle keys leave nothing behind.
+_TOKEN_TTL_SECONDS = 86_400
 
 _SET_IF_UNCHANGED = """
 local seen = redis.call('GET', KEYS[2]) or '0'
 if seen ~= ARGV[2] then
   return 0
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3], 'NX')
 return 1
 """
 
@@ -70,13 +73,12 @@ class RedisCache(Cache):
             return
 
         async def drop() -> None:
-            # MULTI: the counter moves and the value goes together. Safe to repeat:
-            # a second INCR only refuses a few more stale stores.
+            # MULTI: the token changes and the value goes together. Safe to repeat: a
+            # second new token only refuses a few more stale stores.
             async with self._client.pipeline(transaction=True) as pipe:
                 for key in keys:
-                    value_key, counter_key = self._keys(key)
-                    pipe.incr(counter_key)
-                    pipe.expire(counter_key, _COUNTER_TTL_SECONDS)
+                    value_key, token_key = self._keys(key)
+                    pipe.set(token_key, secrets.token_hex(8), ex=_TOKEN_TTL_SECONDS)
                     pipe.delete(value_key)
                 await pipe.execute()
 
@@ -93,6 +95,23 @@ class RedisCache(Cache):
         return await call(
             run, breaker=self._breaker, idempotent=idempotent, unavailable=unavailable
         )
+
+    async def drop_all(self) -> None:
+        """Delete every cached value and token under this prefix: after Redis lost
+        writes (a restart or a failover), a value whose invalidation was lost could
+        otherwise come back. Only copies go; the next reads reload them."""
+
+        async def drop() -> None:
+            batch: list[str | bytes] = []
+            async for name in self._client.scan_iter(match=f"{self._prefix}*", count=500):
+                batch.append(name)
+                if len(batch) >= 500:
+                    await self._client.delete(*batch)
+                    batch.clear()
+            if batch:
+                await self._client.delete(*batch)
+
+        await self._call("drop_all", drop, idempotent=True)
 
     def _keys(self, key: str) -> tuple[str, str]:
         value_key = f"{self._prefix}{{{key}}}"

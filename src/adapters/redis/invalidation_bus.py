@@ -9,7 +9,8 @@ import asyncio
 import contextlib
 import json
 import random
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis
@@ -58,23 +59,34 @@ class RedisInvalidationBus:
     async def listen(
         self,
         on_keys: Callable[[list[str]], None],
-        on_up: Callable[[], object],
+        on_up: Callable[[bool], Awaitable[None]],
         on_down: Callable[[], None],
     ) -> None:
         """Run until cancelled: subscribe, deliver, and after any failure report it and
-        subscribe again, backing off with jitter up to `max_backoff` seconds."""
+        subscribe again, backing off with jitter up to `max_backoff` seconds.
+
+        `on_up(server_changed)` follows each confirmed subscription; `server_changed`
+        says Redis is not the server process it was before (a restart or a failover,
+        either of which may have lost writes)."""
         failures = 0
+        server: str | None = None
         while True:
             pubsub = self._client.pubsub()
             try:
                 await pubsub.subscribe(self._channel)
                 await self._confirmed(pubsub)
+                current = await self._server_id()
                 if failures:
                     log.info("cache_invalidation_resumed")
                 failures = 0
-                await _maybe_await(on_up())
+                await on_up(server is not None and current != server)
+                server = current
                 await self._deliver(pubsub, on_keys)
-            except _UNAVAILABLE as error:
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # Anything, not only connection errors: a listener that died quietly
+                # would leave the in-process tier serving with no news.
                 if failures == 0:
                     log.warning("cache_invalidation_lost", error=type(error).__name__)
                 on_down()
@@ -85,32 +97,41 @@ class RedisInvalidationBus:
                 with contextlib.suppress(*_UNAVAILABLE):
                     await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
 
-    async def _confirmed(self, pubsub: object) -> None:
+    async def _server_id(self) -> str:
+        info = await self._client.info("server")
+        return str(info.get("run_id", ""))
+
+    async def _confirmed(self, pubsub: Any) -> None:
         # The subscription counts once Redis has acknowledged it: only then can no
         # later invalidation be missed.
         while True:
-            message = await pubsub.get_message(timeout=self._ping_interval)  # type: ignore[attr-defined]
+            message = await pubsub.get_message(timeout=self._ping_interval)
             if message is None:
                 raise TimeoutError("no subscribe acknowledgement")
             if message.get("type") == "subscribe":
                 return
 
-    async def _deliver(self, pubsub: object, on_keys: Callable[[list[str]], None]) -> None:
+    async def _deliver(self, pubsub: Any, on_keys: Callable[[list[str]], None]) -> None:
         loop = asyncio.get_running_loop()
         last_heard = loop.time()
+        pinged_at: float | None = None
         while True:
-            message = await pubsub.get_message(  # type: ignore[attr-defined]
-                ignore_subscribe_messages=True, timeout=self._ping_interval
+            message = await pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=self._ping_interval / 2
             )
+            now = loop.time()
             if message is not None:
-                last_heard = loop.time()
+                last_heard, pinged_at = now, None  # any message, the pong too, is life
                 if message.get("type") == "message":
                     on_keys(_decode(message.get("data")))
                 continue
-            if loop.time() - last_heard >= self._ping_interval:
-                # A silent link and a quiet channel look alike: ask.
-                await pubsub.ping()  # type: ignore[attr-defined]
-                last_heard = loop.time()
+            if pinged_at is not None and now - pinged_at >= self._ping_interval:
+                # A link that drops packets silently looks like a quiet channel; only
+                # a missing answer tells them apart.
+                raise TimeoutError("no answer to PING on the invalidation feed")
+            if pinged_at is None and now - last_heard >= self._ping_interval:
+                await pubsub.ping()
+                pinged_at = now
 
 
 def _decode(data: object) -> list[str]:
@@ -119,8 +140,3 @@ def _decode(data: object) -> list[str]:
     except ValueError:
         return []
     return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
-
-
-async def _maybe_await(result: object) -> None:
-    if asyncio.iscoroutine(result):
-        await result

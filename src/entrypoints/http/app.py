@@ -1,6 +1,7 @@
 """The FastAPI application factory. Nothing is built at import time."""
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import multiprocess
 
+from adapters.metrics.workers import forget_dead_workers
 from adapters.tiered_cache import TieredCache
 from application.errors import ServiceUnavailableError
 from application.key_ring import KeyRing
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await start(container)
+        if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            forget_dead_workers(directory)  # a worker respawned after a crash, say
         mailer = keys = sampling = invalidations = None
         try:
             container.password_blocklist().load()  # read once now, not on a first request
@@ -104,6 +108,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             if invalidations is not None:
                 invalidations.cancel()
                 await asyncio.wait({invalidations}, timeout=2)
+                # Invalidations Redis could not take yet get one last chance.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(container.cache().flush(), timeout=2)
             if sampling is not None:
                 sampling.cancel()
                 await asyncio.wait({sampling}, timeout=2)

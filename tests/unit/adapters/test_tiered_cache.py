@@ -1,7 +1,9 @@
 """`TieredCache` when Redis or its invalidation feed fails, with fakes for both tiers'
 remote parts (the real ones are in the contract and freshness suites)."""
 
+import asyncio
 from collections.abc import Callable, Collection
+from typing import Any
 
 import pytest
 
@@ -32,6 +34,10 @@ class FakeRemote:
         self.invalidated.append(set(keys))
         await self.store.invalidate(keys)
 
+    async def drop_all(self) -> None:
+        self._check()
+        self.store.clear()
+
     def _check(self) -> None:
         if not self.up:
             raise CacheUnavailableError()
@@ -46,6 +52,10 @@ class FakeBus:
         if not self.remote.up:
             raise CacheUnavailableError()
         self.published.append(sorted(keys))
+
+    async def listen(self, on_keys: object, on_up: Any, on_down: object) -> None:
+        await on_up(False)
+        await asyncio.Event().wait()
 
 
 Lookups = list[tuple[str, str, bool]]
@@ -190,3 +200,38 @@ async def cache_set(
 ) -> None:
     stamp = stamp if stamp is not None else cache.get_now(key).stamp
     await cache.set(key, key.encode(), ttl_seconds=ttl, stamp=stamp)
+
+
+async def test_kept_invalidations_are_retried_without_waiting_for_another_write(
+    parts: tuple[TieredCache, FakeRemote, FakeBus, Lookups],
+) -> None:
+    tiered, remote, bus, _ = parts
+    await fill(remote, "user:1", b"old")
+    listening = asyncio.create_task(tiered.listen(retry_every=0.01))
+    try:
+        remote.up = False
+        await tiered.invalidate(["user:1"])
+        assert tiered.pending == 1
+        remote.up = True
+        for _ in range(200):
+            if tiered.pending == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert tiered.pending == 0
+        assert bus.published == [["user:1"]]
+        assert (await remote.get("user:1")).value is None
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+
+
+async def test_a_changed_redis_server_loses_every_cached_copy(
+    parts: tuple[TieredCache, FakeRemote, FakeBus, Lookups],
+) -> None:
+    tiered, remote, _, _ = parts
+    # Values whose invalidation a restarted Redis may have lost.
+    await fill(remote, "user:1", b"maybe stale")
+    await tiered.feed_up(server_changed=False)
+    assert (await tiered.get("user:1")).value == b"maybe stale"
+    await tiered.feed_up(server_changed=True)
+    assert (await tiered.get("user:1")).value is None

@@ -1,0 +1,99 @@
+"""The invalidation feed over real Redis: delivery, and noticing a link that went
+silent (through a proxy that stops forwarding without closing anything)."""
+
+import asyncio
+import contextlib
+from urllib.parse import urlsplit
+
+import pytest
+
+from adapters.redis.client import create_redis_client
+from adapters.redis.invalidation_bus import RedisInvalidationBus
+
+pytestmark = pytest.mark.redis
+
+
+class SilentProxy:
+    """Forwards TCP to Redis until `silence()`; then drops bytes both ways, silently."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._target = (host, port)
+        self.silent = False
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    def silence(self) -> None:
+        self.silent = True
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
+        await asyncio.gather(
+            self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
+        )
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                if not self.silent:
+                    writer.write(data)
+                    await writer.drain()
+
+
+async def test_published_keys_reach_every_listener(
+    redis_server_url: str, redis_prefix: str
+) -> None:
+    client = create_redis_client(redis_server_url)
+    bus = RedisInvalidationBus(client, channel=f"{redis_prefix}inv")
+    heard: list[list[str]] = []
+    up = asyncio.Event()
+
+    async def on_up(_changed: bool) -> None:
+        up.set()
+
+    listening = asyncio.create_task(bus.listen(heard.append, on_up, lambda: None))
+    try:
+        await asyncio.wait_for(up.wait(), 5)
+        await bus.publish(["user:2", "user:1"])
+        for _ in range(100):
+            if heard:
+                break
+            await asyncio.sleep(0.01)
+        assert heard == [["user:1", "user:2"]]
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+        await client.aclose()
+
+
+async def test_a_link_gone_silent_is_reported_down(
+    redis_server_url: str, redis_prefix: str
+) -> None:
+    target = urlsplit(redis_server_url)
+    proxy = SilentProxy(target.hostname or "127.0.0.1", target.port or 6379)
+    await proxy.start()
+    client = create_redis_client(f"redis://127.0.0.1:{proxy.port}/{target.path.lstrip('/') or 0}")
+    bus = RedisInvalidationBus(client, channel=f"{redis_prefix}inv", ping_interval=0.2)
+    up, down = asyncio.Event(), asyncio.Event()
+
+    async def on_up(_changed: bool) -> None:
+        up.set()
+
+    listening = asyncio.create_task(bus.listen(lambda _: None, on_up, down.set))
+    try:
+        await asyncio.wait_for(up.wait(), 5)
+        proxy.silence()
+        # Two ping intervals to notice, with room for a loaded machine.
+        await asyncio.wait_for(down.wait(), 5)
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+        await client.aclose()
+        await proxy.stop()
