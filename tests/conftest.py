@@ -15,7 +15,7 @@ import pytest
 
 from tests import backends
 
-pytest_plugins = ["tests.mail_catcher"]
+pytest_plugins = ["tests.mail_catcher", "tests.tracing"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

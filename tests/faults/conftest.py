@@ -8,7 +8,7 @@ binary fails the run loudly; elsewhere the suite skips with a one-line reason.
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import pytest
 
@@ -43,10 +43,12 @@ def _unavailable(error: MissingBinaryError) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def _throwaway_postgres() -> Iterator[ThrowawayPostgres]:
+S = TypeVar("S", ThrowawayPostgres, ThrowawayRedis)
+
+
+def _running(kind: Callable[[], S]) -> Iterator[S]:
     try:
-        server = ThrowawayPostgres()
+        server = kind()
     except MissingBinaryError as error:
         _unavailable(error)
     try:
@@ -54,19 +56,16 @@ def _throwaway_postgres() -> Iterator[ThrowawayPostgres]:
         yield server
     finally:
         server.destroy()
+
+
+@pytest.fixture(scope="session")
+def _throwaway_postgres() -> Iterator[ThrowawayPostgres]:
+    yield from _running(ThrowawayPostgres)
 
 
 @pytest.fixture(scope="session")
 def _throwaway_redis() -> Iterator[ThrowawayRedis]:
-    try:
-        server = ThrowawayRedis()
-    except MissingBinaryError as error:
-        _unavailable(error)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.destroy()
+    yield from _running(ThrowawayRedis)
 
 
 def _running(server: ThrowawayPostgres | ThrowawayRedis) -> None:

@@ -13,30 +13,17 @@ from typing import Any
 
 import pytest
 import structlog
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
 from entrypoints.logging import configure_logging
-from entrypoints.tracing import use_tracer_provider
 from tests.integration.http.conftest import AppFactory
 from tests.integration.http.helpers import PASSWORD, bearer, login, new_identity, register
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
 CALLER = {"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"}
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    use_tracer_provider(provider)
-    yield exporter
-    use_tracer_provider(None)
-    provider.shutdown()
 
 
 def named(finished: Sequence[ReadableSpan], name: str) -> list[ReadableSpan]:
