@@ -419,6 +419,18 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(InMemoryRateLimiter, clock),
     )
 
+    # Transactions that only read: the per-request authentication path.
+    reads = providers.Selector(
+        providers.Callable(_storage_kind, settings),
+        sql=providers.Factory(
+            SqlAlchemyUnitOfWork,
+            session_factory,
+            secret_box=secret_box,
+            breaker=database_breaker,
+            reads_only=True,
+        ),
+        memory=providers.Factory(InMemoryUnitOfWork, memory_store),
+    )
     # In front of the database for the reads of every authenticated request.
     cache = providers.Selector(
         providers.Callable(_cache_kind, settings),
@@ -461,7 +473,7 @@ class Container(containers.DeclarativeContainer):
     # Every transaction drops the cached users and roles it wrote, once committed.
     uow_factory = providers.Singleton(invalidating, unit_of_work.provider, cache)
     user_cache = providers.Singleton(
-        UserCache, cache, uow_factory, ttl_seconds=settings.provided.cache_ttl_seconds
+        UserCache, cache, reads.provider, ttl_seconds=settings.provided.cache_ttl_seconds
     )
     key_factory = providers.Singleton(CryptographyKeyFactory)
     key_ring = providers.Singleton(_key_ring, settings, uow_factory, key_factory, jwt_secret, clock)
@@ -570,7 +582,7 @@ class Container(containers.DeclarativeContainer):
     )
     authenticate = providers.Factory(
         Authenticate,
-        uow_factory=uow_factory,
+        uow_factory=reads.provider,
         users=user_cache,
         verifier=token_service,
         revocations=revocation_store,

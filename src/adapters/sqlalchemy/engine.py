@@ -11,6 +11,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+# Execution option of a transaction that will only read (see `SqlAlchemyUnitOfWork`).
+READS_ONLY = "hexahub_reads_only"
+
 # Drivers this adapter speaks; a bare "postgresql://" or "sqlite://" gets the async one.
 _ASYNC_DRIVERS = {"postgresql": "asyncpg", "postgres": "asyncpg", "sqlite": "aiosqlite"}
 
@@ -119,7 +122,10 @@ def _take_over_sqlite_transactions(engine: AsyncEngine, *, begin: str) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _emit_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        # A transaction that only reads takes no write lock: in WAL mode it reads a
+        # snapshot beside the writers instead of queueing behind them.
+        reads_only = connection.get_execution_options().get(READS_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reads_only else begin)
 
 
 def _ensure_parent_dir(url: URL) -> None:

@@ -8,6 +8,7 @@ from adapters.crypto.secret_box import DEVELOPMENT_ONLY_KEY, FernetSecretBox
 from adapters.resilience.circuit_breaker import CircuitBreaker, Ticket
 from adapters.sqlalchemy.api_key_repository import SqlAlchemyApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlAlchemyAuditLog
+from adapters.sqlalchemy.engine import READS_ONLY
 from adapters.sqlalchemy.errors import translate, translating
 from adapters.sqlalchemy.mail_outbox import SqlAlchemyMailOutbox
 from adapters.sqlalchemy.mfa_repository import SqlAlchemyMfaRepository
@@ -59,8 +60,14 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         session_factory: async_sessionmaker[Any],
         secret_box: FernetSecretBox | None = None,
         breaker: CircuitBreaker | None = None,
+        *,
+        reads_only: bool = False,
     ) -> None:
+        """`reads_only`: the transaction will not write. On SQLite it then starts with
+        a plain BEGIN rather than BEGIN IMMEDIATE, so the hot reads of every request
+        (the session row, a cache miss) do not queue for the database's write lock."""
         self._session_factory = session_factory
+        self._reads_only = reads_only
         self._breaker = breaker
         self._ticket: Ticket | None = None
         # DEVELOPMENT ONLY fallback, so callers that predate encryption at rest keep
@@ -79,7 +86,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self._used = True
         if self._breaker is not None:
             self._ticket = self._breaker.before_call()
-        self._session = self._session_factory()
+        self._session = (
+            self._session_factory(execution_options={READS_ONLY: True})
+            if self._reads_only
+            else self._session_factory()
+        )
         self.users = SqlAlchemyUserRepository(self._session)
         self.sessions = SqlAlchemySessionRepository(self._session)
         self.roles = SqlAlchemyRoleRepository(self._session)
