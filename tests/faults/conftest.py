@@ -46,7 +46,7 @@ def _unavailable(error: MissingBinaryError) -> NoReturn:
 S = TypeVar("S", ThrowawayPostgres, ThrowawayRedis)
 
 
-def _running(kind: Callable[[], S]) -> Iterator[S]:
+def _started(kind: Callable[[], S]) -> Iterator[S]:
     try:
         server = kind()
     except MissingBinaryError as error:
@@ -60,12 +60,12 @@ def _running(kind: Callable[[], S]) -> Iterator[S]:
 
 @pytest.fixture(scope="session")
 def _throwaway_postgres() -> Iterator[ThrowawayPostgres]:
-    yield from _running(ThrowawayPostgres)
+    yield from _started(ThrowawayPostgres)
 
 
 @pytest.fixture(scope="session")
 def _throwaway_redis() -> Iterator[ThrowawayRedis]:
-    yield from _running(ThrowawayRedis)
+    yield from _started(ThrowawayRedis)
 
 
 def _running(server: ThrowawayPostgres | ThrowawayRedis) -> None:
