@@ -46,7 +46,9 @@ def create_engine(
 
     SQLite: a file database in WAL mode with foreign keys enforced; every transaction
     starts with BEGIN IMMEDIATE, so writers queue on the file lock (up to 5 s) instead of
-    failing with "database is locked" when a reader tries to become a writer.
+    failing with "database is locked" when a reader tries to become a writer. A
+    transaction marked read-only (execution option `READS_ONLY`) starts with a plain
+    BEGIN and reads a snapshot without waiting for that lock.
     """
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
