@@ -15,6 +15,7 @@ Cached users carry no password hash: whoever needs to check a password reads it 
 """
 
 import contextlib
+import hashlib
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -27,12 +28,23 @@ from application.ports.cache import Cache, CacheEntry
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.single_flight import SingleFlight
 from domain.permissions import Permission
+from domain.roles import BUILTIN_PERMISSIONS
 from domain.user import User
 from domain.value_objects import Email, FullName, Username
 
 T = TypeVar("T")
 
-ROLES_KEY = "roles:all"
+
+def _builtin_fingerprint() -> str:
+    """Built-in grants come from code: a release that changes them reads a role table
+    cached under a new key instead of the previous release's for up to its TTL."""
+    described = sorted(
+        (name, sorted(p.value for p in perms)) for name, perms in BUILTIN_PERMISSIONS.items()
+    )
+    return hashlib.sha256(json.dumps(described).encode()).hexdigest()[:12]
+
+
+ROLES_KEY = f"roles:all:{_builtin_fingerprint()}"
 # Not cached here: each instance's key ring holds the keys. Invalidating this name after
 # a rotation tells every instance to reload them.
 SIGNING_KEYS_KEY = "signing-keys:all"
