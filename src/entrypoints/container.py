@@ -188,6 +188,30 @@ def _cache_kind(settings: Settings) -> str:
     return "local" if single_process else "off"
 
 
+def _units_of_work(
+    settings: Any,
+    session_factory: Any,
+    secret_box: Any,
+    breaker: Any,
+    memory_store: Any,
+    *,
+    reads_only: bool,
+) -> providers.Selector[Any]:
+    """A unit of work per transaction, on the configured storage (providers in, one
+    provider out: the container declares the writing and the read-only kinds)."""
+    return providers.Selector(
+        providers.Callable(_storage_kind, settings),
+        sql=providers.Factory(
+            SqlAlchemyUnitOfWork,
+            session_factory,
+            secret_box=secret_box,
+            breaker=breaker,
+            reads_only=reads_only,
+        ),
+        memory=providers.Factory(InMemoryUnitOfWork, memory_store),
+    )
+
+
 def _hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
     hasher = Argon2PasswordHasher(
         time_cost=settings.argon2_time_cost,
@@ -386,12 +410,8 @@ class Container(containers.DeclarativeContainer):
 
     memory_store = providers.Singleton(InMemoryStore)
     session_factory = providers.Singleton(create_session_factory, engine)
-    unit_of_work = providers.Selector(
-        providers.Callable(_storage_kind, settings),
-        sql=providers.Factory(
-            SqlAlchemyUnitOfWork, session_factory, secret_box=secret_box, breaker=database_breaker
-        ),
-        memory=providers.Factory(InMemoryUnitOfWork, memory_store),
+    unit_of_work = _units_of_work(
+        settings, session_factory, secret_box, database_breaker, memory_store, reads_only=False
     )
     revocation_store = providers.Selector(
         providers.Callable(_revocation_kind, settings),
@@ -420,16 +440,8 @@ class Container(containers.DeclarativeContainer):
     )
 
     # Transactions that only read: the per-request authentication path.
-    reads = providers.Selector(
-        providers.Callable(_storage_kind, settings),
-        sql=providers.Factory(
-            SqlAlchemyUnitOfWork,
-            session_factory,
-            secret_box=secret_box,
-            breaker=database_breaker,
-            reads_only=True,
-        ),
-        memory=providers.Factory(InMemoryUnitOfWork, memory_store),
+    reads = _units_of_work(
+        settings, session_factory, secret_box, database_breaker, memory_store, reads_only=True
     )
     # In front of the database for the reads of every authenticated request.
     cache = providers.Selector(

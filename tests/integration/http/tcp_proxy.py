@@ -1,4 +1,4 @@
-"""A loopback TCP proxy a test can cut and restore, to play a database outage without
+"""A loopback TCP proxy a test can cut, restore or silence, to play an outage without
 touching the real server other tests share."""
 
 import asyncio
@@ -11,6 +11,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
         self.port = 0
+        self._silent = False
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
@@ -26,6 +27,11 @@ class TcpProxy:
             writer.transport.abort()
         self._links.clear()
 
+    def silence(self) -> None:
+        """Keep every connection open but forward nothing, either way: a link that
+        drops packets, which no socket error reveals."""
+        self._silent = True
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
@@ -38,8 +44,9 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
+                if not self._silent:
+                    writer.write(data)
+                    await writer.drain()
         with contextlib.suppress(OSError):
             writer.close()
         self._links.discard(writer)

@@ -2,49 +2,15 @@
 silent (through a proxy that stops forwarding without closing anything)."""
 
 import asyncio
-import contextlib
 from urllib.parse import urlsplit
 
 import pytest
 
 from adapters.redis.client import create_redis_client
 from adapters.redis.invalidation_bus import RedisInvalidationBus
+from tests.integration.http.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.redis
-
-
-class SilentProxy:
-    """Forwards TCP to Redis until `silence()`; then drops bytes both ways, silently."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._target = (host, port)
-        self.silent = False
-        self._server: asyncio.Server | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
-    def silence(self) -> None:
-        self.silent = True
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
-        await asyncio.gather(
-            self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
-        )
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError):
-            while data := await reader.read(65536):
-                if not self.silent:
-                    writer.write(data)
-                    await writer.drain()
 
 
 async def test_published_keys_reach_every_listener(
@@ -77,7 +43,7 @@ async def test_a_link_gone_silent_is_reported_down(
     redis_server_url: str, redis_prefix: str
 ) -> None:
     target = urlsplit(redis_server_url)
-    proxy = SilentProxy(target.hostname or "127.0.0.1", target.port or 6379)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
     await proxy.start()
     client = create_redis_client(f"redis://127.0.0.1:{proxy.port}/{target.path.lstrip('/') or 0}")
     bus = RedisInvalidationBus(client, channel=f"{redis_prefix}inv", ping_interval=0.2)
@@ -96,4 +62,4 @@ async def test_a_link_gone_silent_is_reported_down(
         listening.cancel()
         await asyncio.gather(listening, return_exceptions=True)
         await client.aclose()
-        await proxy.stop()
+        await proxy.cut()
