@@ -15,6 +15,7 @@ Cached users carry no password hash: whoever needs to check a password reads it 
 """
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -168,23 +169,7 @@ class UserCache:
 
 
 def _without_hash(user: User) -> User:
-    return User(
-        id=user.id,
-        email=user.email,
-        username=user.username,
-        full_name=user.full_name,
-        password_hash=None,
-        is_active=user.is_active,
-        is_verified=user.is_verified,
-        roles=user.roles,
-        oauth_provider=user.oauth_provider,
-        created_at=user.created_at,
-        updated_at=user.updated_at,
-        last_login_at=user.last_login_at,
-        failed_logins=user.failed_logins,
-        locked_until=user.locked_until,
-        lockouts=user.lockouts,
-    )
+    return dataclasses.replace(user, password_hash=None, _events=[])
 
 
 def _time(value: datetime | None) -> str | None:

@@ -520,6 +520,8 @@ class Container(containers.DeclarativeContainer):
     # What every writing use case takes: one transaction, the time, the events it
     # publishes after commit, and the audit rows it writes before.
     _writes = {"uow_factory": uow_factory, "clock": clock, "events": events, "auditor": auditor}
+    login_policy = providers.Callable(_login_policy, settings)
+    lockout_policy = providers.Callable(lambda policy: policy.lockout, login_policy)
     throttle = providers.Singleton(
         Throttle,
         limiter=rate_limiter,
@@ -575,7 +577,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         events=events,
         auditor=auditor,
-        policy=providers.Callable(_login_policy, settings),
+        policy=login_policy,
         throttle=throttle,
         mfa_tokens=token_service,
     )
@@ -621,7 +623,7 @@ class Container(containers.DeclarativeContainer):
         events=events,
         password_rules=password_rules,
         auditor=auditor,
-        lockout=providers.Callable(lambda s: _login_policy(s).lockout, settings),
+        lockout=lockout_policy,
     )
     list_own_sessions = providers.Factory(ListOwnSessions, uow_factory=uow_factory, clock=clock)
     count_active_sessions = providers.Factory(CountActiveSessions, uow_factory, clock)
@@ -689,14 +691,7 @@ class Container(containers.DeclarativeContainer):
     rotate_signing_key = providers.Factory(
         RotateSigningKey, ring=key_ring, clock=clock, events=events, auditor=auditor
     )
-    password_attempts = providers.Factory(
-        PasswordAttempts,
-        uow_factory=uow_factory,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-        policy=providers.Callable(lambda s: _login_policy(s).lockout, settings),
-    )
+    password_attempts = providers.Factory(PasswordAttempts, policy=lockout_policy, **_writes)
     setup_totp = providers.Factory(
         SetupTotp,
         uow_factory=uow_factory,
@@ -709,37 +704,28 @@ class Container(containers.DeclarativeContainer):
     confirm_totp = providers.Factory(
         ConfirmTotp,
         revoker=revoker,
-        uow_factory=uow_factory,
         engine=totp_engine,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-        lockout=providers.Callable(lambda s: _login_policy(s).lockout, settings),
+        lockout=lockout_policy,
         throttle=throttle,
+        **_writes,
     )
     disable_totp = providers.Factory(
         DisableTotp,
-        uow_factory=uow_factory,
         hasher=password_hasher,
         engine=totp_engine,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-        lockout=providers.Callable(lambda s: _login_policy(s).lockout, settings),
+        lockout=lockout_policy,
         throttle=throttle,
+        **_writes,
     )
     verify_mfa = providers.Factory(
         VerifyMfa,
-        uow_factory=uow_factory,
         mfa_tokens=token_service,
         engine=totp_engine,
         minter=minter,
         ids=ids,
-        clock=clock,
-        events=events,
-        auditor=auditor,
-        policy=providers.Callable(_login_policy, settings),
+        policy=login_policy,
         throttle=throttle,
+        **_writes,
     )
     issue_client_token = providers.Factory(IssueClientToken, uow_factory, token_service)
     introspect_token = providers.Factory(

@@ -212,14 +212,19 @@ async def _refresh_keys(ring: KeyRing, interval: float) -> None:
     with a new key within one interval. An outage keeps the keys already loaded."""
     while True:
         await asyncio.sleep(interval)
-        try:
-            await ring.refresh()
-        except ServiceUnavailableError as error:
-            log.warning("signing_keys_refresh_failed", error=error.code)
-        except Exception as error:
-            # A surprise must not end the loop: this instance would stop learning of
-            # rotations. The class only; the keys stay as loaded.
-            log.error("signing_keys_refresh_failed", error=type(error).__name__)
+        await _refresh_quietly(ring)
+
+
+async def _refresh_quietly(ring: KeyRing) -> None:
+    """Reload the keys; a failure keeps the ones loaded and is logged, never raised (a
+    surprise must not end the refresh loop, or this instance would stop learning of
+    rotations). The class only in the log."""
+    try:
+        await ring.refresh()
+    except ServiceUnavailableError as error:
+        log.warning("signing_keys_refresh_failed", error=error.code)
+    except Exception as error:
+        log.error("signing_keys_refresh_failed", error=type(error).__name__)
 
 
 def _reload_keys_on_rotation(ring: KeyRing) -> Callable[[Collection[str]], None]:
@@ -227,15 +232,9 @@ def _reload_keys_on_rotation(ring: KeyRing) -> Callable[[Collection[str]], None]
     stays as the backstop for a missed message."""
     reloads: set[asyncio.Task[None]] = set()
 
-    async def reload() -> None:
-        try:
-            await ring.refresh()
-        except ServiceUnavailableError as error:
-            log.warning("signing_keys_refresh_failed", error=error.code)
-
     def listener(keys: Collection[str]) -> None:
         if SIGNING_KEYS_KEY in keys:
-            task = asyncio.get_running_loop().create_task(reload())
+            task = asyncio.get_running_loop().create_task(_refresh_quietly(ring))
             reloads.add(task)  # held until done, so it is not collected mid-flight
             task.add_done_callback(reloads.discard)
 
