@@ -137,7 +137,7 @@ def _rotate_keys(settings: Settings) -> int:
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand
+    from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
     from domain.errors import DomainError
     from entrypoints.container import Container, start, stop
 

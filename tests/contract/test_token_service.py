@@ -19,13 +19,13 @@ from adapters.jwt.refresh_tokens import OpaqueRefreshTokenGenerator
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.memory.clock import FixedClock
 from application.errors import InvalidTokenError
-from application.key_ring import KeyRing
 from application.ports.token_service import (
     MfaTokenService,
     RefreshTokenGenerator,
     TokenIssuer,
     TokenVerifier,
 )
+from application.tokens.key_ring import KeyRing
 from domain.signing_keys import KeyAlgorithm, SigningKey
 
 TTL = 900

@@ -8,7 +8,6 @@ import jwt
 
 from adapters.jwt.keys import PreparedKeys
 from application.errors import InvalidTokenError
-from application.key_ring import KeyRing
 from application.ports.clock import Clock
 from application.ports.id_generator import IdGenerator
 from application.ports.token_service import (
@@ -18,6 +17,7 @@ from application.ports.token_service import (
     TokenIssuer,
     TokenVerifier,
 )
+from application.tokens.key_ring import KeyRing
 from domain.signing_keys import KeyAlgorithm
 
 # RFC 9068 §2.1: access tokens are typed "at+jwt"; §4: resource servers accept

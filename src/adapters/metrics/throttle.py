@@ -1,4 +1,4 @@
-"""Rate-limit refusals for Prometheus, told by `application.throttle.Throttle` at the
+"""Rate-limit refusals for Prometheus, told by `application.identity.throttle.Throttle` at the
 moment it decides (the general per-client budget and every per-route limit alike).
 
 `limit` is the name of the policy's budget, one of a fixed set, never the key, address
@@ -8,7 +8,7 @@ rather than a missing series before the first refusal.
 
 from prometheus_client import Counter
 
-from application.throttle import LIMIT_NAMES, LimitName
+from application.identity.throttle import LIMIT_NAMES, LimitName
 
 REJECTIONS = Counter(
     "hexahub_rate_limit_rejections",

@@ -14,10 +14,10 @@ from prometheus_client import multiprocess
 
 from adapters.metrics.workers import forget_dead_workers
 from adapters.tiered_cache import TieredCache
+from application.caching.user_cache import SIGNING_KEYS_KEY
 from application.errors import ServiceUnavailableError
-from application.key_ring import KeyRing
-from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand
-from application.user_cache import SIGNING_KEYS_KEY
+from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
+from application.tokens.key_ring import KeyRing
 from entrypoints.config.settings import Settings
 from entrypoints.container import VERSION, Container, start, stop
 from entrypoints.http.client_address import parse_networks

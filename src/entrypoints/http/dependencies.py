@@ -10,10 +10,10 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.metrics.api_keys import count_api_key_use
+from application.access.use_cases.authenticate_api_key import AuthenticateApiKeyCommand
+from application.common.security import Principal
 from application.errors import AuthenticationError, InvalidClientError
-from application.security import Principal
-from application.use_cases.auth.authenticate import AuthenticateCommand
-from application.use_cases.auth.authenticate_api_key import AuthenticateApiKeyCommand
+from application.tokens.use_cases.authenticate import AuthenticateCommand
 from entrypoints.container import Container
 from entrypoints.http.client_auth import basic_credentials
 from entrypoints.http.errors import HttpError

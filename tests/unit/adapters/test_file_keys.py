@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from adapters.crypto.file_keys import KeyFileError, load_key_file, load_signing_keys
 from adapters.crypto.key_factory import jwk_thumbprint
 from adapters.memory.clock import FixedClock
-from application.key_ring import KeyRing
+from application.tokens.key_ring import KeyRing
 from domain.signing_keys import KeyAlgorithm
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

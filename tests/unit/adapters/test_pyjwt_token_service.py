@@ -22,7 +22,7 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.memory.clock import FixedClock
 from adapters.memory.id_generator import SequentialIdGenerator
 from application.errors import InvalidTokenError
-from application.key_ring import KeyRing, SigningKeyUnavailableError
+from application.tokens.key_ring import KeyRing, SigningKeyUnavailableError
 from domain.signing_keys import KeyAlgorithm, SigningKey
 
 SECRET = "k" * 32

@@ -31,61 +31,61 @@ from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.secrets.api_keys import HashedApiKeySecrets
 from adapters.tiered_cache import TieredCache
 from adapters.totp.totp_engine import PyotpTotpEngine
-from application.accounts import AccountCreator
-from application.attempts import PasswordAttempts
-from application.audit import Auditor
-from application.cache_invalidation import invalidating
-from application.key_ring import KeyRing
-from application.mail_dispatch import MailDispatcher
-from application.mail_templates import MailComposer
-from application.passwords import PasswordRules
-from application.ports.request_context import RequestMeta
-from application.ports.revocation_store import RevocationStore
-from application.revocation import SessionRevoker
-from application.security import Principal
-from application.throttle import Throttle, ThrottlePolicy
-from application.tokens import TokenMinter, TokenPair
-from application.use_cases.account.change_password import ChangePassword
-from application.use_cases.account.get_profile import GetOwnProfile
-from application.use_cases.account.list_sessions import ListOwnSessions
-from application.use_cases.account.revoke_session import RevokeOwnSession
-from application.use_cases.account.update_profile import UpdateOwnProfile
-from application.use_cases.account.verification import (
-    OneTimeTokenPolicy,
-    RequestEmailVerification,
-    RequestPasswordReset,
-    ResetPassword,
-    VerifyEmail,
-)
-from application.use_cases.api_keys.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
-from application.use_cases.audit.list_audit_events import ListAuditEvents
-from application.use_cases.auth.authenticate import Authenticate, AuthenticateCommand
-from application.use_cases.auth.authenticate_api_key import AuthenticateApiKey
-from application.use_cases.auth.log_in import LogIn, LogInCommand, LoginPolicy
-from application.use_cases.auth.log_out import LogOut, LogOutEverywhere
-from application.use_cases.auth.refresh_session import RefreshSession
-from application.use_cases.auth.register_user import RegisterUser, RegisterUserCommand
-from application.use_cases.auth.revoke_token import RevokeToken
-from application.use_cases.mfa.confirm_totp import ConfirmTotp
-from application.use_cases.mfa.disable_totp import DisableTotp
-from application.use_cases.mfa.setup_totp import SetupTotp
-from application.use_cases.mfa.verify_mfa import VerifyMfa
-from application.use_cases.roles.manage_roles import (
+from application.access.use_cases.assign_roles import AssignRoles
+from application.access.use_cases.authenticate_api_key import AuthenticateApiKey
+from application.access.use_cases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from application.access.use_cases.manage_roles import (
     ChangeRole,
     CreateRole,
     DeleteRole,
     GetRole,
     ListRoles,
 )
-from application.use_cases.users.assign_roles import AssignRoles
-from application.use_cases.users.bootstrap_admin import BootstrapAdmin, BootstrapAdminCommand
-from application.use_cases.users.create_user import CreateUser
-from application.use_cases.users.delete_user import DeleteUser
-from application.use_cases.users.get_user import GetUser
-from application.use_cases.users.list_users import ListUsers
-from application.use_cases.users.unlock_user import UnlockUser
-from application.use_cases.users.update_user import UpdateUser
-from application.user_cache import UserCache
+from application.audit.describe import Auditor
+from application.audit.use_cases.list_audit_events import ListAuditEvents
+from application.caching.invalidation import invalidating
+from application.caching.user_cache import UserCache
+from application.common.security import Principal
+from application.identity.accounts import AccountCreator
+from application.identity.attempts import PasswordAttempts
+from application.identity.passwords import PasswordRules
+from application.identity.revocation import SessionRevoker
+from application.identity.throttle import Throttle, ThrottlePolicy
+from application.identity.token_pairs import TokenMinter, TokenPair
+from application.identity.use_cases.bootstrap_admin import BootstrapAdmin, BootstrapAdminCommand
+from application.identity.use_cases.change_password import ChangePassword
+from application.identity.use_cases.confirm_totp import ConfirmTotp
+from application.identity.use_cases.create_user import CreateUser
+from application.identity.use_cases.delete_user import DeleteUser
+from application.identity.use_cases.disable_totp import DisableTotp
+from application.identity.use_cases.get_own_profile import GetOwnProfile
+from application.identity.use_cases.get_user import GetUser
+from application.identity.use_cases.list_own_sessions import ListOwnSessions
+from application.identity.use_cases.list_users import ListUsers
+from application.identity.use_cases.log_in import LogIn, LogInCommand, LoginPolicy
+from application.identity.use_cases.log_out import LogOut, LogOutEverywhere
+from application.identity.use_cases.refresh_session import RefreshSession
+from application.identity.use_cases.register_user import RegisterUser, RegisterUserCommand
+from application.identity.use_cases.revoke_own_session import RevokeOwnSession
+from application.identity.use_cases.revoke_token import RevokeToken
+from application.identity.use_cases.setup_totp import SetupTotp
+from application.identity.use_cases.unlock_user import UnlockUser
+from application.identity.use_cases.update_own_profile import UpdateOwnProfile
+from application.identity.use_cases.update_user import UpdateUser
+from application.identity.use_cases.verification import (
+    OneTimeTokenPolicy,
+    RequestEmailVerification,
+    RequestPasswordReset,
+    ResetPassword,
+    VerifyEmail,
+)
+from application.identity.use_cases.verify_mfa import VerifyMfa
+from application.mail.dispatch import MailDispatcher
+from application.mail.templates import MailComposer
+from application.ports.request_context import RequestMeta
+from application.ports.revocation_store import RevocationStore
+from application.tokens.key_ring import KeyRing
+from application.tokens.use_cases.authenticate import Authenticate, AuthenticateCommand
 from domain.password_policy import PasswordPolicy
 from domain.session import AuthSession
 from domain.signing_keys import KeyAlgorithm

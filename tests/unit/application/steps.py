@@ -9,13 +9,13 @@ from uuid import UUID
 import pyotp
 import pytest
 
+from application.access.use_cases.manage_roles import CreateRoleCommand
+from application.common.security import Principal
 from application.errors import MfaRequiredError
+from application.identity.use_cases.confirm_totp import ConfirmTotpCommand
+from application.identity.use_cases.create_user import CreateUserCommand
+from application.identity.use_cases.setup_totp import SetupTotpCommand
 from application.ports.audit_log import AuditFilter
-from application.security import Principal
-from application.use_cases.mfa.confirm_totp import ConfirmTotpCommand
-from application.use_cases.mfa.setup_totp import SetupTotpCommand
-from application.use_cases.roles.manage_roles import CreateRoleCommand
-from application.use_cases.users.create_user import CreateUserCommand
 from domain.audit import AuditEvent
 from domain.mail import MailMessage
 from domain.roles import RoleDefinition

@@ -10,9 +10,9 @@ from application.errors import (
     RegistrationDisabledError,
     UsernameTakenError,
 )
-from application.use_cases.auth.register_user import RegisterUserCommand
-from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand
-from application.use_cases.users.create_user import CreateUserCommand
+from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
+from application.identity.use_cases.create_user import CreateUserCommand
+from application.identity.use_cases.register_user import RegisterUserCommand
 from domain.errors import (
     InvalidEmailError,
     InvalidUsernameError,

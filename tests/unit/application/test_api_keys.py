@@ -8,18 +8,18 @@ from uuid import UUID
 
 import pytest
 
+from application.access.use_cases.authenticate_api_key import AuthenticateApiKeyCommand
+from application.access.use_cases.manage_api_keys import CreateApiKeyCommand, IssuedApiKey
+from application.common.security import Principal
 from application.errors import (
     ApiKeyNotFoundError,
     AuthenticationError,
     PermissionDeniedError,
     SessionRequiredError,
 )
-from application.security import Principal
-from application.use_cases.account.change_password import ChangePasswordCommand
-from application.use_cases.account.update_profile import UpdateOwnProfileCommand
-from application.use_cases.api_keys.manage_api_keys import CreateApiKeyCommand, IssuedApiKey
-from application.use_cases.auth.authenticate_api_key import AuthenticateApiKeyCommand
-from application.use_cases.users.update_user import UpdateUserCommand
+from application.identity.use_cases.change_password import ChangePasswordCommand
+from application.identity.use_cases.update_own_profile import UpdateOwnProfileCommand
+from application.identity.use_cases.update_user import UpdateUserCommand
 from domain.errors import InvalidValueError
 from domain.permissions import Permission, UnknownPermissionError
 from tests.unit.application.conftest import PASSWORD, App

@@ -16,35 +16,35 @@ import pytest
 from adapters.crypto.key_factory import CryptographyKeyFactory
 from adapters.memory import InMemoryUnitOfWork
 from adapters.system.id_generator import Uuid7IdGenerator
-from application.audit import Auditor, describe
-from application.errors import PermissionDeniedError, StorageUnavailableError
-from application.key_ring import KeyRing
-from application.ports.audit_log import AuditFilter
-from application.ports.request_context import RequestMeta
-from application.use_cases.account.change_password import ChangePasswordCommand
-from application.use_cases.account.verification import ResetPasswordCommand, VerifyEmailCommand
-from application.use_cases.api_keys.manage_api_keys import CreateApiKeyCommand
-from application.use_cases.audit.list_audit_events import AuditQuery
-from application.use_cases.auth.authenticate_api_key import AuthenticateApiKeyCommand
-from application.use_cases.auth.log_in import LoginPolicy
-from application.use_cases.auth.refresh_session import RefreshSessionCommand
-from application.use_cases.clients.manage_clients import (
-    CreateClient,
-    CreateClientCommand,
-    RevokeClient,
-)
-from application.use_cases.keys.rotate_signing_key import RotateSigningKey
-from application.use_cases.mfa.confirm_totp import ConfirmTotpCommand
-from application.use_cases.mfa.disable_totp import DisableTotpCommand
-from application.use_cases.mfa.setup_totp import SetupTotpCommand
-from application.use_cases.mfa.verify_mfa import VerifyMfaCommand
-from application.use_cases.roles.manage_roles import (
+from application.access.use_cases.authenticate_api_key import AuthenticateApiKeyCommand
+from application.access.use_cases.manage_api_keys import CreateApiKeyCommand
+from application.access.use_cases.manage_roles import (
     ChangeRoleCommand,
     CreateRole,
     CreateRoleCommand,
 )
-from application.use_cases.users.create_user import CreateUserCommand
-from application.use_cases.users.update_user import UpdateUserCommand
+from application.audit.describe import Auditor, describe
+from application.audit.use_cases.list_audit_events import AuditQuery
+from application.errors import PermissionDeniedError, StorageUnavailableError
+from application.identity.use_cases.change_password import ChangePasswordCommand
+from application.identity.use_cases.confirm_totp import ConfirmTotpCommand
+from application.identity.use_cases.create_user import CreateUserCommand
+from application.identity.use_cases.disable_totp import DisableTotpCommand
+from application.identity.use_cases.log_in import LoginPolicy
+from application.identity.use_cases.refresh_session import RefreshSessionCommand
+from application.identity.use_cases.setup_totp import SetupTotpCommand
+from application.identity.use_cases.update_user import UpdateUserCommand
+from application.identity.use_cases.verification import ResetPasswordCommand, VerifyEmailCommand
+from application.identity.use_cases.verify_mfa import VerifyMfaCommand
+from application.ports.audit_log import AuditFilter
+from application.ports.request_context import RequestMeta
+from application.tokens.key_ring import KeyRing
+from application.tokens.use_cases.manage_clients import (
+    CreateClient,
+    CreateClientCommand,
+    RevokeClient,
+)
+from application.tokens.use_cases.rotate_signing_key import RotateSigningKey
 from domain import events as domain_events
 from domain.audit import AuditDetail, Outcome
 from domain.events import DomainEvent, UserRegistered

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from application.errors import InvalidTokenError
-from application.use_cases.auth.authenticate import AuthenticateCommand
+from application.tokens.use_cases.authenticate import AuthenticateCommand
 from tests.unit.application.conftest import ACCESS_TTL, App
 
 

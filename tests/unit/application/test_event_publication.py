@@ -14,9 +14,9 @@ from application.errors import (
     InvalidTokenError,
     LastAdministratorError,
 )
-from application.use_cases.account.change_password import ChangePasswordCommand
-from application.use_cases.auth.refresh_session import RefreshSessionCommand
-from application.use_cases.users.update_user import UpdateUserCommand
+from application.identity.use_cases.change_password import ChangePasswordCommand
+from application.identity.use_cases.refresh_session import RefreshSessionCommand
+from application.identity.use_cases.update_user import UpdateUserCommand
 from domain.events import (
     DomainEvent,
     PasswordChanged,

@@ -12,8 +12,8 @@ import pytest
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.memory.clock import FixedClock
-from application.key_ring import KeyRing, SigningKeyUnavailableError, StaticKeysError
 from application.ports.key_factory import KeyFactory
+from application.tokens.key_ring import KeyRing, SigningKeyUnavailableError, StaticKeysError
 from domain.signing_keys import KeyAlgorithm, SigningKey
 
 LIFETIME = timedelta(minutes=15)

@@ -14,13 +14,13 @@ from adapters.memory.id_generator import SequentialIdGenerator
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.redis.client import create_redis_client
 from adapters.redis.rate_limiter import RedisRateLimiter
-from application.audit import Auditor
+from application.audit.describe import Auditor
 from application.errors import EmailNotVerifiedError, HasherBusyError, InvalidCredentialsError
+from application.identity.throttle import Rate, Throttle, ThrottlePolicy
+from application.identity.token_pairs import TokenMinter
+from application.identity.use_cases.log_in import LogIn, LogInCommand, LoginPolicy
+from application.identity.use_cases.update_user import UpdateUserCommand
 from application.ports.rate_limiter import RateLimiter
-from application.throttle import Rate, Throttle, ThrottlePolicy
-from application.tokens import TokenMinter
-from application.use_cases.auth.log_in import LogIn, LogInCommand, LoginPolicy
-from application.use_cases.users.update_user import UpdateUserCommand
 from domain.audit import Outcome
 from tests.unit.application.conftest import PASSWORD, REFRESH_TTL, App
 from tests.unit.application.fakes import CountingPasswordHasher, YieldingPasswordHasher

@@ -5,11 +5,11 @@ from collections.abc import Callable
 
 import pytest
 
+from application.common.security import Principal
 from application.errors import InvalidTokenError
-from application.revocation import SessionRevoker
-from application.security import Principal
-from application.use_cases.auth.refresh_session import RefreshSessionCommand
-from application.use_cases.auth.revoke_token import RevokeTokenCommand
+from application.identity.revocation import SessionRevoker
+from application.identity.use_cases.refresh_session import RefreshSessionCommand
+from application.identity.use_cases.revoke_token import RevokeTokenCommand
 from domain.events import SessionRevoked
 from tests.unit.application.conftest import App
 from tests.unit.application.fakes import UnavailableRevocationStore

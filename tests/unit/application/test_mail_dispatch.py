@@ -14,7 +14,7 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.memory.clock import FixedClock
 from adapters.memory.notifier import InMemoryNotifier
 from application.errors import NotifierUnavailableError, StorageUnavailableError
-from application.mail_dispatch import MailDispatcher
+from application.mail.dispatch import MailDispatcher
 from application.ports.notifier import Notifier
 from application.ports.unit_of_work import UnitOfWork
 from domain.mail import MailMessage, OutboxMail

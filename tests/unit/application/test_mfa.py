@@ -12,7 +12,10 @@ import pytest
 from adapters.memory.event_publisher import InMemoryEventPublisher
 from adapters.memory.id_generator import SequentialIdGenerator
 from adapters.memory.request_context import FixedRequestContext
-from application.audit import Auditor
+from application.access.use_cases.authenticate_api_key import AuthenticateApiKeyCommand
+from application.access.use_cases.manage_api_keys import CreateApiKeyCommand
+from application.audit.describe import Auditor
+from application.common.security import Principal
 from application.errors import (
     AuthenticationError,
     ConflictError,
@@ -27,19 +30,16 @@ from application.errors import (
     RateLimitedError,
     SessionRequiredError,
 )
+from application.identity.throttle import Rate, ThrottlePolicy
+from application.identity.token_pairs import TokenMinter
+from application.identity.use_cases.confirm_totp import ConfirmTotpCommand
+from application.identity.use_cases.disable_totp import DisableTotpCommand
+from application.identity.use_cases.log_in import LogIn, LogInCommand, LoginPolicy
+from application.identity.use_cases.setup_totp import SetupTotpCommand
+from application.identity.use_cases.update_user import UpdateUserCommand
+from application.identity.use_cases.verify_mfa import VerifyMfaCommand
 from application.ports.request_context import RequestMeta
-from application.security import Principal
-from application.throttle import Rate, ThrottlePolicy
-from application.tokens import TokenMinter
-from application.use_cases.api_keys.manage_api_keys import CreateApiKeyCommand
-from application.use_cases.auth.authenticate import AuthenticateCommand
-from application.use_cases.auth.authenticate_api_key import AuthenticateApiKeyCommand
-from application.use_cases.auth.log_in import LogIn, LogInCommand, LoginPolicy
-from application.use_cases.mfa.confirm_totp import ConfirmTotpCommand
-from application.use_cases.mfa.disable_totp import DisableTotpCommand
-from application.use_cases.mfa.setup_totp import SetupTotpCommand
-from application.use_cases.mfa.verify_mfa import VerifyMfaCommand
-from application.use_cases.users.update_user import UpdateUserCommand
+from application.tokens.use_cases.authenticate import AuthenticateCommand
 from domain.audit import Outcome
 from domain.mfa import TotpFactor
 from tests.unit.application.conftest import PASSWORD, App

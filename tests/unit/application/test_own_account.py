@@ -6,6 +6,7 @@ from uuid import UUID
 
 import pytest
 
+from application.common.security import Principal
 from application.errors import (
     ConcurrentUpdateError,
     EmailAlreadyRegisteredError,
@@ -15,9 +16,8 @@ from application.errors import (
     UsernameTakenError,
     UserNotFoundError,
 )
-from application.security import Principal
-from application.use_cases.account.change_password import ChangePasswordCommand
-from application.use_cases.account.update_profile import UpdateOwnProfileCommand
+from application.identity.use_cases.change_password import ChangePasswordCommand
+from application.identity.use_cases.update_own_profile import UpdateOwnProfileCommand
 from domain.errors import InvalidEmailError, InvalidFullNameError, WeakPasswordError
 from domain.events import PasswordChanged, SessionRevoked, UserUpdated
 from domain.roles import Role

@@ -4,7 +4,7 @@ password, in that order, naming the field the password came from."""
 import pytest
 
 from adapters.memory.password_blocklist import InMemoryPasswordBlocklist
-from application.passwords import PasswordRules
+from application.identity.passwords import PasswordRules
 from domain.errors import WeakPasswordError
 from domain.password_policy import PasswordPolicy
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from application.errors import InvalidTokenError, RefreshTokenReuseError
-from application.tokens import TokenPair
-from application.use_cases.auth.refresh_session import RefreshSessionCommand
+from application.identity.token_pairs import TokenPair
+from application.identity.use_cases.refresh_session import RefreshSessionCommand
 from domain.events import RefreshReuseDetected, SessionRefreshed, SessionRevoked
 from tests.unit.application.conftest import ACCESS_TTL, REFRESH_TTL, App
 

@@ -7,16 +7,16 @@ from uuid import UUID
 
 import pytest
 
+from application.common.security import Principal
 from application.errors import (
     InvalidCredentialsError,
     LastAdministratorError,
     PermissionDeniedError,
     UserNotFoundError,
 )
-from application.security import Principal
-from application.use_cases.auth.log_in import LoginPolicy
-from application.use_cases.users.create_user import CreateUserCommand
-from application.use_cases.users.update_user import UpdateUserCommand
+from application.identity.use_cases.create_user import CreateUserCommand
+from application.identity.use_cases.log_in import LoginPolicy
+from application.identity.use_cases.update_user import UpdateUserCommand
 from domain.errors import UnknownRoleError
 from domain.permissions import ALL_PERMISSIONS, Permission
 from domain.value_objects import Username

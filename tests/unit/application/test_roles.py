@@ -3,8 +3,8 @@ what a rename or a deletion does to the people holding the role."""
 
 import pytest
 
+from application.access.use_cases.manage_roles import ChangeRoleCommand, CreateRoleCommand
 from application.errors import PermissionDeniedError, RoleExistsError, RoleNotFoundError
-from application.use_cases.roles.manage_roles import ChangeRoleCommand, CreateRoleCommand
 from domain.audit import Outcome
 from domain.permissions import ALL_PERMISSIONS, Permission, UnknownPermissionError
 from domain.roles import BuiltinRoleError, InvalidRoleNameError

@@ -5,6 +5,7 @@ from uuid import UUID
 
 import pytest
 
+from application.common.security import Principal
 from application.errors import (
     EmailAlreadyRegisteredError,
     InvalidTokenError,
@@ -13,11 +14,10 @@ from application.errors import (
     UsernameTakenError,
     UserNotFoundError,
 )
-from application.security import Principal
-from application.use_cases.users.bootstrap_admin import BootstrapAdminCommand
-from application.use_cases.users.create_user import CreateUserCommand
-from application.use_cases.users.list_users import ListUsersQuery
-from application.use_cases.users.update_user import UpdateUserCommand
+from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
+from application.identity.use_cases.create_user import CreateUserCommand
+from application.identity.use_cases.list_users import ListUsersQuery
+from application.identity.use_cases.update_user import UpdateUserCommand
 from domain.errors import UnknownRoleError
 from domain.events import SessionRevoked, UserDeactivated, UserDeleted, UserUpdated
 from domain.permissions import ALL_PERMISSIONS

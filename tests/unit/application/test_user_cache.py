@@ -11,10 +11,10 @@ from adapters.memory.cache import InProcessCache
 from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.tiered_cache import TieredCache
-from application.cache_invalidation import invalidating
+from application.caching.invalidation import invalidating
+from application.caching.user_cache import UserCache
 from application.errors import CacheUnavailableError
 from application.ports.cache import CacheEntry
-from application.user_cache import UserCache
 from domain.permissions import Permission
 from domain.roles import Role, RoleDefinition
 from domain.user import User

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from application.errors import InvalidCredentialsError, InvalidOneTimeTokenError, InvalidTokenError
-from application.use_cases.account.change_password import ChangePasswordCommand
-from application.use_cases.account.update_profile import UpdateOwnProfileCommand
-from application.use_cases.account.verification import ResetPasswordCommand, VerifyEmailCommand
-from application.use_cases.auth.log_in import LoginPolicy
-from application.use_cases.users.update_user import UpdateUserCommand
+from application.identity.use_cases.change_password import ChangePasswordCommand
+from application.identity.use_cases.log_in import LoginPolicy
+from application.identity.use_cases.update_own_profile import UpdateOwnProfileCommand
+from application.identity.use_cases.update_user import UpdateUserCommand
+from application.identity.use_cases.verification import ResetPasswordCommand, VerifyEmailCommand
 from domain.errors import WeakPasswordError
 from tests.unit.application.conftest import PASSWORD, App
 from tests.unit.application.steps import audit_rows, code_in, delivered

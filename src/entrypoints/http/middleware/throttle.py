@@ -6,7 +6,7 @@ import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from application.errors import RateLimitedError, ServiceUnavailableError
-from application.throttle import Throttle
+from application.identity.throttle import Throttle
 from entrypoints.http.errors import envelope, rate_limit_headers
 
 log = structlog.get_logger()

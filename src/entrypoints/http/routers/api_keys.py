@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from application.use_cases.api_keys.manage_api_keys import (
+from application.access.use_cases.manage_api_keys import (
     CreateApiKey,
     CreateApiKeyCommand,
     ListApiKeys,

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 
-from application.use_cases.audit.list_audit_events import AuditQuery, ListAuditEvents
+from application.audit.use_cases.list_audit_events import AuditQuery, ListAuditEvents
 from entrypoints.http.dependencies import CurrentPrincipal, container_of, use_case
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.access import AuditEventOut, AuditPageOut

@@ -5,21 +5,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from application.use_cases.account.change_password import (
+from application.identity.use_cases.change_password import (
     ChangePassword,
     ChangePasswordCommand,
 )
-from application.use_cases.account.get_profile import GetOwnProfile
-from application.use_cases.account.list_sessions import ListOwnSessions
-from application.use_cases.account.revoke_session import RevokeOwnSession
-from application.use_cases.account.update_profile import (
+from application.identity.use_cases.get_own_profile import GetOwnProfile
+from application.identity.use_cases.list_own_sessions import ListOwnSessions
+from application.identity.use_cases.log_in import LogIn, LogInCommand
+from application.identity.use_cases.log_out import LogOut, LogOutEverywhere
+from application.identity.use_cases.refresh_session import RefreshSession, RefreshSessionCommand
+from application.identity.use_cases.register_user import RegisterUser, RegisterUserCommand
+from application.identity.use_cases.revoke_own_session import RevokeOwnSession
+from application.identity.use_cases.update_own_profile import (
     UpdateOwnProfile,
     UpdateOwnProfileCommand,
 )
-from application.use_cases.auth.log_in import LogIn, LogInCommand
-from application.use_cases.auth.log_out import LogOut, LogOutEverywhere
-from application.use_cases.auth.refresh_session import RefreshSession, RefreshSessionCommand
-from application.use_cases.auth.register_user import RegisterUser, RegisterUserCommand
 from entrypoints.http.dependencies import (
     CurrentPrincipal,
     client_ip,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
-from application.use_cases.clients.manage_clients import (
+from application.tokens.use_cases.manage_clients import (
     CreateClient,
     CreateClientCommand,
     ListClients,

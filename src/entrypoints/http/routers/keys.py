@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from application.use_cases.keys.rotate_signing_key import RotateSigningKey
+from application.tokens.use_cases.rotate_signing_key import RotateSigningKey
 from entrypoints.http.dependencies import CurrentPrincipal, use_case
 from entrypoints.http.errors import error_responses
 

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from application.use_cases.mfa.confirm_totp import ConfirmTotp, ConfirmTotpCommand
-from application.use_cases.mfa.disable_totp import DisableTotp, DisableTotpCommand
-from application.use_cases.mfa.setup_totp import SetupTotp, SetupTotpCommand
-from application.use_cases.mfa.verify_mfa import VerifyMfa, VerifyMfaCommand
+from application.identity.use_cases.confirm_totp import ConfirmTotp, ConfirmTotpCommand
+from application.identity.use_cases.disable_totp import DisableTotp, DisableTotpCommand
+from application.identity.use_cases.setup_totp import SetupTotp, SetupTotpCommand
+from application.identity.use_cases.verify_mfa import VerifyMfa, VerifyMfaCommand
 from entrypoints.http.dependencies import (
     CurrentPrincipal,
     client_ip,

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request, Response
 
 from application.errors import InvalidClientError
-from application.use_cases.auth.log_in import LogIn, LogInCommand
-from application.use_cases.auth.refresh_session import RefreshSession, RefreshSessionCommand
-from application.use_cases.auth.revoke_token import RevokeToken, RevokeTokenCommand
-from application.use_cases.tokens.client_credentials import (
+from application.identity.use_cases.log_in import LogIn, LogInCommand
+from application.identity.use_cases.refresh_session import RefreshSession, RefreshSessionCommand
+from application.identity.use_cases.revoke_token import RevokeToken, RevokeTokenCommand
+from application.tokens.use_cases.client_credentials import (
     ClientCredentialsCommand,
     IssueClientToken,
 )
-from application.use_cases.tokens.introspect import IntrospectCommand, IntrospectToken
+from application.tokens.use_cases.introspect import IntrospectCommand, IntrospectToken
 from entrypoints.http.client_auth import client_credentials
 from entrypoints.http.dependencies import (
     client_ip,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from application.use_cases.roles.manage_roles import (
+from application.access.use_cases.manage_roles import (
     ChangeRole,
     ChangeRoleCommand,
     CreateRole,

@@ -5,13 +5,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from application.use_cases.users.assign_roles import AssignRoles
-from application.use_cases.users.create_user import CreateUser, CreateUserCommand
-from application.use_cases.users.delete_user import DeleteUser
-from application.use_cases.users.get_user import GetUser
-from application.use_cases.users.list_users import ListUsers, ListUsersQuery
-from application.use_cases.users.unlock_user import UnlockUser
-from application.use_cases.users.update_user import UpdateUser, UpdateUserCommand
+from application.access.use_cases.assign_roles import AssignRoles
+from application.identity.use_cases.create_user import CreateUser, CreateUserCommand
+from application.identity.use_cases.delete_user import DeleteUser
+from application.identity.use_cases.get_user import GetUser
+from application.identity.use_cases.list_users import ListUsers, ListUsersQuery
+from application.identity.use_cases.unlock_user import UnlockUser
+from application.identity.use_cases.update_user import UpdateUser, UpdateUserCommand
 from entrypoints.http.dependencies import CurrentPrincipal, container_of, require_json, use_case
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.access import RolesAssignmentIn

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, status
 
-from application.use_cases.account.verification import (
+from application.identity.use_cases.verification import (
     RequestEmailVerification,
     RequestPasswordReset,
     ResetPassword,

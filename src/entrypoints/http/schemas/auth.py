@@ -5,8 +5,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from application.tokens import TokenPair
-from application.use_cases.account.list_sessions import SessionView
+from application.identity.token_pairs import TokenPair
+from application.identity.use_cases.list_own_sessions import SessionView
 from entrypoints.http.schemas.users import (
     EmailField,
     FullNameField,

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from application.use_cases.mfa.confirm_totp import RecoveryCodes
-from application.use_cases.mfa.setup_totp import TotpSetup
+from application.identity.use_cases.confirm_totp import RecoveryCodes
+from application.identity.use_cases.setup_totp import TotpSetup
 from entrypoints.http.schemas.auth import TokenField
 from entrypoints.http.schemas.common import ErrorBody
 from entrypoints.http.schemas.users import Input, PasswordField

@@ -1,0 +1,141 @@
+"""Issuing, listing and revoking API keys."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from application.access.permissions import permissions_for
+from application.audit.describe import Auditor
+from application.common.security import Principal
+from application.errors import ApiKeyNotFoundError
+from application.ports.api_key_secrets import ApiKeySecrets
+from application.ports.clock import Clock
+from application.ports.event_publisher import EventPublisher
+from application.ports.id_generator import IdGenerator
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from domain.api_keys import ApiKey
+from domain.errors import InvalidValueError
+from domain.permissions import Permission, parse_permissions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateApiKeyCommand:
+    name: str
+    scopes: list[str]
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedApiKey:
+    key: ApiKey
+    secret: str
+    """The whole `hx_…` key: returned once, never stored, never shown again."""
+
+
+class CreateApiKey:
+    """Issue an API key for the caller.
+
+    - Needs a login session: a key cannot mint keys.
+    - Scopes must be known permissions the caller holds now (no escalation); they are
+      checked again on every use, against the owner's permissions at that time.
+    - `expires_at`, when given, must lie in the future.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        secrets: ApiKeySecrets,
+        ids: IdGenerator,
+        clock: Clock,
+        events: EventPublisher,
+        auditor: Auditor,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._secrets = secrets
+        self._ids = ids
+        self._clock = clock
+        self._events = events
+        self._auditor = auditor
+
+    async def execute(self, principal: Principal, command: CreateApiKeyCommand) -> IssuedApiKey:
+        principal.require_session()
+        name = command.name.strip()
+        if not 1 <= len(name) <= 100 or not name.isprintable():
+            raise InvalidValueError("name must be 1-100 printable characters", field="name")
+        scopes = parse_permissions(command.scopes, field="scopes")
+        principal.may_grant(scopes)
+        now = self._clock.now()
+        if command.expires_at is not None and command.expires_at <= now:
+            raise InvalidValueError("expires_at must be in the future", field="expires_at")
+        new = self._secrets.new_key()
+        key = ApiKey.issue(
+            id=self._ids.new_id(),
+            owner_id=principal.user_id,
+            name=name,
+            prefix=new.prefix,
+            secret_hash=new.secret_hash,
+            scopes=scopes,
+            now=now,
+            expires_at=command.expires_at,
+        )
+        async with self._uow_factory() as uow:
+            await uow.api_keys.add(key)
+            events = await self._auditor.commit(uow, key, actor_id=principal.actor_id)
+        await self._events.publish(events)
+        return IssuedApiKey(key, new.key)
+
+
+class ListApiKeys:
+    """The caller's keys, newest first. With `api_keys:manage`, anyone's: one owner's
+    (`owner_id`) or all (`everyone`). Secrets are never listed."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def execute(
+        self, principal: Principal, *, owner_id: UUID | None = None, everyone: bool = False
+    ) -> list[ApiKey]:
+        if everyone or (owner_id is not None and owner_id != principal.user_id):
+            principal.require(Permission.API_KEYS_MANAGE)
+        owner = None if everyone else (owner_id or principal.user_id)
+        async with self._uow_factory() as uow:
+            return await uow.api_keys.list(owner_id=owner)
+
+
+class RevokeApiKey:
+    """Revoke a key at once. Owners revoke their own; `api_keys:manage` revokes those of
+    accounts the caller could manage (not a more powerful one's). Someone else's key
+    answers `not_found` to anyone else, like an unknown id. Authenticated by a key, a
+    caller may revoke that key only."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        events: EventPublisher,
+        auditor: Auditor,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._events = events
+        self._auditor = auditor
+
+    async def execute(self, principal: Principal, key_id: UUID) -> None:
+        async with self._uow_factory() as uow:
+            key = await uow.api_keys.get(key_id)
+            if key is None or (
+                key.owner_id != principal.actor_id
+                and Permission.API_KEYS_MANAGE not in principal.permissions
+            ):
+                raise ApiKeyNotFoundError()
+            if principal.api_key_id is not None and key.id != principal.api_key_id:
+                principal.require_session()  # a leaked key may end itself, not its siblings
+            if key.owner_id != principal.actor_id:
+                owner = await uow.users.get(key.owner_id)
+                owner_roles = owner.roles if owner else frozenset()
+                principal.may_manage(key.owner_id, await permissions_for(uow.roles, owner_roles))
+            events = []
+            if key.revoke(now=self._clock.now()):
+                await uow.api_keys.update(key)
+                events = await self._auditor.commit(uow, key, actor_id=principal.actor_id)
+        await self._events.publish(events)

@@ -1,0 +1,49 @@
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from application.common.security import Principal
+from application.ports.audit_log import AuditFilter
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from domain.audit import AuditEvent
+from domain.permissions import Permission
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditQuery:
+    actor_id: UUID | None = None
+    action: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    after: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    items: list[AuditEvent]
+    next_after: UUID | None
+
+
+class ListAuditEvents:
+    """The audit trail, newest first, filtered, keyset-paginated. Needs `audit:read`.
+    Read-only: nothing in the service edits or deletes an audit event."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def execute(self, principal: Principal, query: AuditQuery) -> AuditPage:
+        principal.require(Permission.AUDIT_READ)
+        limit = max(1, min(query.limit, 100))
+        audit_filter = AuditFilter(
+            actor_id=query.actor_id,
+            action=query.action,
+            target_id=query.target_id,
+            since=query.since,
+            until=query.until,
+        )
+        async with self._uow_factory() as uow:
+            events = await uow.audit.list(filter=audit_filter, after=query.after, limit=limit + 1)
+        items = events[:limit]
+        return AuditPage(items, items[-1].id if len(events) > limit else None)

@@ -1,0 +1,90 @@
+from dataclasses import dataclass, field
+
+from application.audit.describe import Auditor
+from application.common.security import Principal
+from application.errors import ConcurrentUpdateError, InvalidCurrentPasswordError
+from application.identity.attempts import LockoutPolicy, PasswordAttempts
+from application.identity.passwords import PasswordRules
+from application.identity.revocation import SessionRevoker, revoke_user_sessions
+from application.ports.clock import Clock
+from application.ports.event_publisher import EventPublisher
+from application.ports.password_hasher import PasswordHasher
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangePasswordCommand:
+    current_password: str = field(repr=False)
+    new_password: str = field(repr=False)
+
+
+class ChangePassword:
+    """Change one's own password.
+
+    - The current password must be given and right; otherwise a 400 `bad_request` with
+      detail type `invalid_current_password` (not a 401: the caller's token is fine).
+      Wrong guesses count towards the account lockout and are audited, so a stolen
+      access token cannot be used to guess the password.
+    - The new one must meet the password policy.
+    - Every other session is revoked at once; the calling session stays.
+    - If the password changed by another path while this ran, nothing is written
+      (`conflict`): the last writer never silently wins over a concurrent change.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        revoker: SessionRevoker,
+        clock: Clock,
+        events: EventPublisher,
+        password_rules: PasswordRules,
+        auditor: Auditor,
+        lockout: LockoutPolicy | None = None,
+    ) -> None:
+        self._attempts = PasswordAttempts(
+            uow_factory, clock, events, auditor, lockout or LockoutPolicy()
+        )
+        self._auditor = auditor
+        self._rules = password_rules
+        self._uow_factory = uow_factory
+        self._hasher = hasher
+        self._revoker = revoker
+        self._clock = clock
+        self._events = events
+
+    async def execute(self, principal: Principal, command: ChangePasswordCommand) -> None:
+        session_id = principal.require_session()
+        self._rules.check(
+            command.new_password,
+            email=principal.account.email.value,
+            username=principal.account.username.value,
+            field="new_password",
+        )
+        old_hash = await self._attempts.verify_password(
+            self._hasher,
+            principal.account,
+            command.current_password,
+            reason="wrong_current_password",
+            refuse=InvalidCurrentPasswordError,
+            on_missing=ConcurrentUpdateError,
+        )
+        new_hash = await self._hasher.hash(command.new_password)
+
+        async with self._uow_factory() as uow:
+            user = await uow.users.get(principal.user_id, for_update=True)
+            if user is None or user.password_hash != old_hash:
+                raise ConcurrentUpdateError()
+            now = self._clock.now()
+            user.change_password(new_hash, now=now)
+            await uow.users.update(user)
+            revoked = await revoke_user_sessions(
+                uow.sessions,
+                user.id,
+                now=now,
+                reason="password_changed",
+                keep=session_id,
+            )
+            events = await self._auditor.commit(uow, user, *revoked, actor_id=user.id)
+        await self._revoker.announce([s.id for s in revoked])
+        await self._events.publish(events)

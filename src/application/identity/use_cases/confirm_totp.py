@@ -1,0 +1,132 @@
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from application.audit.describe import Auditor
+from application.common.security import Principal
+from application.errors import InvalidMfaCodeError, MfaAlreadyEnabledError, MfaSetupNotStartedError
+from application.identity.attempts import LockoutPolicy, PasswordAttempts
+from application.identity.mfa_codes import new_recovery_codes, recovery_code_digest
+from application.identity.revocation import SessionRevoker, revoke_user_sessions
+from application.identity.throttle import Throttle
+from application.ports.clock import Clock
+from application.ports.event_publisher import EventPublisher
+from application.ports.totp import TotpEngine
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from domain.events import DomainEvent
+from domain.mfa import TotpFactor
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfirmTotpCommand:
+    code: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryCodes:
+    codes: tuple[str, ...] = field(repr=False)
+
+
+class ConfirmTotp:
+    """Turn two-factor authentication on with a code from the newly set up app.
+
+    - Needs a login session. Without a pending setup, or with MFA already on: `conflict`.
+    - A wrong or stale code is refused (`bad_request`, detail type `invalid_mfa_code`)
+      and the pending setup stays, so the user can simply try again. Like wrong
+      passwords, wrong codes are rate limited per account, count towards the account
+      lockout and are audited.
+    - The accepted code is used up: it cannot also complete a login.
+    - Answers ten single-use recovery codes, shown this once; only their SHA-256
+      digests are stored.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        engine: TotpEngine,
+        clock: Clock,
+        events: EventPublisher,
+        auditor: Auditor,
+        lockout: LockoutPolicy | None = None,
+        throttle: Throttle | None = None,
+        revoker: SessionRevoker | None = None,
+    ) -> None:
+        self._revoker = revoker
+        self._uow_factory = uow_factory
+        self._engine = engine
+        self._clock = clock
+        self._events = events
+        self._auditor = auditor
+        self._throttle = throttle
+        self._attempts = PasswordAttempts(
+            uow_factory, clock, events, auditor, lockout or LockoutPolicy()
+        )
+
+    async def execute(self, principal: Principal, command: ConfirmTotpCommand) -> RecoveryCodes:
+        principal.require_session()
+        user_id = principal.user_id
+        if self._throttle is not None:
+            await self._throttle.login_account(str(user_id))
+        async with self._uow_factory() as uow:
+            # Refused before an attempt is counted: a state error is no guess.
+            _check_pending(await uow.mfa.get(user_id))
+        attempt = await self._attempts.reserve(user_id)
+        if attempt is None:
+            await self._attempts.failed(
+                user_id,
+                attempt=None,
+                reason="mfa_confirm_locked",
+                refuse=InvalidMfaCodeError,
+                actor_id=user_id,
+            )
+        try:
+            confirmed = await self._confirm(user_id, principal.require_session(), command.code)
+        except BaseException:
+            await self._attempts.settle(user_id, User.release_failed_login)
+            raise
+        if confirmed is None:
+            await self._attempts.failed(
+                user_id,
+                attempt=attempt,
+                reason="mfa_confirm_invalid_code",
+                refuse=InvalidMfaCodeError,
+                actor_id=user_id,
+            )
+        codes, revoked, events = confirmed
+        if self._revoker is not None:
+            await self._revoker.announce(revoked)
+        await self._events.publish(events)
+        return RecoveryCodes(codes=tuple(codes))
+
+    async def _confirm(
+        self, user_id: UUID, session_id: UUID, code: str
+    ) -> tuple[list[str], list[UUID], list[DomainEvent]] | None:
+        codes = new_recovery_codes()
+        hashes = frozenset(h for h in map(recovery_code_digest, codes) if h is not None)
+        async with self._uow_factory() as uow:
+            factor = _check_pending(await uow.mfa.get(user_id, for_update=True))
+            now = self._clock.now()
+            step = self._engine.verify(factor.secret, "".join(code.split()), now)
+            if step is None:
+                return None
+            factor.confirm(step=step, recovery_code_hashes=hashes, now=now)
+            await uow.mfa.put(factor)
+            user = await uow.users.get(user_id, for_update=True)
+            if user is not None:
+                user.release_failed_login()  # a right code hands its attempt back
+                await uow.users.update(user)
+            # Sessions opened before the second factor existed (perhaps with a stolen
+            # password) end now; the one confirming stays.
+            revoked = await revoke_user_sessions(
+                uow.sessions, user_id, now=now, reason="mfa_enabled", keep=session_id
+            )
+            events = await self._auditor.commit(uow, factor, *revoked, actor_id=user_id)
+        return codes, [s.id for s in revoked], events
+
+
+def _check_pending(factor: TotpFactor | None) -> TotpFactor:
+    if factor is None:
+        raise MfaSetupNotStartedError()
+    if factor.is_enabled:
+        raise MfaAlreadyEnabledError()
+    return factor

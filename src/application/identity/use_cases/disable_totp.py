@@ -1,0 +1,126 @@
+from dataclasses import dataclass, field
+from typing import NoReturn
+from uuid import UUID
+
+from application.audit.describe import Auditor
+from application.common.security import Principal
+from application.errors import (
+    ConcurrentUpdateError,
+    InvalidCurrentPasswordError,
+    InvalidMfaCodeError,
+    MfaNotEnabledError,
+)
+from application.identity.attempts import LockoutPolicy, PasswordAttempts
+from application.identity.mfa_codes import redeem
+from application.identity.throttle import Throttle
+from application.ports.clock import Clock
+from application.ports.event_publisher import EventPublisher
+from application.ports.password_hasher import PasswordHasher
+from application.ports.totp import TotpEngine
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from domain.events import DomainEvent
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisableTotpCommand:
+    current_password: str = field(repr=False)
+    code: str = field(repr=False)
+    """A code from the app, or an unused recovery code."""
+
+
+class DisableTotp:
+    """Turn two-factor authentication off.
+
+    - Needs a login session, the account's password and a valid code (from the app or
+      a recovery code): a stolen access token alone cannot remove the second factor.
+    - MFA not on: `conflict`.
+    - A wrong password (`bad_request`, detail type `invalid_current_password`) or a wrong,
+      stale or replayed code (`bad_request`, detail type `invalid_mfa_code`) is refused,
+      counts towards the account lockout like a wrong password, and is audited. The code
+      is only looked at once the password was right.
+    - The factor and its recovery codes are deleted; the change is audited.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        engine: TotpEngine,
+        clock: Clock,
+        events: EventPublisher,
+        auditor: Auditor,
+        lockout: LockoutPolicy | None = None,
+        throttle: Throttle | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._hasher = hasher
+        self._engine = engine
+        self._clock = clock
+        self._events = events
+        self._auditor = auditor
+        self._throttle = throttle
+        self._attempts = PasswordAttempts(
+            uow_factory, clock, events, auditor, lockout or LockoutPolicy()
+        )
+
+    async def execute(self, principal: Principal, command: DisableTotpCommand) -> None:
+        principal.require_session()
+        user_id = principal.user_id
+        if self._throttle is not None:
+            await self._throttle.login_account(str(user_id))
+        async with self._uow_factory() as uow:
+            user = await uow.users.get(user_id)
+            factor = await uow.mfa.get(user_id)
+        if user is None:
+            raise ConcurrentUpdateError()  # deleted while this request ran
+        if factor is None or not factor.is_enabled:
+            raise MfaNotEnabledError()
+        old_hash = user.password_hash
+        if old_hash is None:
+            raise InvalidCurrentPasswordError()
+        attempt = await self._attempts.reserve(user_id)
+        if attempt is None:  # locked: a stolen token must not become a guessing oracle
+            await self._refuse(user_id, None, "mfa_disable_locked", InvalidCurrentPasswordError)
+        try:
+            right = await self._hasher.verify(old_hash, command.current_password)
+            disabled = await self._disable(user_id, old_hash, command.code) if right else None
+        except BaseException:
+            # Counted but never judged: hand the attempt back (see PasswordAttempts).
+            await self._attempts.settle(user_id, User.release_failed_login)
+            raise
+        if not right:
+            reason = "mfa_disable_wrong_password"
+            await self._refuse(user_id, attempt, reason, InvalidCurrentPasswordError)
+        if disabled is None:
+            await self._refuse(user_id, attempt, "mfa_disable_invalid_code", InvalidMfaCodeError)
+        await self._events.publish(disabled)
+
+    async def _disable(self, user_id: UUID, old_hash: str, code: str) -> list[DomainEvent] | None:
+        """The events of turning MFA off; None (nothing written) for a wrong code."""
+        async with self._uow_factory() as uow:
+            user = await uow.users.get(user_id, for_update=True)
+            if user is None or user.password_hash != old_hash:
+                raise ConcurrentUpdateError()
+            factor = await uow.mfa.get(user_id, for_update=True)
+            if factor is None or not factor.is_enabled:
+                raise MfaNotEnabledError()
+            now = self._clock.now()
+            if redeem(factor, code, self._engine, now) is None:
+                return None
+            factor.disable(now=now)
+            await uow.mfa.delete(user_id)
+            user.release_failed_login()  # right password and code: the attempt goes back
+            await uow.users.update(user)
+            return await self._auditor.commit(uow, factor, user, actor_id=user_id)
+
+    async def _refuse(
+        self,
+        user_id: UUID,
+        attempt: int | None,
+        reason: str,
+        error: type[InvalidCurrentPasswordError] | type[InvalidMfaCodeError],
+    ) -> NoReturn:
+        await self._attempts.failed(
+            user_id, attempt=attempt, reason=reason, refuse=error, actor_id=user_id
+        )

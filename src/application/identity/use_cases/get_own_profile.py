@@ -1,0 +1,9 @@
+from application.common.security import Principal
+from domain.user import User
+
+
+class GetOwnProfile:
+    """The caller's own account, as loaded (fresh) for this request."""
+
+    async def execute(self, principal: Principal) -> User:
+        return principal.account

@@ -1,0 +1,51 @@
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.common.security import Principal
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.ports.user_repository import UserFilter
+from domain.errors import InvalidValueError, UnknownRoleError
+from domain.permissions import Permission
+from domain.roles import role_name
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListUsersQuery:
+    limit: int = 20
+    after: UUID | None = None
+    q: str | None = None
+    is_active: bool | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    items: list[User]
+    next_after: UUID | None
+    """The id to continue after, or None on the last page."""
+
+
+class ListUsers:
+    """Page through accounts in creation order (keyset pagination), with filters.
+
+    Needs `users:read`. `limit` is 1..100.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def execute(self, principal: Principal, query: ListUsersQuery) -> UserPage:
+        principal.require(Permission.USERS_READ)
+        limit = max(1, min(query.limit, 100))
+        role = role_name(query.role, field="role") if query.role else None
+        if query.q is not None and not query.q.isprintable():
+            raise InvalidValueError("q must be printable text", field="q")
+        user_filter = UserFilter(q=query.q or None, is_active=query.is_active, role=role)
+        async with self._uow_factory() as uow:
+            if role is not None and await uow.roles.get(role) is None:
+                raise UnknownRoleError(f"unknown role: {role!r}", field="role")
+            users = await uow.users.list(filter=user_filter, after=query.after, limit=limit + 1)
+        more = len(users) > limit
+        items = users[:limit]
+        return UserPage(items, items[-1].id if more else None)

@@ -1,0 +1,94 @@
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.audit.describe import Auditor
+from application.errors import InvalidTokenError, RefreshTokenReuseError
+from application.identity.revocation import SessionRevoker
+from application.identity.token_pairs import TokenMinter, TokenPair
+from application.ports.clock import Clock
+from application.ports.event_publisher import EventPublisher
+from application.ports.token_service import RefreshTokenGenerator
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshSessionCommand:
+    refresh_token: str
+
+
+class RefreshSession:
+    """Trade a refresh token for a new token pair (rotation).
+
+    - Each refresh token works once: the old one dies and a new one is returned.
+    - Presenting a rotated token again is treated as theft (OAuth 2.0 Security BCP
+      §4.14.2): the whole session is revoked, including its newest tokens.
+    - Requests racing with one token (two tabs, a retried request) succeed exactly once:
+      a token rotated less than `reuse_grace` ago is refused without revoking anything,
+      so the winner's new tokens stay valid. A grace of zero makes every second use a
+      theft.
+    - Unknown, expired or revoked tokens, and tokens of inactive or deleted users, are
+      refused with `invalid_token`.
+    - Each rotation extends the session by one refresh lifetime (sliding expiry).
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        refresh_tokens: RefreshTokenGenerator,
+        minter: TokenMinter,
+        revoker: SessionRevoker,
+        clock: Clock,
+        events: EventPublisher,
+        auditor: Auditor,
+        reuse_grace: timedelta = timedelta(0),
+    ) -> None:
+        self._auditor = auditor
+        self._reuse_grace = reuse_grace
+        self._uow_factory = uow_factory
+        self._refresh_tokens = refresh_tokens
+        self._minter = minter
+        self._revoker = revoker
+        self._clock = clock
+        self._events = events
+
+    async def execute(self, command: RefreshSessionCommand) -> TokenPair:
+        digest = self._refresh_tokens.digest(command.refresh_token)
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            record = await uow.sessions.get_refresh_token(digest)
+            session = await uow.sessions.get(record.session_id) if record else None
+            if record is None or session is None:
+                raise InvalidTokenError()
+            first_use = record.rotated_at is None and (
+                await uow.sessions.mark_refresh_token_rotated(digest, now=now)
+            )
+            if not first_use:
+                # None: rotated by a request that committed after our read, i.e. a race.
+                rotated_at = record.rotated_at
+                racing = rotated_at is None or now - rotated_at <= self._reuse_grace
+                if racing and self._reuse_grace:
+                    raise InvalidTokenError("refresh token was already used")
+                if not session.revoke_for_reuse(now=now):
+                    raise RefreshTokenReuseError()  # already revoked: nothing to write
+                await uow.sessions.update(session)
+                events = await self._auditor.commit(uow, session, actor_id=None)
+            else:
+                user = await uow.users.get(session.user_id)
+                if (
+                    user is None
+                    or not user.is_active
+                    or not session.is_active(now)
+                    or record.expires_at <= now
+                ):
+                    raise InvalidTokenError()
+                session.refreshed(now=now, expires_at=now + self._minter.refresh_ttl)
+                pair, new_record = self._minter.mint(session)
+                await uow.sessions.update(session)
+                await uow.sessions.add_refresh_token(new_record)
+                events = await self._auditor.commit(uow, session, actor_id=session.user_id)
+
+        await self._events.publish(events)
+        if not first_use:
+            await self._revoker.announce([session.id])
+            raise RefreshTokenReuseError()
+        return pair

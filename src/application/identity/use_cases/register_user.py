@@ -1,0 +1,60 @@
+from dataclasses import dataclass, field
+
+from application.errors import RegistrationDisabledError
+from application.identity.accounts import AccountCreator, NewAccount
+from application.identity.throttle import Throttle
+from application.identity.use_cases.verification import RequestEmailVerification
+from domain.user import User
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisterUserCommand:
+    email: str
+    username: str
+    password: str = field(repr=False)
+    full_name: str | None = None
+
+
+class RegisterUser:
+    """Create an account for a new person.
+
+    - Refused (`forbidden`) when registration is disabled by settings.
+    - Email is stored lower-cased; email and username are unique (`conflict` otherwise,
+      also when two registrations race).
+    - The password must meet the password rules (length, not the user's own name or
+      email, not a common password).
+    - Rate limited per client address (`rate_limited`).
+    - When logins require a verified address, the verification link is mailed at once
+      (the new user could not log in to ask for it).
+    - New accounts hold the `user` role, are active and unverified.
+    """
+
+    def __init__(
+        self,
+        accounts: AccountCreator,
+        *,
+        registration_enabled: bool,
+        throttle: Throttle | None = None,
+        verification: RequestEmailVerification | None = None,
+    ) -> None:
+        self._verification = verification
+        self._accounts = accounts
+        self._enabled = registration_enabled
+        self._throttle = throttle
+
+    async def execute(self, command: RegisterUserCommand) -> User:
+        if not self._enabled:
+            raise RegistrationDisabledError()
+        if self._throttle is not None:
+            await self._throttle.registration()
+        user = await self._accounts.create(
+            NewAccount(
+                email=command.email,
+                username=command.username,
+                password=command.password,
+                full_name=command.full_name,
+            )
+        )
+        if self._verification is not None:
+            await self._verification.send_to(user.id)
+        return user

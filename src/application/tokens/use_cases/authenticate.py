@@ -1,0 +1,94 @@
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.caching.user_cache import UserCache
+from application.common.security import Principal
+from application.errors import CacheUnavailableError, InvalidTokenError
+from application.ports.clock import Clock
+from application.ports.revocation_store import RevocationStore
+from application.ports.token_service import AccessTokenClaims, TokenVerifier
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.tokens.use_cases.manage_clients import client_permissions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthenticateCommand:
+    access_token: str
+
+
+class Authenticate:
+    """Turn a bearer access token into the calling principal, on every request.
+
+    - The signature, algorithm, issuer, audience and expiry must hold.
+    - The session must not be revoked: the shared revocation store answers first (a
+      logout on any instance counts at once), then the session row, the source of truth.
+      When the store cannot answer (Redis down) it is skipped, not trusted and not
+      fatal: every revocation is written to the session row before it is announced, so
+      the row check alone still refuses a revoked session.
+    - The user must still exist and be active, so deactivation, deletion and password
+      changes (which revoke sessions) act on the very next request.
+    - Permissions come from the user's roles as stored now, so a role change or a
+      demotion acts on the next request too, not at token expiry.
+    - The user and the role grants come through `UserCache`, which every write
+      invalidates after commit; the session row is read from the database every time.
+    - A service client's token (client credentials) carries no user: it may do what its
+      scope grants, limited to what the client may do now; a revoked client is refused.
+    - Any other doubt fails closed: a database that cannot answer is an error, never a
+      pass.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        verifier: TokenVerifier,
+        revocations: RevocationStore,
+        clock: Clock,
+        users: UserCache,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._users = users
+        self._verifier = verifier
+        self._revocations = revocations
+        self._clock = clock
+
+    async def execute(self, command: AuthenticateCommand) -> Principal:
+        claims = self._verifier.verify_access_token(command.access_token)
+        if claims.subject is None:
+            return await self._client(claims)
+        if claims.session_id is None or await self._announced_revoked(claims.session_id):
+            raise InvalidTokenError()
+        async with self._uow_factory() as uow:
+            session = await uow.sessions.get(claims.session_id)
+        if (
+            session is None
+            or session.user_id != claims.subject
+            or not session.is_active(self._clock.now())
+        ):
+            raise InvalidTokenError()
+        roles = await self._users.roles()
+        user = await self._users.user(claims.subject, roles)
+        if user is None or not user.is_active:
+            raise InvalidTokenError()
+        permissions = roles.permissions(user.roles)
+        return Principal(user=user, permissions=permissions, session_id=session.id)
+
+    async def _announced_revoked(self, session_id: UUID) -> bool:
+        """The store's answer; False when it cannot give one, since the session row,
+        checked next either way, is the source of truth."""
+        try:
+            return await self._revocations.is_session_revoked(session_id)
+        except CacheUnavailableError:
+            return False
+
+    async def _client(self, claims: AccessTokenClaims) -> Principal:
+        """A client-credentials token: no user, the client's scopes as granted in the
+        token, limited to what the client may do now (revoked client: refused)."""
+        if claims.client_id is None:
+            raise InvalidTokenError()
+        async with self._uow_factory() as uow:
+            client = await uow.clients.get(claims.client_id)
+            if client is None or not client.is_active:
+                raise InvalidTokenError()
+            allowed = await client_permissions(uow, client)
+        granted = frozenset(p for p in allowed if p.value in (claims.scope or "").split())
+        return Principal(user=None, permissions=granted, client_id=client.client_id)

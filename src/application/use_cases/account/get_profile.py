@@ -1,9 +1,0 @@
-from application.security import Principal
-from domain.user import User
-
-
-class GetOwnProfile:
-    """The caller's own account, as loaded (fresh) for this request."""
-
-    async def execute(self, principal: Principal) -> User:
-        return principal.account
