@@ -4,7 +4,8 @@ from domain.events import DomainEvent
 
 
 class Aggregate:
-    """An entity that records domain events for the unit of work to hand on after commit."""
+    """An entity that records domain events; the unit of work that loaded or added it
+    collects them when it commits."""
 
     def __init__(self) -> None:
         self._events: list[DomainEvent] = []

@@ -1,9 +1,10 @@
-"""Domain events: past-tense facts that aggregates record and the unit of work hands on.
+"""Domain events: past-tense facts that aggregates record and the unit of work collects
+at commit, writes to the outbox with their audit rows, and hands on.
 
 Events carry ids, never secrets: no password, hash or token ever goes in one.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -77,6 +78,9 @@ class UserDeactivated(DomainEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UserDeleted(DomainEvent):
     user_id: UUID
+    session_ids: tuple[str, ...] = field(default=(), compare=False)
+    """The sessions that ended with the account, so every instance can be told; not
+    part of what the fact is (two records of one deletion are the same event)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,5 +1,6 @@
 """The User aggregate."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -208,5 +209,7 @@ class User(Aggregate):
             self.record(UserUpdated(occurred_at=now, user_id=self.id, fields=tuple(changed)))
         return tuple(changed)
 
-    def mark_deleted(self, *, now: datetime) -> None:
-        self.record(UserDeleted(occurred_at=now, user_id=self.id))
+    def mark_deleted(self, *, now: datetime, session_ids: Iterable[UUID] = ()) -> None:
+        """`session_ids`: the account's live sessions, which end with it."""
+        ended = tuple(str(s) for s in session_ids)
+        self.record(UserDeleted(occurred_at=now, user_id=self.id, session_ids=ended))

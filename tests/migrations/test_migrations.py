@@ -47,6 +47,7 @@ APP_TABLES = {
     "signing_keys",
     "service_clients",
     "mfa_factors",
+    "event_outbox",
 }
 
 
@@ -243,6 +244,7 @@ async def test_tokens_and_mfa_come_and_go_without_touching_accounts(empty_url: s
         "signing_keys",
         "service_clients",
         "mfa_factors",
+        "event_outbox",  # from 0005, later than 0002
     }
 
     await asyncio.to_thread(upgrade_to_head, empty_url)

@@ -10,6 +10,7 @@ from adapters.jwt.keys import PreparedKeys
 from application.errors import InvalidTokenError
 from application.ports.clock import Clock
 from application.ports.id_generator import IdGenerator
+from application.ports.signing_keys import SigningKeys
 from application.ports.token_service import (
     AccessTokenClaims,
     IssuedAccessToken,
@@ -17,7 +18,6 @@ from application.ports.token_service import (
     TokenIssuer,
     TokenVerifier,
 )
-from application.tokens.key_ring import KeyRing
 from domain.signing_keys import KeyAlgorithm
 
 # RFC 9068 §2.1: access tokens are typed "at+jwt"; §4: resource servers accept
@@ -33,7 +33,8 @@ DEFAULT_MFA_TOKEN_TTL_SECONDS = 300
 
 
 class PyJwtTokenService(TokenIssuer, TokenVerifier, MfaTokenService):
-    """Signed JWTs (PyJWT) with keys from a `KeyRing`: HS256, RS256 or EdDSA.
+    """Signed JWTs (PyJWT) with keys from a `SigningKeys` (the key ring): HS256, RS256 or
+    EdDSA.
 
     Issuing: the ring's signing key signs; the header carries its `kid` and the token
     type (`at+jwt` per RFC 9068, `mfa+jwt` for MFA challenges).
@@ -56,7 +57,7 @@ class PyJwtTokenService(TokenIssuer, TokenVerifier, MfaTokenService):
     def __init__(
         self,
         *,
-        keys: KeyRing,
+        keys: SigningKeys,
         algorithms: Collection[KeyAlgorithm],
         issuer: str,
         audience: str,

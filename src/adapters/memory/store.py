@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
+from application.ports.event_outbox import OutboxEvent
 from domain.aggregate import Aggregate
 from domain.api_keys import ApiKey
 from domain.audit import AuditEvent
@@ -37,6 +38,8 @@ class Tables:
     signing_keys: dict[str, SigningKey] = field(default_factory=dict)
     service_clients: dict[str, ServiceClient] = field(default_factory=dict)
     mfa_factors: dict[UUID, TotpFactor] = field(default_factory=dict)
+    events: dict[UUID, OutboxEvent] = field(default_factory=dict)
+    event_leases: dict[UUID, datetime] = field(default_factory=dict)
 
     def branch(self) -> "Tables":
         return Tables(
@@ -51,6 +54,8 @@ class Tables:
             signing_keys=dict(self.signing_keys),
             service_clients=dict(self.service_clients),
             mfa_factors=dict(self.mfa_factors),
+            events=dict(self.events),
+            event_leases=dict(self.event_leases),
         )
 
 

@@ -3,6 +3,7 @@ from typing import Self
 
 from adapters.memory.api_key_repository import InMemoryApiKeyRepository
 from adapters.memory.audit_log import InMemoryAuditLog
+from adapters.memory.event_outbox import InMemoryEventOutbox
 from adapters.memory.mail_outbox import InMemoryMailOutbox
 from adapters.memory.mfa_repository import InMemoryMfaRepository
 from adapters.memory.one_time_token_repository import InMemoryOneTimeTokenRepository
@@ -12,11 +13,11 @@ from adapters.memory.session_repository import InMemorySessionRepository
 from adapters.memory.signing_key_repository import InMemorySigningKeyRepository
 from adapters.memory.store import InMemoryStore, Tables
 from adapters.memory.user_repository import InMemoryUserRepository
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.transaction import Transaction
 
 
-class InMemoryUnitOfWork(UnitOfWork):
-    """A transaction on an `InMemoryStore`.
+class InMemoryUnitOfWork(Transaction):
+    """A transaction on an `InMemoryStore` (the `Transaction` port).
 
     Entering takes the store's lock (transactions are serialized) and branches a private
     copy of the tables; `commit` publishes that copy; leaving without committing drops
@@ -33,6 +34,7 @@ class InMemoryUnitOfWork(UnitOfWork):
     signing_keys: InMemorySigningKeyRepository
     clients: InMemoryServiceClientRepository
     mfa: InMemoryMfaRepository
+    events: InMemoryEventOutbox
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -55,6 +57,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.signing_keys = InMemorySigningKeyRepository(working)
         self.clients = InMemoryServiceClientRepository(working)
         self.mfa = InMemoryMfaRepository(working)
+        self.events = InMemoryEventOutbox(working)
         return self
 
     async def __aexit__(

@@ -8,7 +8,7 @@ rather than a missing series before the first refusal.
 
 from prometheus_client import Counter
 
-from application.identity.throttle import LIMIT_NAMES, LimitName
+from application.ports.rejection_listener import LIMIT_NAMES, LimitName
 
 REJECTIONS = Counter(
     "hexahub_rate_limit_rejections",

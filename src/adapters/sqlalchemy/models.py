@@ -249,4 +249,35 @@ class MfaFactorRow(Base):
     recovery_code_hashes: Mapped[list[str]] = mapped_column(JsonText)
 
 
+class EventOutboxRow(Base):
+    """Every committed domain event, written in the transaction of its change; relayed
+    in id order (UUIDv7: time order), then kept for the retention window."""
+
+    __tablename__ = "event_outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(32))
+    aggregate_id: Mapped[str] = mapped_column(String(128))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Never a secret, hash or token (a contract test checks every kind of event).
+    data: Mapped[dict[str, Any]] = mapped_column(JsonText)
+    facts: Mapped[dict[str, Any]] = mapped_column(JsonText)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # The relay that claimed the event holds it until then.
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    relayed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    # The relay reads the oldest unrelayed events: a small index however long the
+    # retention window makes the table.
+    __table_args__ = (
+        Index(
+            "ix_event_outbox_unrelayed_id",
+            "id",
+            postgresql_where=text("relayed_at IS NULL"),
+            sqlite_where=text("relayed_at IS NULL"),
+        ),
+    )
+
+
 metadata = Base.metadata

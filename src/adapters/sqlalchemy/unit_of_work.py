@@ -10,6 +10,7 @@ from adapters.sqlalchemy.api_key_repository import SqlAlchemyApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlAlchemyAuditLog
 from adapters.sqlalchemy.engine import READS_ONLY
 from adapters.sqlalchemy.errors import translate, translating
+from adapters.sqlalchemy.event_outbox import SqlAlchemyEventOutbox
 from adapters.sqlalchemy.mail_outbox import SqlAlchemyMailOutbox
 from adapters.sqlalchemy.mfa_repository import SqlAlchemyMfaRepository
 from adapters.sqlalchemy.one_time_token_repository import SqlAlchemyOneTimeTokenRepository
@@ -19,11 +20,11 @@ from adapters.sqlalchemy.session_repository import SqlAlchemySessionRepository
 from adapters.sqlalchemy.signing_key_repository import SqlAlchemySigningKeyRepository
 from adapters.sqlalchemy.user_repository import SqlAlchemyUserRepository
 from application.errors import StorageUnavailableError
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.transaction import Transaction
 
 
-class SqlAlchemyUnitOfWork(UnitOfWork):
-    """One database transaction on one `AsyncSession`.
+class SqlAlchemyUnitOfWork(Transaction):
+    """One database transaction on one `AsyncSession` (the `Transaction` port).
 
     Entering opens the session (the transaction begins with the first statement);
     leaving rolls back whatever was not committed and returns the connection to the
@@ -54,6 +55,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     signing_keys: SqlAlchemySigningKeyRepository
     clients: SqlAlchemyServiceClientRepository
     mfa: SqlAlchemyMfaRepository
+    events: SqlAlchemyEventOutbox
 
     def __init__(
         self,
@@ -101,6 +103,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.signing_keys = SqlAlchemySigningKeyRepository(self._session, self._secret_box)
         self.clients = SqlAlchemyServiceClientRepository(self._session)
         self.mfa = SqlAlchemyMfaRepository(self._session, self._secret_box)
+        self.events = SqlAlchemyEventOutbox(self._session)
         return self
 
     async def __aexit__(

@@ -1,19 +1,11 @@
-"""Writing the audit trail in the same transaction as the change it records.
+"""What the audit trail says of each domain event.
 
-Domain events say what happened; this turns them into audit rows, adds who asked and
-from where (the request context), and appends them before the commit, so an audited
-change and its audit row are durable together or not at all.
+The unit of work appends the rows in the same transaction as the change (adding who
+acted and the request's facts), so an audited change and its audit row are durable
+together or not at all.
 """
 
-from collections.abc import Iterable, Sequence
-from uuid import UUID
-
-from application.ports.clock import Clock
-from application.ports.id_generator import IdGenerator
-from application.ports.request_context import RequestContext
-from application.ports.unit_of_work import UnitOfWork
-from domain.aggregate import Aggregate
-from domain.audit import AuditDetail, AuditEvent, Outcome
+from domain.audit import AuditDetail, Outcome
 from domain.events import (
     AccountLocked,
     AccountUnlocked,
@@ -131,50 +123,3 @@ def describe(event: DomainEvent) -> Described | None:
         case RecoveryCodeUsed(user_id=u, remaining=n):
             return "mfa.recovery_code_used", str(u), ok, {"remaining": n}
     return None
-
-
-class Auditor:
-    """Appends audit rows for events inside the caller's unit of work, then commits."""
-
-    def __init__(self, ids: IdGenerator, clock: Clock, context: RequestContext) -> None:
-        self._ids = ids
-        self._clock = clock
-        self._context = context
-
-    async def commit(
-        self,
-        uow: UnitOfWork,
-        *sources: Aggregate,
-        actor_id: UUID | None,
-        events: Iterable[DomainEvent] = (),
-    ) -> list[DomainEvent]:
-        """Pull the sources' events, audit them with `events`, commit; return them all
-        for publishing after the commit."""
-        pulled = [*events, *(e for source in sources for e in source.pull_events())]
-        await self.append(uow, pulled, actor_id=actor_id)
-        await uow.commit()
-        return pulled
-
-    async def append(
-        self, uow: UnitOfWork, events: Sequence[DomainEvent], *, actor_id: UUID | None
-    ) -> None:
-        meta = self._context.current()
-        for event in events:
-            described = describe(event)
-            if described is None:
-                continue
-            action, target, outcome, details = described
-            await uow.audit.append(
-                AuditEvent(
-                    id=self._ids.new_id(),
-                    action=action,
-                    actor_id=actor_id,
-                    target_id=target,
-                    outcome=outcome,
-                    ip=meta.ip,
-                    user_agent=meta.user_agent,
-                    request_id=meta.request_id,
-                    occurred_at=event.occurred_at,
-                    details=details,
-                )
-            )

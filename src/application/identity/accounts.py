@@ -3,12 +3,10 @@
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from application.audit.describe import Auditor
 from application.identity.names import optional_full_name
 from application.identity.passwords import PasswordRules
 from application.identity.uniqueness import ensure_identity_free
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
 from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
@@ -43,17 +41,13 @@ class AccountCreator:
         hasher: PasswordHasher,
         ids: IdGenerator,
         clock: Clock,
-        events: EventPublisher,
         password_rules: PasswordRules,
-        auditor: Auditor,
     ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._ids = ids
         self._clock = clock
-        self._events = events
         self._password_rules = password_rules
-        self._auditor = auditor
 
     async def create(self, account: NewAccount) -> User:
         email = Email(account.email)
@@ -80,6 +74,5 @@ class AccountCreator:
                 created_by_admin=account.created_by is not None,
             )
             await uow.users.add(user)
-            events = await self._auditor.commit(uow, user, actor_id=account.created_by or user.id)
-        await self._events.publish(events)
+            await uow.commit(actor_id=account.created_by or user.id)
         return user

@@ -11,9 +11,7 @@ from datetime import timedelta
 from typing import NoReturn
 from uuid import UUID
 
-from application.audit.describe import Auditor
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
 from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.events import LoginFailed
@@ -27,19 +25,27 @@ class LockoutPolicy:
     ceiling: timedelta = timedelta(hours=1)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginPolicy:
+    lockout_threshold: int = 10
+    lockout_base: timedelta = timedelta(minutes=1)
+    lockout_ceiling: timedelta = timedelta(hours=1)
+    require_verified_email: bool = False
+
+    @property
+    def lockout(self) -> LockoutPolicy:
+        return LockoutPolicy(
+            threshold=self.lockout_threshold, base=self.lockout_base, ceiling=self.lockout_ceiling
+        )
+
+
 class PasswordAttempts:
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-        policy: LockoutPolicy,
-    ) -> None:
+    """The one lockout bookkeeping of every password and second-factor check (one per
+    service, shared by the use cases that check something)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, policy: LockoutPolicy) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
-        self._events = events
-        self._auditor = auditor
         self._policy = policy
 
     async def reserve(self, user_id: UUID) -> int | None:
@@ -65,17 +71,14 @@ class PasswordAttempts:
         in one audited transaction, then raise `refuse()`. `actor_id` is None for a
         login (nobody is authenticated yet), the caller for a password change."""
         now = self._clock.now()
-        failure = LoginFailed(occurred_at=now, user_id=user_id, reason=reason)
         async with self._uow_factory() as uow:
-            locked = None
+            uow.record(LoginFailed(occurred_at=now, user_id=user_id, reason=reason))
             if user_id is not None and attempt is not None and attempt >= self._policy.threshold:
                 locked = await uow.users.get(user_id, for_update=True)
                 if locked is not None and not locked.is_locked(now):
                     locked.lock(now=now, base=self._policy.base, ceiling=self._policy.ceiling)
                     await uow.users.update(locked)
-            sources = [locked] if locked is not None else []
-            events = await self._auditor.commit(uow, *sources, actor_id=actor_id, events=[failure])
-        await self._events.publish(events)
+            await uow.commit(actor_id=actor_id)
         raise refuse()
 
     async def verify_password(

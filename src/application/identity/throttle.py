@@ -2,12 +2,11 @@
 and per account."""
 
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
 from application.errors import RateLimitedError
 from application.ports.rate_limiter import RateLimiter
+from application.ports.rejection_listener import LimitName, RejectionListener
 from application.ports.request_context import RequestContext
 
 
@@ -29,23 +28,6 @@ class ThrottlePolicy:
     reset_per_client: Rate = field(default_factory=lambda: Rate(10, 3600))
     reset_per_email: Rate = field(default_factory=lambda: Rate(3, 3600))
     requests_per_client: Rate = field(default_factory=lambda: Rate(600, 60))
-
-
-LimitName = Literal[
-    "login_per_account",
-    "login_per_client",
-    "register_per_client",
-    "reset_per_client",
-    "reset_per_email",
-    "requests_per_client",
-]
-"""The `ThrottlePolicy` fields that are budgets."""
-LIMIT_NAMES: tuple[LimitName, ...] = get_args(LimitName)
-
-RejectionListener = Callable[[LimitName], None]
-"""Told each refusal with the name of the limit that refused it (a `ThrottlePolicy`
-field such as `login_per_account`), never the key, address or account, so a metric fed
-by it keeps a fixed set of series. Must not raise."""
 
 
 class Throttle:

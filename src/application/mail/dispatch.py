@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from application.errors import NotifierUnavailableError
 from application.ports.clock import Clock
 from application.ports.notifier import Notifier
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.ports.unit_of_work_factory import TransactionFactory
 from domain.mail import OutboxMail
 
 # However many attempts have failed, the next one is at most this far away.
@@ -44,7 +44,7 @@ class MailDispatcher:
 
     def __init__(
         self,
-        uow_factory: UnitOfWorkFactory,
+        transactions: TransactionFactory,
         notifier: Notifier,
         clock: Clock,
         *,
@@ -58,7 +58,7 @@ class MailDispatcher:
             raise ValueError(
                 "lease_seconds, batch, max_attempts and base_backoff_seconds must be >= 1"
             )
-        self._uow_factory = uow_factory
+        self._transactions = transactions
         self._notifier = notifier
         self._clock = clock
         self._lease_seconds = lease_seconds
@@ -96,7 +96,7 @@ class MailDispatcher:
 
     async def _dispatch_batch(self) -> tuple[int, int]:
         claimed_at = self._clock.now()
-        async with self._uow_factory() as uow:
+        async with self._transactions() as uow:
             mails = await uow.outbox.claim(
                 now=claimed_at, lease_seconds=self._lease_seconds, limit=self._batch
             )
@@ -125,14 +125,14 @@ class MailDispatcher:
             self._report(error)
             await self._record_failure(mail, error)
             return False
-        async with self._uow_factory() as uow:
+        async with self._transactions() as uow:
             await uow.outbox.mark_sent(mail.id, now=self._clock.now())
             await uow.commit()
         return True
 
     async def _record_failure(self, mail: OutboxMail, error: Exception) -> None:
         next_attempt_at = self._next_attempt_at(mail.attempts, self._clock.now())
-        async with self._uow_factory() as uow:
+        async with self._transactions() as uow:
             await uow.outbox.mark_failed(
                 mail.id, error=_describe(error), next_attempt_at=next_attempt_at
             )

@@ -1,48 +1,28 @@
 from abc import abstractmethod
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
+from uuid import UUID
 
-from application.ports.api_key_repository import ApiKeyRepository
-from application.ports.audit_log import AuditLog
-from application.ports.mail_outbox import MailOutbox
-from application.ports.mfa_repository import MfaRepository
-from application.ports.one_time_token_repository import OneTimeTokenRepository
-from application.ports.role_repository import RoleRepository
-from application.ports.service_client_repository import ServiceClientRepository
-from application.ports.session_repository import SessionRepository
-from application.ports.signing_key_repository import SigningKeyRepository
-from application.ports.user_repository import UserRepository
+from application.ports.transaction import Transaction
+from domain.events import DomainEvent
 
 
-class UnitOfWork(Protocol):
-    """One transaction, used as `async with uow:`.
+class UnitOfWork(Transaction, Protocol):
+    """One transaction, used as `async with uow:`, that also carries what happened.
 
-    Entering opens it; leaving rolls back unless `commit()` was called. Infrastructure
-    failures surface as `StorageUnavailableError`; unique-constraint violations as the
-    matching `ConflictError`. A unit of work is used for one transaction only.
+    `commit()` collects the domain events recorded on every aggregate the repositories
+    loaded or added in this unit of work, and those given to `record()` (events that
+    belong to no aggregate, such as a failed login, come first). In the same transaction
+    it appends their audit rows (the request's facts come from the request context, the
+    actor is `actor_id`) and one outbox row each; once the transaction has committed, the
+    handlers of the committed phase run on this instance and the relay takes over. A
+    change that rolls back leaves no event, no audit row and no outbox row.
     """
 
-    users: UserRepository
-    sessions: SessionRepository
-    roles: RoleRepository
-    api_keys: ApiKeyRepository
-    audit: AuditLog
-    one_time_tokens: OneTimeTokenRepository
-    outbox: MailOutbox
-    signing_keys: SigningKeyRepository
-    clients: ServiceClientRepository
-    mfa: MfaRepository
+    @abstractmethod
+    def record(self, *events: DomainEvent) -> None:
+        """Events that belong to no aggregate, committed with this unit of work."""
 
     @abstractmethod
-    async def __aenter__(self) -> Self: ...
-
-    @abstractmethod
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    @abstractmethod
-    async def commit(self) -> None: ...
+    async def commit(self, *, actor_id: UUID | None = None) -> None:
+        """`actor_id`: who the audit rows name as having acted (None: nobody, such as
+        a failed login, a service client, or the command line)."""

@@ -20,17 +20,19 @@ dropping early breaks live tokens).
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
+from uuid import UUID
 
 from application.errors import ConflictError, ServiceUnavailableError
 from application.ports.clock import Clock
 from application.ports.key_factory import KeyFactory
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.signing_keys import SigningKeys
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from domain.events import SigningKeyRotated
 from domain.signing_keys import KeyAlgorithm, SigningKey
 
 
@@ -58,7 +60,7 @@ class _Snapshot:
     ordered: tuple[SigningKey, ...] = ()
 
 
-class KeyRing:
+class KeyRing(SigningKeys):
     """Which key signs, which keys verify, and what the JWKS publishes.
 
     Build with `KeyRing.static(...)` or `KeyRing.stored(...)`.
@@ -192,16 +194,10 @@ class KeyRing:
                     await uow.commit()
             await self._reload(uow_factory)
 
-    async def rotate(
-        self,
-        algorithm: KeyAlgorithm,
-        *,
-        before_commit: Callable[[UnitOfWork, SigningKey, list[str]], Awaitable[None]] | None = None,
-    ) -> SigningKey:
+    async def rotate(self, algorithm: KeyAlgorithm, *, actor_id: UUID | None = None) -> SigningKey:
         """Add a new key of `algorithm` and retire every active key of that algorithm,
-        in one transaction; then refresh and return the new key. `before_commit` runs in
-        that transaction with the new key and the retired kids (to audit the rotation
-        atomically with it).
+        in one transaction that records `SigningKeyRotated` (audited as done by
+        `actor_id`); then refresh and return the new key.
 
         The retired keys keep verifying for `token_lifetime`. Other instances sign with
         the new key after their next `refresh`; until then their tokens carry the old
@@ -220,9 +216,12 @@ class KeyRing:
                         await uow.signing_keys.retire(key.kid, now=now)
                         retired.append(key.kid)
                 await uow.signing_keys.add(new)
-                if before_commit is not None:
-                    await before_commit(uow, new, retired)
-                await uow.commit()
+                uow.record(
+                    SigningKeyRotated(
+                        occurred_at=now, kid=new.kid, retired_kid=retired[0] if retired else None
+                    )
+                )
+                await uow.commit(actor_id=actor_id)
             await self._reload(uow_factory)
         return new
 

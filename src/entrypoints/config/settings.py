@@ -149,6 +149,14 @@ class Settings(BaseSettings):
     verification_token_ttl_seconds: int = Field(default=86_400, ge=60)
     reset_token_ttl_seconds: int = Field(default=3_600, ge=60)
 
+    # --- events ------------------------------------------------------------------
+    event_retention_seconds: int = Field(default=86_400, ge=60, le=90 * 86_400)
+    """How long committed events stay in the outbox after they occurred (clients that
+    reconnect read what they missed from it); older relayed events are pruned."""
+    event_relay_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How often the relay looks for events committed by other instances (this
+    instance's own commits wake it at once)."""
+
     # --- HTTP --------------------------------------------------------------------
     trusted_proxies: Annotated[list[str], NoDecode] = []
     """Addresses or networks whose X-Forwarded-For is believed."""

@@ -1,9 +1,7 @@
 """The FastAPI application factory. Nothing is built at import time."""
 
-import asyncio
-import contextlib
 import os
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
@@ -13,13 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import multiprocess
 
 from adapters.metrics.workers import forget_dead_workers
-from adapters.tiered_cache import TieredCache
-from application.caching.user_cache import SIGNING_KEYS_KEY
-from application.errors import ServiceUnavailableError
 from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
-from application.tokens.key_ring import KeyRing
 from entrypoints.config.settings import Settings
-from entrypoints.container import VERSION, Container, start, stop
+from entrypoints.container import VERSION, Container, start, start_loops, stop
 from entrypoints.http.client_address import parse_networks
 from entrypoints.http.errors import error_responses, install_error_handlers
 from entrypoints.http.middleware.allowed_hosts import AllowedHostsMiddleware
@@ -70,55 +64,19 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         await start(container)
         if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             forget_dead_workers(directory)  # a worker respawned after a crash, say
-        mailer = keys = sampling = invalidations = None
         try:
             container.password_blocklist().load()  # read once now, not on a first request
-            ring = container.key_ring()
-            if not ring.is_static:
-                await ring.ensure_key(ring.signing_algorithm)
-                keys = asyncio.create_task(
-                    _refresh_keys(ring, settings.key_refresh_interval_seconds), name="key-refresh"
-                )
             await _bootstrap_admin(container, settings)
-            cache = container.cache()
-            if isinstance(cache, TieredCache):
-                if not ring.is_static:
-                    cache.on_invalidated(_reload_keys_on_rotation(ring))
-                # Other instances' writes reach this one's in-process tier through it.
-                invalidations = asyncio.create_task(cache.listen(), name="cache-invalidations")
-            sampler = container.metrics_sampler()
-            await sampler.sample()  # gauges are set before the first scrape
-            sampling = asyncio.create_task(sampler.run_forever(), name="metrics-sampler")
-            mailer = asyncio.create_task(
-                container.mail_dispatcher().run_forever(
-                    settings.mail_dispatch_interval_seconds, container.mail_wake()
-                ),
-                name="mail-dispatcher",
-            )
+            # The relay, the mail dispatcher, the key refresh (which creates the first
+            # stored key), the cache invalidation feed and the gauges.
+            await start_loops(container)
             log.info("started", environment=settings.environment.value, version=VERSION)
             shutdown.install()  # SIGTERM: readiness 503, drain, then uvicorn's own shutdown
             yield
         finally:
             # Reached after uvicorn has finished (or cut off) the in-flight requests, so
-            # the background tasks and pools below outlive every request.
+            # the background loops (stopped first) and the pools outlive every request.
             shutdown.uninstall()
-            if keys is not None:
-                keys.cancel()
-                await asyncio.wait({keys}, timeout=2)
-            if invalidations is not None:
-                invalidations.cancel()
-                await asyncio.wait({invalidations}, timeout=2)
-                # Invalidations Redis could not take yet get one last chance.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(container.cache().flush(), timeout=2)
-            if sampling is not None:
-                sampling.cancel()
-                await asyncio.wait({sampling}, timeout=2)
-            if mailer is not None:
-                # Bounded: a send stuck on a dead mail server must not hold up shutdown.
-                # The mail stays in the outbox and goes out after the next start.
-                mailer.cancel()
-                await asyncio.wait({mailer}, timeout=2)
             await stop(container)
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
                 # This worker's live gauges (in-flight requests) leave the sum.
@@ -205,40 +163,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if (provider := tracer_provider()) is not None:
         app.add_middleware(TracingMiddleware, tracer_provider=provider)
     return app
-
-
-async def _refresh_keys(ring: KeyRing, interval: float) -> None:
-    """Learn about rotations made by other instances (or the CLI): every instance signs
-    with a new key within one interval. An outage keeps the keys already loaded."""
-    while True:
-        await asyncio.sleep(interval)
-        await _refresh_quietly(ring)
-
-
-async def _refresh_quietly(ring: KeyRing) -> None:
-    """Reload the keys; a failure keeps the ones loaded and is logged, never raised (a
-    surprise must not end the refresh loop, or this instance would stop learning of
-    rotations). The class only in the log."""
-    try:
-        await ring.refresh()
-    except ServiceUnavailableError as error:
-        log.warning("signing_keys_refresh_failed", error=error.code)
-    except Exception as error:
-        log.error("signing_keys_refresh_failed", error=type(error).__name__)
-
-
-def _reload_keys_on_rotation(ring: KeyRing) -> Callable[[Collection[str]], None]:
-    """A rotation on any instance reloads the keys here at once; the periodic refresh
-    stays as the backstop for a missed message."""
-    reloads: set[asyncio.Task[None]] = set()
-
-    def listener(keys: Collection[str]) -> None:
-        if SIGNING_KEYS_KEY in keys:
-            task = asyncio.get_running_loop().create_task(_refresh_quietly(ring))
-            reloads.add(task)  # held until done, so it is not collected mid-flight
-            task.add_done_callback(reloads.discard)
-
-    return listener
 
 
 async def _bootstrap_admin(container: Container, settings: Settings) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from adapters.metrics.database import OPERATIONS
-from application.identity.throttle import LIMIT_NAMES
+from application.ports.rejection_listener import LIMIT_NAMES
 from tests.integration.http.conftest import AppFactory
 from tests.integration.http.helpers import PASSWORD, bearer, login, register
 from tests.integration.http.test_metrics import Samples, moved, scrape, value

@@ -24,6 +24,7 @@ from adapters.memory.id_generator import SequentialIdGenerator
 from application.errors import InvalidTokenError
 from application.tokens.key_ring import KeyRing, SigningKeyUnavailableError
 from domain.signing_keys import KeyAlgorithm, SigningKey
+from tests.eventful import units_of_work
 
 SECRET = "k" * 32
 ISSUER = "hexahub"
@@ -251,7 +252,8 @@ def test_construction_is_checked(clock: FixedClock) -> None:
 def test_issuing_without_a_loaded_key_is_service_unavailable(clock: FixedClock) -> None:
     store = InMemoryStore()
     ring = KeyRing.stored(
-        uow_factory=lambda: InMemoryUnitOfWork(store), key_factory=CryptographyKeyFactory(),
+        uow_factory=units_of_work(lambda: InMemoryUnitOfWork(store)),
+            key_factory=CryptographyKeyFactory(),
         signing_algorithm=EDDSA, token_lifetime=LIFETIME, clock=clock,
     )  # fmt: skip
     service = make_service(ring, clock)
@@ -526,7 +528,8 @@ class Instance:
 
     def __init__(self, store: InMemoryStore, clock: FixedClock, algorithm: KeyAlgorithm) -> None:
         self.ring = KeyRing.stored(
-            uow_factory=lambda: InMemoryUnitOfWork(store), key_factory=CryptographyKeyFactory(),
+            uow_factory=units_of_work(lambda: InMemoryUnitOfWork(store)),
+            key_factory=CryptographyKeyFactory(),
             signing_algorithm=algorithm, token_lifetime=LIFETIME, clock=clock,
         )  # fmt: skip
         self.service = make_service(self.ring, clock)

@@ -1,95 +1,49 @@
-"""A hand-written composition of every use case on the in-memory adapters.
+"""HexaHub as a user sees it, minus HTTP: built by the composition root on the
+in-memory adapters, with providers overridden where a test needs exactness: a FixedClock
+so expiry is exact, sequential ids, a fast fake hasher that counts its work, real JWTs
+signed with a test key, and an InMemoryEventPublisher to read what was announced after
+each commit. `make_app` builds a variant (registration off, a hasher with a higher cost,
+a revocation store that is down, a publisher that inspects the store).
 
-`app` is HexaHub as a user sees it, minus HTTP: a FixedClock so expiry is exact,
-sequential ids, a fast fake hasher that counts its work, real JWTs signed with a test
-key, and an InMemoryEventPublisher to read what was announced. `make_app` builds a
-variant (registration off, a hasher with a higher cost, a revocation store that is down,
-a publisher that inspects the store).
+Use cases are the container's: `app.log_in` is `container.log_in()`.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
+from dependency_injector import providers
 
-from adapters.jwt.keys import hs256_key
 from adapters.jwt.refresh_tokens import OpaqueRefreshTokenGenerator
 from adapters.jwt.token_service import PyJwtTokenService
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from adapters.memory.cache import InProcessCache
 from adapters.memory.clock import FixedClock
 from adapters.memory.event_publisher import InMemoryEventPublisher
 from adapters.memory.id_generator import SequentialIdGenerator
 from adapters.memory.notifier import InMemoryNotifier
 from adapters.memory.password_blocklist import InMemoryPasswordBlocklist
-from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.request_context import FixedRequestContext
 from adapters.memory.revocation_store import InMemoryRevocationStore
-from adapters.secrets.api_keys import HashedApiKeySecrets
-from adapters.tiered_cache import TieredCache
 from adapters.totp.totp_engine import PyotpTotpEngine
-from application.access.use_cases.assign_roles import AssignRoles
-from application.access.use_cases.authenticate_api_key import AuthenticateApiKey
-from application.access.use_cases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
-from application.access.use_cases.manage_roles import (
-    ChangeRole,
-    CreateRole,
-    DeleteRole,
-    GetRole,
-    ListRoles,
-)
-from application.audit.describe import Auditor
-from application.audit.use_cases.list_audit_events import ListAuditEvents
-from application.caching.invalidation import invalidating
-from application.caching.user_cache import UserCache
 from application.common.security import Principal
-from application.identity.accounts import AccountCreator
-from application.identity.attempts import PasswordAttempts
-from application.identity.passwords import PasswordRules
-from application.identity.revocation import SessionRevoker
-from application.identity.throttle import Throttle, ThrottlePolicy
-from application.identity.token_pairs import TokenMinter, TokenPair
-from application.identity.use_cases.bootstrap_admin import BootstrapAdmin, BootstrapAdminCommand
-from application.identity.use_cases.change_password import ChangePassword
-from application.identity.use_cases.confirm_totp import ConfirmTotp
-from application.identity.use_cases.create_user import CreateUser
-from application.identity.use_cases.delete_user import DeleteUser
-from application.identity.use_cases.disable_totp import DisableTotp
-from application.identity.use_cases.get_own_profile import GetOwnProfile
-from application.identity.use_cases.get_user import GetUser
-from application.identity.use_cases.list_own_sessions import ListOwnSessions
-from application.identity.use_cases.list_users import ListUsers
-from application.identity.use_cases.log_in import LogIn, LogInCommand, LoginPolicy
-from application.identity.use_cases.log_out import LogOut, LogOutEverywhere
-from application.identity.use_cases.refresh_session import RefreshSession
-from application.identity.use_cases.register_user import RegisterUser, RegisterUserCommand
-from application.identity.use_cases.revoke_own_session import RevokeOwnSession
-from application.identity.use_cases.revoke_token import RevokeToken
-from application.identity.use_cases.setup_totp import SetupTotp
-from application.identity.use_cases.unlock_user import UnlockUser
-from application.identity.use_cases.update_own_profile import UpdateOwnProfile
-from application.identity.use_cases.update_user import UpdateUser
-from application.identity.use_cases.verification import (
-    OneTimeTokenPolicy,
-    RequestEmailVerification,
-    RequestPasswordReset,
-    ResetPassword,
-    VerifyEmail,
-)
-from application.identity.use_cases.verify_mfa import VerifyMfa
+from application.events.handlers import Observing
+from application.identity.attempts import LoginPolicy
+from application.identity.throttle import ThrottlePolicy
+from application.identity.token_pairs import TokenPair
+from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
+from application.identity.use_cases.log_in import LogInCommand
+from application.identity.use_cases.register_user import RegisterUserCommand
 from application.mail.dispatch import MailDispatcher
-from application.mail.templates import MailComposer
 from application.ports.request_context import RequestMeta
 from application.ports.revocation_store import RevocationStore
-from application.tokens.key_ring import KeyRing
-from application.tokens.use_cases.authenticate import Authenticate, AuthenticateCommand
-from domain.password_policy import PasswordPolicy
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.tokens.use_cases.authenticate import AuthenticateCommand
 from domain.session import AuthSession
-from domain.signing_keys import KeyAlgorithm
 from domain.user import User
+from entrypoints.config.settings import Settings
+from entrypoints.container import Container
 from tests.unit.application.fakes import CountingPasswordHasher
 
 PASSWORD = "correct horse battery"
@@ -100,57 +54,38 @@ JWT_LEEWAY_SECONDS = 0  # expiry tests are exact to the second
 _JWT_SECRET = "unit-test-signing-secret-of-32-bytes!!"
 
 
-@dataclass
 class App:
-    store: InMemoryStore
-    clock: FixedClock
-    hasher: CountingPasswordHasher
-    events: InMemoryEventPublisher
-    revocations: RevocationStore
-    tokens: PyJwtTokenService
-    refresh_tokens: OpaqueRefreshTokenGenerator
-    register_user: RegisterUser
-    log_in: LogIn
-    refresh_session: RefreshSession
-    authenticate: Authenticate
-    log_out: LogOut
-    log_out_everywhere: LogOutEverywhere
-    revoke_token: RevokeToken
-    get_own_profile: GetOwnProfile
-    update_own_profile: UpdateOwnProfile
-    change_password: ChangePassword
-    list_own_sessions: ListOwnSessions
-    revoke_own_session: RevokeOwnSession
-    list_users: ListUsers
-    get_user: GetUser
-    create_user: CreateUser
-    update_user: UpdateUser
-    delete_user: DeleteUser
-    bootstrap_admin: BootstrapAdmin
-    context: FixedRequestContext
-    notifier: InMemoryNotifier
-    mailer: MailDispatcher
-    authenticate_api_key: AuthenticateApiKey
-    assign_roles: AssignRoles
-    unlock_user: UnlockUser
-    list_roles: ListRoles
-    get_role: GetRole
-    create_role: CreateRole
-    change_role: ChangeRole
-    delete_role: DeleteRole
-    create_api_key: CreateApiKey
-    list_api_keys: ListApiKeys
-    revoke_api_key: RevokeApiKey
-    list_audit_events: ListAuditEvents
-    request_email_verification: RequestEmailVerification
-    request_password_reset: RequestPasswordReset
-    verify_email: VerifyEmail
-    reset_password: ResetPassword
-    totp: PyotpTotpEngine
-    setup_totp: SetupTotp
-    confirm_totp: ConfirmTotp
-    disable_totp: DisableTotp
-    verify_mfa: VerifyMfa
+    """The container's use cases by name (`app.log_in`), and the test's handles on
+    the adapters behind them."""
+
+    def __init__(
+        self,
+        container: Container,
+        *,
+        store: InMemoryStore,
+        clock: FixedClock,
+        hasher: CountingPasswordHasher,
+        events: InMemoryEventPublisher,
+        revocations: RevocationStore,
+        context: FixedRequestContext,
+        notifier: InMemoryNotifier,
+    ) -> None:
+        self.container = container
+        self.store = store
+        self.clock = clock
+        self.hasher = hasher
+        self.events = events
+        self.revocations = revocations
+        self.context = context
+        self.notifier = notifier
+        self.tokens: PyJwtTokenService = container.token_service()
+        self.refresh_tokens: OpaqueRefreshTokenGenerator = container.refresh_tokens()
+        self.totp: PyotpTotpEngine = container.totp_engine()
+        self.mailer: MailDispatcher = container.dispatcher()
+        self.uow_factory: UnitOfWorkFactory = container.uow_factory()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.container, name)()
 
     # --- steps that read like the user's story ----------------------------------------
 
@@ -215,157 +150,55 @@ def build_app(
     login_policy: LoginPolicy | None = None,
     throttle_policy: ThrottlePolicy | None = None,
 ) -> App:
-    store = store or InMemoryStore()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        database_url="memory://",
+        jwt_secret=_JWT_SECRET,
+        jwt_issuer="hexahub-test",
+        jwt_audience="hexahub-test",
+        jwt_leeway_seconds=JWT_LEEWAY_SECONDS,
+        access_token_ttl_seconds=int(ACCESS_TTL.total_seconds()),
+        refresh_token_ttl_seconds=int(REFRESH_TTL.total_seconds()),
+        refresh_reuse_grace_seconds=int(reuse_grace.total_seconds()),
+        registration_enabled=registration_enabled,
+        public_base_url="https://id.example.test",
+        public_name="HexaHub Test",
+    )
+    container = Container(settings=providers.Object(settings))
     clock = FixedClock()
-    ids = SequentialIdGenerator()
+    store = store or InMemoryStore()
     hasher = hasher or CountingPasswordHasher()
     events = events or InMemoryEventPublisher()
     revocations = revocations or InMemoryRevocationStore(clock)
-    policy = PasswordPolicy()
-    tokens = PyJwtTokenService(
-        keys=KeyRing.static(
-            [hs256_key(_JWT_SECRET)],
-            token_lifetime=ACCESS_TTL + timedelta(seconds=JWT_LEEWAY_SECONDS),
-            clock=clock,
-        ),
-        algorithms=frozenset({KeyAlgorithm.HS256}),
-        issuer="hexahub-test",
-        audience="hexahub-test",
-        access_token_ttl_seconds=int(ACCESS_TTL.total_seconds()),
-        clock=clock,
-        leeway_seconds=JWT_LEEWAY_SECONDS,
-    )
-    refresh_tokens = OpaqueRefreshTokenGenerator()
-
-    # As in the container: users and roles read through the cache, and every
-    # transaction invalidates what it wrote.
-    cache = TieredCache(InProcessCache())
-    uow_factory = invalidating(lambda: InMemoryUnitOfWork(store), cache)
-
-    minter = TokenMinter(tokens, refresh_tokens, clock, int(REFRESH_TTL.total_seconds()))
-    # As in the container: an announcement outlives every access token that could carry
-    # the session id, leeway included.
-    revoker = SessionRevoker(
-        revocations, ttl_seconds=int(ACCESS_TTL.total_seconds()) + JWT_LEEWAY_SECONDS
-    )
     context = FixedRequestContext(
         RequestMeta(ip="203.0.113.7", user_agent="pytest", request_id="r1")
     )
-    auditor = Auditor(ids, clock, context)
-    rules = PasswordRules(policy, InMemoryPasswordBlocklist(["password", "123456", "qwertyuiop"]))
-    throttle = Throttle(
-        InMemoryRateLimiter(clock), context, throttle_policy or ThrottlePolicy(enabled=False)
-    )
-    accounts = AccountCreator(uow_factory, hasher, ids, clock, events, rules, auditor)
     notifier = InMemoryNotifier()
-    one_time = OpaqueRefreshTokenGenerator(prefix="hxo_")
-    composer = MailComposer("https://id.example.test")
-    mailer = MailDispatcher(uow_factory, notifier, clock)
-    token_policy = OneTimeTokenPolicy()
-    secrets = HashedApiKeySecrets()
-    totp = PyotpTotpEngine()
-    mfa_policy = login_policy or LoginPolicy()
-
-    def wake() -> None:
-        return None
-
+    for name, replacement in {
+        "clock": clock,
+        "ids": SequentialIdGenerator(),
+        "request_context": context,
+        "memory_store": store,
+        "password_hasher": hasher,
+        "password_blocklist": InMemoryPasswordBlocklist(["password", "123456", "qwertyuiop"]),
+        "revocation_store": revocations,
+        "login_policy": login_policy or LoginPolicy(),
+        "throttle_policy": throttle_policy or ThrottlePolicy(enabled=False),
+        "notifier": notifier,
+    }.items():
+        getattr(container, name).override(providers.Object(replacement))
+    # What each commit announced, in order, instead of the log lines and counters.
+    container.observers.override(providers.List(providers.Object(Observing(events))))
     return App(
+        container,
         store=store,
         clock=clock,
         hasher=hasher,
         events=events,
         revocations=revocations,
-        tokens=tokens,
-        refresh_tokens=refresh_tokens,
-        register_user=RegisterUser(
-            accounts, registration_enabled=registration_enabled, throttle=throttle
-        ),
-        log_in=LogIn(
-            uow_factory,
-            hasher,
-            minter,
-            ids,
-            clock,
-            events,
-            auditor,
-            login_policy,
-            throttle,
-            mfa_tokens=tokens,
-        ),
-        refresh_session=RefreshSession(
-            uow_factory,
-            refresh_tokens,
-            minter,
-            revoker,
-            clock,
-            events,
-            auditor,
-            reuse_grace=reuse_grace,
-        ),
-        authenticate=Authenticate(
-            uow_factory, tokens, revocations, clock, users=UserCache(cache, uow_factory)
-        ),
-        log_out=LogOut(uow_factory, revoker, clock, events, auditor),
-        log_out_everywhere=LogOutEverywhere(uow_factory, revoker, clock, events, auditor),
-        revoke_token=RevokeToken(
-            uow_factory, refresh_tokens, tokens, revoker, clock, events, auditor
-        ),
-        get_own_profile=GetOwnProfile(),
-        update_own_profile=UpdateOwnProfile(uow_factory, clock, events, auditor),
-        change_password=ChangePassword(uow_factory, hasher, revoker, clock, events, rules, auditor),
-        list_own_sessions=ListOwnSessions(uow_factory, clock),
-        revoke_own_session=RevokeOwnSession(uow_factory, revoker, clock, events, auditor),
-        list_users=ListUsers(uow_factory),
-        get_user=GetUser(uow_factory),
-        create_user=CreateUser(uow_factory, accounts),
-        update_user=UpdateUser(uow_factory, revoker, clock, events, auditor),
-        delete_user=DeleteUser(uow_factory, revoker, clock, events, auditor),
-        bootstrap_admin=BootstrapAdmin(uow_factory, accounts),
         context=context,
         notifier=notifier,
-        mailer=mailer,
-        authenticate_api_key=AuthenticateApiKey(uow_factory, secrets, clock, events, auditor),
-        assign_roles=AssignRoles(uow_factory, clock, events, auditor),
-        unlock_user=UnlockUser(uow_factory, clock, events, auditor),
-        list_roles=ListRoles(uow_factory),
-        get_role=GetRole(uow_factory),
-        create_role=CreateRole(uow_factory, clock, events, auditor),
-        change_role=ChangeRole(uow_factory, clock, events, auditor),
-        delete_role=DeleteRole(uow_factory, clock, events, auditor),
-        create_api_key=CreateApiKey(uow_factory, secrets, ids, clock, events, auditor),
-        list_api_keys=ListApiKeys(uow_factory),
-        revoke_api_key=RevokeApiKey(uow_factory, clock, events, auditor),
-        list_audit_events=ListAuditEvents(uow_factory),
-        request_email_verification=RequestEmailVerification(
-            uow_factory, one_time, composer, ids, clock, token_policy, wake
-        ),
-        request_password_reset=RequestPasswordReset(
-            uow_factory, one_time, composer, ids, clock, token_policy, wake, throttle
-        ),
-        verify_email=VerifyEmail(uow_factory, one_time, clock, events, auditor),
-        reset_password=ResetPassword(
-            uow_factory, one_time, hasher, rules, revoker, clock, events, auditor
-        ),
-        totp=totp,
-        setup_totp=SetupTotp(
-            uow_factory,
-            totp,
-            clock,
-            issuer="HexaHub Test",
-            hasher=hasher,
-            attempts=PasswordAttempts(
-                uow_factory, clock, events, auditor, (login_policy or LoginPolicy()).lockout
-            ),
-        ),
-        confirm_totp=ConfirmTotp(
-            uow_factory, totp, clock, events, auditor, mfa_policy.lockout, throttle, revoker
-        ),
-        disable_totp=DisableTotp(
-            uow_factory, hasher, totp, clock, events, auditor, mfa_policy.lockout, throttle
-        ),
-        verify_mfa=VerifyMfa(
-            uow_factory, tokens, totp, minter, ids, clock, events, auditor, mfa_policy, throttle
-        ),
     )
 
 

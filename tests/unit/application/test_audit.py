@@ -15,7 +15,6 @@ import pytest
 
 from adapters.crypto.key_factory import CryptographyKeyFactory
 from adapters.memory import InMemoryUnitOfWork
-from adapters.system.id_generator import Uuid7IdGenerator
 from application.access.use_cases.authenticate_api_key import AuthenticateApiKeyCommand
 from application.access.use_cases.manage_api_keys import CreateApiKeyCommand
 from application.access.use_cases.manage_roles import (
@@ -23,14 +22,14 @@ from application.access.use_cases.manage_roles import (
     CreateRole,
     CreateRoleCommand,
 )
-from application.audit.describe import Auditor, describe
+from application.audit.describe import describe
 from application.audit.use_cases.list_audit_events import AuditQuery
 from application.errors import PermissionDeniedError, StorageUnavailableError
+from application.identity.attempts import LoginPolicy
 from application.identity.use_cases.change_password import ChangePasswordCommand
 from application.identity.use_cases.confirm_totp import ConfirmTotpCommand
 from application.identity.use_cases.create_user import CreateUserCommand
 from application.identity.use_cases.disable_totp import DisableTotpCommand
-from application.identity.use_cases.log_in import LoginPolicy
 from application.identity.use_cases.refresh_session import RefreshSessionCommand
 from application.identity.use_cases.setup_totp import SetupTotpCommand
 from application.identity.use_cases.update_user import UpdateUserCommand
@@ -40,9 +39,7 @@ from application.ports.audit_log import AuditFilter
 from application.ports.request_context import RequestMeta
 from application.tokens.key_ring import KeyRing
 from application.tokens.use_cases.manage_clients import (
-    CreateClient,
     CreateClientCommand,
-    RevokeClient,
 )
 from application.tokens.use_cases.rotate_signing_key import RotateSigningKey
 from domain import events as domain_events
@@ -319,21 +316,13 @@ async def _signed_up(app: App) -> UUID:
     return ada.id
 
 
-def _extra_auditor(app: App) -> Auditor:
-    # Real UUIDv7 ids: the app's sequential ids would collide with these audit rows.
-    return Auditor(Uuid7IdGenerator(), app.clock, app.context)
-
-
 async def _client(app: App, *, revoke: bool = False) -> Expected:
     admin = await app.admin()
-    auditor = _extra_auditor(app)
-    registered = await CreateClient(app.uow, app.clock, app.events, auditor).execute(
+    registered = await app.create_client.execute(
         admin, CreateClientCommand(name="billing", scopes=["users:read"])
     )
     if revoke:
-        await RevokeClient(app.uow, app.clock, app.events, auditor).execute(
-            admin, registered.client.client_id
-        )
+        await app.revoke_client.execute(admin, registered.client.client_id)
     return Expected(admin.user_id, registered.client.client_id)
 
 
@@ -348,7 +337,7 @@ async def _client_revoked(app: App) -> Expected:
 async def _key_rotated(app: App) -> Expected:
     admin = await app.admin()
     ring = KeyRing.stored(
-        uow_factory=app.uow,
+        uow_factory=app.uow_factory,
         key_factory=CryptographyKeyFactory(),
         signing_algorithm=KeyAlgorithm.EDDSA,
         token_lifetime=timedelta(minutes=20),
@@ -356,7 +345,7 @@ async def _key_rotated(app: App) -> Expected:
     )
     await ring.ensure_key(KeyAlgorithm.EDDSA)
     first = ring.signing_key().kid
-    new = await RotateSigningKey(ring, app.clock, app.events, _extra_auditor(app)).execute(admin)
+    new = await RotateSigningKey(ring).execute(admin)
     return Expected(admin.user_id, new.kid, details={"retired_kid": first})
 
 
@@ -464,10 +453,10 @@ async def test_an_unknown_account_failing_to_log_in_is_audited_without_a_target(
 
 
 async def test_an_audit_row_appended_in_a_rolled_back_transaction_is_gone(app: App) -> None:
-    auditor = Auditor(_Ids(), app.clock, _Context())
+    pipeline = app.container.pipeline()
     async with app.uow() as uow:
         event = UserRegistered(occurred_at=app.clock.now(), user_id=UUID(int=5))
-        await auditor.append(uow, [event], actor_id=None)
+        await pipeline.write(uow, [(event, None)], actor_id=None)
         assert len(await uow.audit.list(filter=AuditFilter(), after=None, limit=10)) == 1
     assert await audit_rows(app) == []
 
@@ -483,10 +472,7 @@ async def test_a_change_whose_commit_fails_leaves_neither_change_nor_audit_row(
             raise StorageUnavailableError()
 
     create_role = CreateRole(
-        lambda: FailingCommit(app.store),
-        app.clock,
-        app.events,
-        Auditor(_Ids(), app.clock, _Context()),
+        app.container.pipeline().units_of_work(lambda: FailingCommit(app.store)), app.clock
     )
     with pytest.raises(StorageUnavailableError):
         await create_role.execute(admin, CreateRoleCommand(name="support", permissions=[]))
@@ -581,22 +567,3 @@ async def test_the_page_size_is_kept_between_1_and_100(app: App, asked: int, giv
     page = await app.list_audit_events.execute(admin, AuditQuery(limit=asked))
     assert len(page.items) == given
     assert page.next_after == page.items[-1].id
-
-
-# --- small helpers ------------------------------------------------------------------------
-
-
-class _Ids:
-    """Ids far from the app's own, counted."""
-
-    def __init__(self) -> None:
-        self.issued = 0
-
-    def new_id(self) -> UUID:
-        self.issued += 1
-        return UUID(int=(1 << 127) + self.issued)
-
-
-class _Context:
-    def current(self) -> RequestMeta:
-        return META

@@ -15,6 +15,7 @@ from adapters.memory.clock import FixedClock
 from application.ports.key_factory import KeyFactory
 from application.tokens.key_ring import KeyRing, SigningKeyUnavailableError, StaticKeysError
 from domain.signing_keys import KeyAlgorithm, SigningKey
+from tests.eventful import units_of_work
 
 LIFETIME = timedelta(minutes=15)
 RS256, EDDSA, HS256 = KeyAlgorithm.RS256, KeyAlgorithm.EDDSA, KeyAlgorithm.HS256
@@ -55,7 +56,7 @@ def stored_ring(
     store: InMemoryStore, keys: KeyFactory, clock: FixedClock, algorithm: KeyAlgorithm = RS256
 ) -> KeyRing:
     return KeyRing.stored(
-        uow_factory=lambda: InMemoryUnitOfWork(store), key_factory=keys,
+        uow_factory=units_of_work(lambda: InMemoryUnitOfWork(store)), key_factory=keys,
         signing_algorithm=algorithm, token_lifetime=LIFETIME, clock=clock,
     )  # fmt: skip
 
@@ -212,6 +213,7 @@ class GatedUnitOfWork:
     async def __aenter__(self) -> "GatedUnitOfWork":
         await self._inner.__aenter__()
         self.signing_keys = self
+        self.audit, self.events = self._inner.audit, self._inner.events  # for a rotation
         return self
 
     async def __aexit__(
@@ -239,7 +241,7 @@ def gated_ring(
     store: InMemoryStore, keys: CountingKeyFactory, clock: FixedClock, gate: Gate
 ) -> KeyRing:
     return KeyRing.stored(
-        uow_factory=lambda: GatedUnitOfWork(store, gate),  # type: ignore[arg-type, return-value]
+        uow_factory=units_of_work(lambda: GatedUnitOfWork(store, gate)),  # type: ignore[arg-type, return-value]
         key_factory=keys, signing_algorithm=RS256, token_lifetime=LIFETIME, clock=clock,
     )  # fmt: skip
 
@@ -324,5 +326,5 @@ def test_construction_is_checked(
     with pytest.raises(ValueError, match="both"):
         KeyRing(
             signing_algorithm=RS256, token_lifetime=LIFETIME, clock=clock,
-            uow_factory=lambda: InMemoryUnitOfWork(store),
+            uow_factory=units_of_work(lambda: InMemoryUnitOfWork(store)),
         )  # fmt: skip

@@ -9,20 +9,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 
-from adapters.memory.id_generator import SequentialIdGenerator
-from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.redis.client import create_redis_client
 from adapters.redis.rate_limiter import RedisRateLimiter
-from application.audit.describe import Auditor
 from application.errors import EmailNotVerifiedError, HasherBusyError, InvalidCredentialsError
-from application.identity.throttle import Rate, Throttle, ThrottlePolicy
-from application.identity.token_pairs import TokenMinter
-from application.identity.use_cases.log_in import LogIn, LogInCommand, LoginPolicy
+from application.identity.attempts import LoginPolicy
+from application.identity.throttle import Rate, ThrottlePolicy
+from application.identity.use_cases.log_in import LogIn, LogInCommand
 from application.identity.use_cases.update_user import UpdateUserCommand
-from application.ports.rate_limiter import RateLimiter
 from domain.audit import Outcome
-from tests.unit.application.conftest import PASSWORD, REFRESH_TTL, App
+from tests.unit.application.conftest import PASSWORD, App
 from tests.unit.application.fakes import CountingPasswordHasher, YieldingPasswordHasher
 from tests.unit.application.steps import audit_rows
 
@@ -208,28 +205,16 @@ async def guessing(
     """LogIn with lockout at 10 and the throttle on, with limits far above 50, on the
     in-memory or the Redis rate limiter."""
     hasher = YieldingPasswordHasher()
-    app = make_app(hasher=hasher)
+    generous = ThrottlePolicy(login_per_account=Rate(1000, 60), login_per_client=Rate(1000, 60))
+    app = make_app(
+        hasher=hasher, login_policy=LoginPolicy(lockout_threshold=10), throttle_policy=generous
+    )
     kind, url, prefix = limiter_backend
     client = create_redis_client(url) if kind == "redis" else None
-    limiter: RateLimiter = (
-        RedisRateLimiter(client, prefix) if client is not None else InMemoryRateLimiter(app.clock)
-    )
-    generous = ThrottlePolicy(login_per_account=Rate(1000, 60), login_per_client=Rate(1000, 60))
-    # Ids of their own, so this LogIn's audit rows never collide with the app's.
-    ids = SequentialIdGenerator(start_ms=1_800_000_000_000)
-    log_in = LogIn(
-        app.uow,
-        hasher,
-        TokenMinter(app.tokens, app.refresh_tokens, app.clock, int(REFRESH_TTL.total_seconds())),
-        ids,
-        app.clock,
-        app.events,
-        Auditor(ids, app.clock, app.context),
-        LoginPolicy(lockout_threshold=10),
-        Throttle(limiter, app.context, generous),
-    )
+    if client is not None:
+        app.container.rate_limiter.override(providers.Object(RedisRateLimiter(client, prefix)))
     try:
-        yield Guessing(app, log_in, hasher)
+        yield Guessing(app, app.log_in, hasher)
     finally:
         if client is not None:
             keys = [key async for key in client.scan_iter(match=f"{prefix}*")]

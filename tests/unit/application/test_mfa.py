@@ -9,12 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.memory.event_publisher import InMemoryEventPublisher
-from adapters.memory.id_generator import SequentialIdGenerator
-from adapters.memory.request_context import FixedRequestContext
 from application.access.use_cases.authenticate_api_key import AuthenticateApiKeyCommand
 from application.access.use_cases.manage_api_keys import CreateApiKeyCommand
-from application.audit.describe import Auditor
 from application.common.security import Principal
 from application.errors import (
     AuthenticationError,
@@ -30,11 +26,11 @@ from application.errors import (
     RateLimitedError,
     SessionRequiredError,
 )
+from application.identity.attempts import LoginPolicy
 from application.identity.throttle import Rate, ThrottlePolicy
-from application.identity.token_pairs import TokenMinter
 from application.identity.use_cases.confirm_totp import ConfirmTotpCommand
 from application.identity.use_cases.disable_totp import DisableTotpCommand
-from application.identity.use_cases.log_in import LogIn, LogInCommand, LoginPolicy
+from application.identity.use_cases.log_in import LogIn
 from application.identity.use_cases.setup_totp import SetupTotpCommand
 from application.identity.use_cases.update_user import UpdateUserCommand
 from application.identity.use_cases.verify_mfa import VerifyMfaCommand
@@ -470,15 +466,20 @@ async def test_codes_share_the_accounts_login_rate_limit(make_app: Callable[...,
 
 
 async def test_login_without_an_mfa_token_issuer_fails_closed(app: App) -> None:
-    """A composition that forgot `mfa_tokens` must not let MFA accounts in on a password."""
+    """A composition that forgot `mfa_tokens` must not let MFA accounts in on a password:
+    such a `LogIn` cannot even be built (every collaborator is required)."""
     await enrolled(app, "ada")
-    ids = SequentialIdGenerator()
-    minter = TokenMinter(app.tokens, app.refresh_tokens, app.clock, 3600)
-    auditor = Auditor(ids, app.clock, FixedRequestContext(RequestMeta()))
-    bare = LogIn(app.uow, app.hasher, minter, ids, app.clock, InMemoryEventPublisher(), auditor)
 
-    with pytest.raises(RuntimeError):
-        await bare.execute(LogInCommand(login="ada", password=PASSWORD))
+    with pytest.raises(TypeError):
+        LogIn(  # type: ignore[call-arg]
+            app.uow_factory,
+            app.clock,
+            hasher=app.hasher,
+            opener=app.opener,
+            attempts=app.attempts,
+            throttle=app.throttle,
+            policy=LoginPolicy(),
+        )
 
 
 # --- turning it off --------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from application.errors import (
     PermissionDeniedError,
     UserNotFoundError,
 )
+from application.identity.attempts import LoginPolicy
 from application.identity.use_cases.create_user import CreateUserCommand
-from application.identity.use_cases.log_in import LoginPolicy
 from application.identity.use_cases.update_user import UpdateUserCommand
 from domain.errors import UnknownRoleError
 from domain.permissions import ALL_PERMISSIONS, Permission

@@ -6,8 +6,8 @@ from collections.abc import Callable
 import pytest
 
 from application.errors import InvalidCredentialsError, RateLimitedError
+from application.identity.attempts import LoginPolicy
 from application.identity.throttle import Rate, ThrottlePolicy
-from application.identity.use_cases.log_in import LoginPolicy
 from tests.unit.application.conftest import App
 from tests.unit.application.steps import audit_rows
 

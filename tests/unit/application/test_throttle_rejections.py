@@ -8,7 +8,8 @@ from adapters.memory.clock import FixedClock
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.request_context import FixedRequestContext
 from application.errors import RateLimitedError
-from application.identity.throttle import LIMIT_NAMES, LimitName, Rate, Throttle, ThrottlePolicy
+from application.identity.throttle import Rate, Throttle, ThrottlePolicy
+from application.ports.rejection_listener import LIMIT_NAMES, LimitName
 from application.ports.request_context import RequestMeta
 
 ONE = Rate(1, 60)

@@ -11,7 +11,7 @@ from adapters.memory.cache import InProcessCache
 from adapters.memory.store import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 from adapters.tiered_cache import TieredCache
-from application.caching.invalidation import invalidating
+from application.caching.invalidation import CacheInvalidation
 from application.caching.user_cache import UserCache
 from application.errors import CacheUnavailableError
 from application.ports.cache import CacheEntry
@@ -19,6 +19,7 @@ from domain.permissions import Permission
 from domain.roles import Role, RoleDefinition
 from domain.user import User
 from domain.value_objects import Email, Username
+from tests.eventful import units_of_work
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -116,7 +117,9 @@ async def test_a_load_that_read_before_a_commit_does_not_store_after_it() -> Non
     store = InMemoryStore()
     user = await add_user(store)
     cache = TieredCache(InProcessCache())
-    writes = invalidating(lambda: InMemoryUnitOfWork(store), cache)
+    writes = units_of_work(
+        lambda: InMemoryUnitOfWork(store), after_commit=[CacheInvalidation(cache)]
+    )
     read_old = asyncio.Event()
     release = asyncio.Event()
 
@@ -133,7 +136,7 @@ async def test_a_load_that_read_before_a_commit_does_not_store_after_it() -> Non
     async with writes() as uow:
         stored = await uow.users.get(user.id, for_update=True)
         assert stored is not None
-        stored.is_active = False
+        stored.update(now=NOW, is_active=False)
         await uow.users.update(stored)
         await uow.commit()
     release.set()
@@ -164,11 +167,13 @@ async def test_an_unreachable_cache_falls_through_to_the_database() -> None:
     assert found is not None
     assert found.id == user.id
     assert Permission.AUDIT_READ in roles.permissions(found.roles)
-    writes = invalidating(lambda: InMemoryUnitOfWork(store), DownCache())
+    writes = units_of_work(
+        lambda: InMemoryUnitOfWork(store), after_commit=[CacheInvalidation(DownCache())]
+    )
     async with writes() as uow:  # a write still commits
         stored = await uow.users.get(user.id, for_update=True)
         assert stored is not None
-        stored.is_active = False
+        stored.update(now=NOW, is_active=False)
         await uow.users.update(stored)
         await uow.commit()
     again = await users.user(user.id, roles)
@@ -179,7 +184,9 @@ async def test_an_unreachable_cache_falls_through_to_the_database() -> None:
 async def test_a_role_rename_retires_every_cached_user() -> None:
     store = InMemoryStore()
     cache = TieredCache(InProcessCache())
-    writes = invalidating(lambda: InMemoryUnitOfWork(store), cache)
+    writes = units_of_work(
+        lambda: InMemoryUnitOfWork(store), after_commit=[CacheInvalidation(cache)]
+    )
     async with writes() as uow:
         await uow.roles.add(
             RoleDefinition.create(
@@ -196,7 +203,7 @@ async def test_a_role_rename_retires_every_cached_user() -> None:
     async with writes() as uow:
         role = await uow.roles.get("ops")
         assert role is not None
-        role.name = "operators"
+        role.change(now=NOW, name="operators")
         await uow.roles.update(role, previous_name="ops")
         await uow.commit()
 

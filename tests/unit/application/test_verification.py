@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from application.errors import InvalidCredentialsError, InvalidOneTimeTokenError, InvalidTokenError
+from application.identity.attempts import LoginPolicy
 from application.identity.use_cases.change_password import ChangePasswordCommand
-from application.identity.use_cases.log_in import LoginPolicy
 from application.identity.use_cases.update_own_profile import UpdateOwnProfileCommand
 from application.identity.use_cases.update_user import UpdateUserCommand
 from application.identity.use_cases.verification import ResetPasswordCommand, VerifyEmailCommand

@@ -69,6 +69,10 @@ HEXAHUB_METRICS = frozenset(
         "hexahub_cache_requests_total",
         "hexahub_circuit_breaker_state",
         "hexahub_dependency_up",
+        "hexahub_events_relayed_total",
+        "hexahub_event_relay_lag_seconds_bucket",
+        "hexahub_event_relay_lag_seconds_sum",
+        "hexahub_event_relay_lag_seconds_count",
         "hexahub_process_resident_memory_bytes",
         "hexahub_memory_limit_bytes",
     }

@@ -1,12 +1,11 @@
 from dataclasses import dataclass, field
 
 from application.access.permissions import permissions_for
-from application.audit.describe import Auditor
 from application.common.security import Principal
+from application.common.use_case import Transactional
 from application.errors import AuthenticationError
 from application.ports.api_key_secrets import ApiKeySecrets
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
 
@@ -15,7 +14,7 @@ class AuthenticateApiKeyCommand:
     key: str = field(repr=False)
 
 
-class AuthenticateApiKey:
+class AuthenticateApiKey(Transactional):
     """Turn an `X-API-Key` into the calling principal, on every request.
 
     - Malformed, unknown, revoked and expired keys all fail alike (`unauthorized`).
@@ -28,18 +27,10 @@ class AuthenticateApiKey:
     """
 
     def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        secrets: ApiKeySecrets,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, secrets: ApiKeySecrets
     ) -> None:
-        self._uow_factory = uow_factory
+        super().__init__(uow_factory, clock)
         self._secrets = secrets
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
 
     async def execute(self, command: AuthenticateApiKeyCommand) -> Principal:
         refused = AuthenticationError("invalid API key")
@@ -56,12 +47,10 @@ class AuthenticateApiKey:
             if not key.is_usable(now) or owner is None or not owner.is_active:
                 raise refused
             granted = await permissions_for(uow.roles, owner.roles)
-            events = []
             if key.use_is_due(now):
                 # Decided again under a row lock: parallel first uses record one.
                 locked = await uow.api_keys.get(key.id, for_update=True)
                 if locked is not None and locked.used(now=now):
                     await uow.api_keys.update(locked)
-                    events = await self._auditor.commit(uow, locked, actor_id=owner.id)
-        await self._events.publish(events)
+                    await uow.commit(actor_id=owner.id)
         return Principal(user=owner, permissions=granted & key.scopes, api_key_id=key.id)

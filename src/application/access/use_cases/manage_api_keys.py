@@ -5,12 +5,11 @@ from datetime import datetime
 from uuid import UUID
 
 from application.access.permissions import permissions_for
-from application.audit.describe import Auditor
 from application.common.security import Principal
+from application.common.use_case import Transactional
 from application.errors import ApiKeyNotFoundError
 from application.ports.api_key_secrets import ApiKeySecrets
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
 from application.ports.id_generator import IdGenerator
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.api_keys import ApiKey
@@ -32,7 +31,7 @@ class IssuedApiKey:
     """The whole `hx_…` key: returned once, never stored, never shown again."""
 
 
-class CreateApiKey:
+class CreateApiKey(Transactional):
     """Issue an API key for the caller.
 
     - Needs a login session: a key cannot mint keys.
@@ -42,20 +41,11 @@ class CreateApiKey:
     """
 
     def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        secrets: ApiKeySecrets,
-        ids: IdGenerator,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, secrets: ApiKeySecrets, ids: IdGenerator
     ) -> None:
-        self._uow_factory = uow_factory
+        super().__init__(uow_factory, clock)
         self._secrets = secrets
         self._ids = ids
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
 
     async def execute(self, principal: Principal, command: CreateApiKeyCommand) -> IssuedApiKey:
         principal.require_session()
@@ -80,8 +70,7 @@ class CreateApiKey:
         )
         async with self._uow_factory() as uow:
             await uow.api_keys.add(key)
-            events = await self._auditor.commit(uow, key, actor_id=principal.actor_id)
-        await self._events.publish(events)
+            await uow.commit(actor_id=principal.actor_id)
         return IssuedApiKey(key, new.key)
 
 
@@ -102,23 +91,11 @@ class ListApiKeys:
             return await uow.api_keys.list(owner_id=owner)
 
 
-class RevokeApiKey:
+class RevokeApiKey(Transactional):
     """Revoke a key at once. Owners revoke their own; `api_keys:manage` revokes those of
     accounts the caller could manage (not a more powerful one's). Someone else's key
     answers `not_found` to anyone else, like an unknown id. Authenticated by a key, a
     caller may revoke that key only."""
-
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
 
     async def execute(self, principal: Principal, key_id: UUID) -> None:
         async with self._uow_factory() as uow:
@@ -134,8 +111,6 @@ class RevokeApiKey:
                 owner = await uow.users.get(key.owner_id)
                 owner_roles = owner.roles if owner else frozenset()
                 principal.may_manage(key.owner_id, await permissions_for(uow.roles, owner_roles))
-            events = []
             if key.revoke(now=self._clock.now()):
                 await uow.api_keys.update(key)
-                events = await self._auditor.commit(uow, key, actor_id=principal.actor_id)
-        await self._events.publish(events)
+                await uow.commit(actor_id=principal.actor_id)

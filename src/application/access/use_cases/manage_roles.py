@@ -2,11 +2,9 @@
 
 from dataclasses import dataclass
 
-from application.audit.describe import Auditor
 from application.common.security import Principal
+from application.common.use_case import Transactional
 from application.errors import RoleExistsError, RoleNotFoundError
-from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.permissions import Permission, parse_permissions
 from domain.roles import RoleDefinition, role_name
@@ -51,21 +49,7 @@ class ChangeRoleCommand:
     permissions: list[str] | None = None
 
 
-class _RoleWriter:
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
-
-
-class CreateRole(_RoleWriter):
+class CreateRole(Transactional):
     """A new custom role. Needs `roles:manage`.
 
     - Names are unique (`conflict`), 2-32 characters of a-z, 0-9, '_' or '-'.
@@ -84,12 +68,11 @@ class CreateRole(_RoleWriter):
             if await uow.roles.get(role.name) is not None:
                 raise RoleExistsError()
             await uow.roles.add(role)
-            events = await self._auditor.commit(uow, role, actor_id=principal.actor_id)
-        await self._events.publish(events)
+            await uow.commit(actor_id=principal.actor_id)
         return role
 
 
-class ChangeRole(_RoleWriter):
+class ChangeRole(Transactional):
     """Rename a custom role and/or replace its permissions. Needs `roles:manage`.
 
     - Built-in roles cannot change (`conflict`).
@@ -115,15 +98,13 @@ class ChangeRole(_RoleWriter):
             new_name = role_name(command.name) if command.name is not None else None
             if new_name is not None and new_name != previous and await uow.roles.get(new_name):
                 raise RoleExistsError()
-            events = []
             if role.change(now=self._clock.now(), name=new_name, permissions=permissions):
                 await uow.roles.update(role, previous_name=previous)
-                events = await self._auditor.commit(uow, role, actor_id=principal.actor_id)
-        await self._events.publish(events)
+                await uow.commit(actor_id=principal.actor_id)
         return role
 
 
-class DeleteRole(_RoleWriter):
+class DeleteRole(Transactional):
     """Delete a custom role; users holding it simply lose it. Needs `roles:manage`, and
     every permission the role grants. Built-in roles cannot be deleted (`conflict`)."""
 
@@ -136,8 +117,7 @@ class DeleteRole(_RoleWriter):
             principal.may_grant(role.permissions)
             role.delete(now=self._clock.now())
             await uow.roles.delete(role.name)
-            events = await self._auditor.commit(uow, role, actor_id=principal.actor_id)
-        await self._events.publish(events)
+            await uow.commit(actor_id=principal.actor_id)
 
 
 def _require_read(principal: Principal) -> None:

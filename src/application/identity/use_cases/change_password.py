@@ -1,13 +1,12 @@
 from dataclasses import dataclass, field
 
-from application.audit.describe import Auditor
 from application.common.security import Principal
+from application.common.use_case import Transactional
 from application.errors import ConcurrentUpdateError, InvalidCurrentPasswordError
-from application.identity.attempts import LockoutPolicy, PasswordAttempts
+from application.identity.attempts import PasswordAttempts
 from application.identity.passwords import PasswordRules
-from application.identity.revocation import SessionRevoker, revoke_user_sessions
+from application.identity.revocation import revoke_user_sessions
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
 from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
@@ -18,7 +17,7 @@ class ChangePasswordCommand:
     new_password: str = field(repr=False)
 
 
-class ChangePassword:
+class ChangePassword(Transactional):
     """Change one's own password.
 
     - The current password must be given and right; otherwise a 400 `bad_request` with
@@ -34,24 +33,15 @@ class ChangePassword:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
-        hasher: PasswordHasher,
-        revoker: SessionRevoker,
         clock: Clock,
-        events: EventPublisher,
+        hasher: PasswordHasher,
         password_rules: PasswordRules,
-        auditor: Auditor,
-        lockout: LockoutPolicy | None = None,
+        attempts: PasswordAttempts,
     ) -> None:
-        self._attempts = PasswordAttempts(
-            uow_factory, clock, events, auditor, lockout or LockoutPolicy()
-        )
-        self._auditor = auditor
-        self._rules = password_rules
-        self._uow_factory = uow_factory
+        super().__init__(uow_factory, clock)
         self._hasher = hasher
-        self._revoker = revoker
-        self._clock = clock
-        self._events = events
+        self._rules = password_rules
+        self._attempts = attempts
 
     async def execute(self, principal: Principal, command: ChangePasswordCommand) -> None:
         session_id = principal.require_session()
@@ -78,13 +68,7 @@ class ChangePassword:
             now = self._clock.now()
             user.change_password(new_hash, now=now)
             await uow.users.update(user)
-            revoked = await revoke_user_sessions(
-                uow.sessions,
-                user.id,
-                now=now,
-                reason="password_changed",
-                keep=session_id,
+            await revoke_user_sessions(
+                uow.sessions, user.id, now=now, reason="password_changed", keep=session_id
             )
-            events = await self._auditor.commit(uow, user, *revoked, actor_id=user.id)
-        await self._revoker.announce([s.id for s in revoked])
-        await self._events.publish(events)
+            await uow.commit(actor_id=user.id)

@@ -1,18 +1,16 @@
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from application.audit.describe import Auditor
 from application.common.security import Principal
+from application.common.use_case import Transactional
 from application.errors import InvalidMfaCodeError, MfaAlreadyEnabledError, MfaSetupNotStartedError
-from application.identity.attempts import LockoutPolicy, PasswordAttempts
+from application.identity.attempts import PasswordAttempts
 from application.identity.mfa_codes import new_recovery_codes, recovery_code_digest
-from application.identity.revocation import SessionRevoker, revoke_user_sessions
+from application.identity.revocation import revoke_user_sessions
 from application.identity.throttle import Throttle
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
 from application.ports.totp import TotpEngine
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.events import DomainEvent
 from domain.mfa import TotpFactor
 from domain.user import User
 
@@ -27,7 +25,7 @@ class RecoveryCodes:
     codes: tuple[str, ...] = field(repr=False)
 
 
-class ConfirmTotp:
+class ConfirmTotp(Transactional):
     """Turn two-factor authentication on with a code from the newly set up app.
 
     - Needs a login session. Without a pending setup, or with MFA already on: `conflict`.
@@ -43,30 +41,20 @@ class ConfirmTotp:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
-        engine: TotpEngine,
         clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-        lockout: LockoutPolicy | None = None,
-        throttle: Throttle | None = None,
-        revoker: SessionRevoker | None = None,
+        engine: TotpEngine,
+        attempts: PasswordAttempts,
+        throttle: Throttle,
     ) -> None:
-        self._revoker = revoker
-        self._uow_factory = uow_factory
+        super().__init__(uow_factory, clock)
         self._engine = engine
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
+        self._attempts = attempts
         self._throttle = throttle
-        self._attempts = PasswordAttempts(
-            uow_factory, clock, events, auditor, lockout or LockoutPolicy()
-        )
 
     async def execute(self, principal: Principal, command: ConfirmTotpCommand) -> RecoveryCodes:
         principal.require_session()
         user_id = principal.user_id
-        if self._throttle is not None:
-            await self._throttle.login_account(str(user_id))
+        await self._throttle.login_account(str(user_id))
         async with self._uow_factory() as uow:
             # Refused before an attempt is counted: a state error is no guess.
             _check_pending(await uow.mfa.get(user_id))
@@ -92,15 +80,9 @@ class ConfirmTotp:
                 refuse=InvalidMfaCodeError,
                 actor_id=user_id,
             )
-        codes, revoked, events = confirmed
-        if self._revoker is not None:
-            await self._revoker.announce(revoked)
-        await self._events.publish(events)
-        return RecoveryCodes(codes=tuple(codes))
+        return RecoveryCodes(codes=tuple(confirmed))
 
-    async def _confirm(
-        self, user_id: UUID, session_id: UUID, code: str
-    ) -> tuple[list[str], list[UUID], list[DomainEvent]] | None:
+    async def _confirm(self, user_id: UUID, session_id: UUID, code: str) -> list[str] | None:
         codes = new_recovery_codes()
         hashes = frozenset(h for h in map(recovery_code_digest, codes) if h is not None)
         async with self._uow_factory() as uow:
@@ -117,11 +99,11 @@ class ConfirmTotp:
                 await uow.users.update(user)
             # Sessions opened before the second factor existed (perhaps with a stolen
             # password) end now; the one confirming stays.
-            revoked = await revoke_user_sessions(
+            await revoke_user_sessions(
                 uow.sessions, user_id, now=now, reason="mfa_enabled", keep=session_id
             )
-            events = await self._auditor.commit(uow, factor, *revoked, actor_id=user_id)
-        return codes, [s.id for s in revoked], events
+            await uow.commit(actor_id=user_id)
+        return codes
 
 
 def _check_pending(factor: TotpFactor | None) -> TotpFactor:

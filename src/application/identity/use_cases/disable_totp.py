@@ -2,23 +2,21 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 from uuid import UUID
 
-from application.audit.describe import Auditor
 from application.common.security import Principal
+from application.common.use_case import Transactional
 from application.errors import (
     ConcurrentUpdateError,
     InvalidCurrentPasswordError,
     InvalidMfaCodeError,
     MfaNotEnabledError,
 )
-from application.identity.attempts import LockoutPolicy, PasswordAttempts
+from application.identity.attempts import PasswordAttempts
 from application.identity.mfa_codes import redeem
 from application.identity.throttle import Throttle
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
 from application.ports.password_hasher import PasswordHasher
 from application.ports.totp import TotpEngine
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.events import DomainEvent
 from domain.user import User
 
 
@@ -29,7 +27,7 @@ class DisableTotpCommand:
     """A code from the app, or an unused recovery code."""
 
 
-class DisableTotp:
+class DisableTotp(Transactional):
     """Turn two-factor authentication off.
 
     - Needs a login session, the account's password and a valid code (from the app or
@@ -45,30 +43,22 @@ class DisableTotp:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
+        clock: Clock,
         hasher: PasswordHasher,
         engine: TotpEngine,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-        lockout: LockoutPolicy | None = None,
-        throttle: Throttle | None = None,
+        attempts: PasswordAttempts,
+        throttle: Throttle,
     ) -> None:
-        self._uow_factory = uow_factory
+        super().__init__(uow_factory, clock)
         self._hasher = hasher
         self._engine = engine
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
+        self._attempts = attempts
         self._throttle = throttle
-        self._attempts = PasswordAttempts(
-            uow_factory, clock, events, auditor, lockout or LockoutPolicy()
-        )
 
     async def execute(self, principal: Principal, command: DisableTotpCommand) -> None:
         principal.require_session()
         user_id = principal.user_id
-        if self._throttle is not None:
-            await self._throttle.login_account(str(user_id))
+        await self._throttle.login_account(str(user_id))
         async with self._uow_factory() as uow:
             user = await uow.users.get(user_id)
             factor = await uow.mfa.get(user_id)
@@ -84,7 +74,7 @@ class DisableTotp:
             await self._refuse(user_id, None, "mfa_disable_locked", InvalidCurrentPasswordError)
         try:
             right = await self._hasher.verify(old_hash, command.current_password)
-            disabled = await self._disable(user_id, old_hash, command.code) if right else None
+            disabled = right and await self._disable(user_id, old_hash, command.code)
         except BaseException:
             # Counted but never judged: hand the attempt back (see PasswordAttempts).
             await self._attempts.settle(user_id, User.release_failed_login)
@@ -92,12 +82,11 @@ class DisableTotp:
         if not right:
             reason = "mfa_disable_wrong_password"
             await self._refuse(user_id, attempt, reason, InvalidCurrentPasswordError)
-        if disabled is None:
+        if not disabled:
             await self._refuse(user_id, attempt, "mfa_disable_invalid_code", InvalidMfaCodeError)
-        await self._events.publish(disabled)
 
-    async def _disable(self, user_id: UUID, old_hash: str, code: str) -> list[DomainEvent] | None:
-        """The events of turning MFA off; None (nothing written) for a wrong code."""
+    async def _disable(self, user_id: UUID, old_hash: str, code: str) -> bool:
+        """Turn MFA off; False (nothing written) for a wrong code."""
         async with self._uow_factory() as uow:
             user = await uow.users.get(user_id, for_update=True)
             if user is None or user.password_hash != old_hash:
@@ -107,12 +96,13 @@ class DisableTotp:
                 raise MfaNotEnabledError()
             now = self._clock.now()
             if redeem(factor, code, self._engine, now) is None:
-                return None
+                return False
             factor.disable(now=now)
             await uow.mfa.delete(user_id)
             user.release_failed_login()  # right password and code: the attempt goes back
             await uow.users.update(user)
-            return await self._auditor.commit(uow, factor, user, actor_id=user_id)
+            await uow.commit(actor_id=user_id)
+        return True
 
     async def _refuse(
         self,

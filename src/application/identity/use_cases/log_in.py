@@ -1,37 +1,21 @@
 from dataclasses import dataclass, field
-from datetime import timedelta
+from typing import NoReturn
 
-from application.audit.describe import Auditor
+from application.common.use_case import Transactional
 from application.errors import EmailNotVerifiedError, InvalidCredentialsError, MfaRequiredError
-from application.identity.attempts import LockoutPolicy, PasswordAttempts
+from application.identity.attempts import LoginPolicy, PasswordAttempts
 from application.identity.sessions import SessionOpener
 from application.identity.throttle import Throttle
-from application.identity.token_pairs import TokenMinter, TokenPair
+from application.identity.token_pairs import TokenPair
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
-from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
 from application.ports.token_service import MfaTokenService
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.errors import InvalidValueError
-from domain.events import DomainEvent, LoginFailed
+from domain.events import LoginFailed
 from domain.user import User
 from domain.value_objects import Email, Username
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LoginPolicy:
-    lockout_threshold: int = 10
-    lockout_base: timedelta = timedelta(minutes=1)
-    lockout_ceiling: timedelta = timedelta(hours=1)
-    require_verified_email: bool = False
-
-    @property
-    def lockout(self) -> LockoutPolicy:
-        return LockoutPolicy(
-            threshold=self.lockout_threshold, base=self.lockout_base, ceiling=self.lockout_ceiling
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,7 +27,7 @@ class LogInCommand:
     user_agent: str | None = None
 
 
-class LogIn:
+class LogIn(Transactional):
     """Check a password and open a new session with a token pair.
 
     - `login` may be the username or the email (case-insensitive).
@@ -71,30 +55,24 @@ class LogIn:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
-        hasher: PasswordHasher,
-        minter: TokenMinter,
-        ids: IdGenerator,
         clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-        policy: LoginPolicy | None = None,
-        throttle: Throttle | None = None,
-        mfa_tokens: MfaTokenService | None = None,
+        hasher: PasswordHasher,
+        opener: SessionOpener,
+        attempts: PasswordAttempts,
+        throttle: Throttle,
+        mfa_tokens: MfaTokenService,
+        policy: LoginPolicy,
     ) -> None:
-        self._throttle = throttle
-        self._uow_factory = uow_factory
+        super().__init__(uow_factory, clock)
         self._hasher = hasher
-        self._opener = SessionOpener(minter, ids, clock)
+        self._opener = opener
+        self._attempts = attempts
+        self._throttle = throttle
         self._mfa_tokens = mfa_tokens
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
-        self._policy = policy or LoginPolicy()
-        self._attempts = PasswordAttempts(uow_factory, clock, events, auditor, self._policy.lockout)
+        self._policy = policy
 
     async def execute(self, command: LogInCommand) -> TokenPair:
-        if self._throttle is not None:
-            await self._throttle.login_client()
+        await self._throttle.login_client()
         # A second round only when the stored hash changed while we checked it (another
         # login upgrading it, say): the password is then verified against the new hash.
         for _ in range(2):
@@ -109,9 +87,8 @@ class LogIn:
 
     async def _verified_user(self, command: LogInCommand) -> User:
         user = await self._find(command.login)
-        if self._throttle is not None:
-            # Keyed on the account, not the spelling: username and email share a budget.
-            await self._throttle.login_account(str(user.id) if user else command.login)
+        # Keyed on the account, not the spelling: username and email share a budget.
+        await self._throttle.login_account(str(user.id) if user else command.login)
         if user is None or user.password_hash is None:
             await self._hasher.verify_dummy(command.password)
             await self._attempts.failed(
@@ -159,7 +136,6 @@ class LogIn:
     ) -> TokenPair | None:
         """Write the session; None when the password hash changed meanwhile. With a
         second factor on, write only the hash upgrade and the audit row, and refuse."""
-        outcome: TokenPair | MfaRequiredError
         async with self._uow_factory() as uow:
             current = await uow.users.get(user.id, for_update=True)
             if current is None or not current.is_active:
@@ -169,34 +145,29 @@ class LogIn:
             if upgraded is not None:
                 current.upgrade_password_hash(upgraded)
             if await self._has_second_factor(uow, current):
-                outcome, events = await self._challenge(uow, current)
-            else:
-                outcome = await self._opener.open(
-                    uow, current, ip=command.ip, user_agent=command.user_agent
-                )
-                events = await self._auditor.commit(uow, current, actor_id=current.id)
-        await self._events.publish(events)
-        if isinstance(outcome, MfaRequiredError):
-            raise outcome
-        return outcome
+                await self._challenge(uow, current)
+            pair = await self._opener.open(
+                uow, current, ip=command.ip, user_agent=command.user_agent
+            )
+            await uow.commit(actor_id=current.id)
+        return pair
 
     async def _has_second_factor(self, uow: UnitOfWork, user: User) -> bool:
         factor = await uow.mfa.get(user.id)
         return factor is not None and factor.is_enabled
 
-    async def _challenge(
-        self, uow: UnitOfWork, user: User
-    ) -> tuple[MfaRequiredError, list[DomainEvent]]:
-        if self._mfa_tokens is None:
-            # A wiring mistake must never turn into a login without the second factor.
-            raise RuntimeError("MFA is on for this account but LogIn has no mfa_tokens")
+    async def _challenge(self, uow: UnitOfWork, user: User) -> NoReturn:
+        """Open nothing: commit the attempt handed back and its audit row, and refuse
+        with a token for the second step."""
         # Released, not cleared: failed codes before this password stay counted
         # (OWASP MFA Cheat Sheet: limit second-factor attempts per account).
         user.release_failed_login()
         await uow.users.update(user)
-        refused = LoginFailed(occurred_at=self._clock.now(), user_id=user.id, reason="mfa_required")
-        events = await self._auditor.commit(uow, user, actor_id=None, events=[refused])
-        return MfaRequiredError(self._mfa_tokens.issue_mfa_token(user.id)), events
+        uow.record(
+            LoginFailed(occurred_at=self._clock.now(), user_id=user.id, reason="mfa_required")
+        )
+        await uow.commit()
+        raise MfaRequiredError(self._mfa_tokens.issue_mfa_token(user.id))
 
     async def _find(self, login: str) -> User | None:
         try:

@@ -1,12 +1,10 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.audit.describe import Auditor
+from application.common.use_case import Transactional
 from application.errors import InvalidTokenError, RefreshTokenReuseError
-from application.identity.revocation import SessionRevoker
 from application.identity.token_pairs import TokenMinter, TokenPair
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
 from application.ports.token_service import RefreshTokenGenerator
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
@@ -16,7 +14,7 @@ class RefreshSessionCommand:
     refresh_token: str
 
 
-class RefreshSession:
+class RefreshSession(Transactional):
     """Trade a refresh token for a new token pair (rotation).
 
     - Each refresh token works once: the old one dies and a new one is returned.
@@ -34,22 +32,16 @@ class RefreshSession:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
+        clock: Clock,
         refresh_tokens: RefreshTokenGenerator,
         minter: TokenMinter,
-        revoker: SessionRevoker,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-        reuse_grace: timedelta = timedelta(0),
+        *,
+        reuse_grace: timedelta,
     ) -> None:
-        self._auditor = auditor
-        self._reuse_grace = reuse_grace
-        self._uow_factory = uow_factory
+        super().__init__(uow_factory, clock)
         self._refresh_tokens = refresh_tokens
         self._minter = minter
-        self._revoker = revoker
-        self._clock = clock
-        self._events = events
+        self._reuse_grace = reuse_grace
 
     async def execute(self, command: RefreshSessionCommand) -> TokenPair:
         digest = self._refresh_tokens.digest(command.refresh_token)
@@ -71,24 +63,19 @@ class RefreshSession:
                 if not session.revoke_for_reuse(now=now):
                     raise RefreshTokenReuseError()  # already revoked: nothing to write
                 await uow.sessions.update(session)
-                events = await self._auditor.commit(uow, session, actor_id=None)
-            else:
-                user = await uow.users.get(session.user_id)
-                if (
-                    user is None
-                    or not user.is_active
-                    or not session.is_active(now)
-                    or record.expires_at <= now
-                ):
-                    raise InvalidTokenError()
-                session.refreshed(now=now, expires_at=now + self._minter.refresh_ttl)
-                pair, new_record = self._minter.mint(session)
-                await uow.sessions.update(session)
-                await uow.sessions.add_refresh_token(new_record)
-                events = await self._auditor.commit(uow, session, actor_id=session.user_id)
-
-        await self._events.publish(events)
-        if not first_use:
-            await self._revoker.announce([session.id])
-            raise RefreshTokenReuseError()
+                await uow.commit()  # nobody acted: a thief, or the owner's stale copy
+                raise RefreshTokenReuseError()
+            user = await uow.users.get(session.user_id)
+            if (
+                user is None
+                or not user.is_active
+                or not session.is_active(now)
+                or record.expires_at <= now
+            ):
+                raise InvalidTokenError()
+            session.refreshed(now=now, expires_at=now + self._minter.refresh_ttl)
+            pair, new_record = self._minter.mint(session)
+            await uow.sessions.update(session)
+            await uow.sessions.add_refresh_token(new_record)
+            await uow.commit(actor_id=session.user_id)
         return pair

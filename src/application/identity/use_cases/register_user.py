@@ -2,8 +2,8 @@ from dataclasses import dataclass, field
 
 from application.errors import RegistrationDisabledError
 from application.identity.accounts import AccountCreator, NewAccount
+from application.identity.one_time_mail import OneTimeMail
 from application.identity.throttle import Throttle
-from application.identity.use_cases.verification import RequestEmailVerification
 from domain.user import User
 
 
@@ -32,21 +32,22 @@ class RegisterUser:
     def __init__(
         self,
         accounts: AccountCreator,
+        throttle: Throttle,
+        mail: OneTimeMail,
         *,
         registration_enabled: bool,
-        throttle: Throttle | None = None,
-        verification: RequestEmailVerification | None = None,
+        require_verified_email: bool,
     ) -> None:
-        self._verification = verification
         self._accounts = accounts
-        self._enabled = registration_enabled
         self._throttle = throttle
+        self._mail = mail
+        self._enabled = registration_enabled
+        self._mail_verification = require_verified_email
 
     async def execute(self, command: RegisterUserCommand) -> User:
         if not self._enabled:
             raise RegistrationDisabledError()
-        if self._throttle is not None:
-            await self._throttle.registration()
+        await self._throttle.registration()
         user = await self._accounts.create(
             NewAccount(
                 email=command.email,
@@ -55,6 +56,6 @@ class RegisterUser:
                 full_name=command.full_name,
             )
         )
-        if self._verification is not None:
-            await self._verification.send_to(user.id)
+        if self._mail_verification:
+            await self._mail.send_verification(user.id, limited=False)
         return user

@@ -1,34 +1,16 @@
 from uuid import UUID
 
-from application.audit.describe import Auditor
 from application.common.security import Principal
+from application.common.use_case import Transactional
 from application.errors import SessionNotFoundError
-from application.identity.revocation import SessionRevoker
-from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
 
-class RevokeOwnSession:
+class RevokeOwnSession(Transactional):
     """End one of the caller's own sessions (for example a lost phone).
 
     Another user's session id answers `not_found`, exactly like an unknown id, so session
     ids of other accounts cannot be probed.
     """
-
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        revoker: SessionRevoker,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-    ) -> None:
-        self._auditor = auditor
-        self._uow_factory = uow_factory
-        self._revoker = revoker
-        self._clock = clock
-        self._events = events
 
     async def execute(self, principal: Principal, session_id: UUID) -> None:
         principal.require_session()
@@ -43,6 +25,4 @@ class RevokeOwnSession:
                 raise SessionNotFoundError()
             session.revoke(now=now, reason="revoked_by_user")
             await uow.sessions.update(session)
-            events = await self._auditor.commit(uow, session, actor_id=principal.actor_id)
-        await self._revoker.announce([session.id])
-        await self._events.publish(events)
+            await uow.commit(actor_id=principal.actor_id)

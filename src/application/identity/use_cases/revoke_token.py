@@ -1,11 +1,9 @@
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.audit.describe import Auditor
+from application.common.use_case import Transactional
 from application.errors import InvalidTokenError
-from application.identity.revocation import SessionRevoker
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
 from application.ports.session_repository import SessionRepository
 from application.ports.token_service import RefreshTokenGenerator, TokenVerifier
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
@@ -20,7 +18,7 @@ class RevokeTokenCommand:
     token_type_hint: str | None = None
 
 
-class RevokeToken:
+class RevokeToken(Transactional):
     """RFC 7009 token revocation.
 
     - A refresh token or an access token may be given; either revokes the session it
@@ -33,20 +31,13 @@ class RevokeToken:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
+        clock: Clock,
         refresh_tokens: RefreshTokenGenerator,
         verifier: TokenVerifier,
-        revoker: SessionRevoker,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
     ) -> None:
-        self._auditor = auditor
-        self._uow_factory = uow_factory
+        super().__init__(uow_factory, clock)
         self._refresh_tokens = refresh_tokens
         self._verifier = verifier
-        self._revoker = revoker
-        self._clock = clock
-        self._events = events
 
     async def execute(self, command: RevokeTokenCommand) -> None:
         async with self._uow_factory() as uow:
@@ -64,9 +55,7 @@ class RevokeToken:
             if session is None or not session.revoke(now=self._clock.now(), reason="revoked"):
                 return
             await uow.sessions.update(session)
-            events = await self._auditor.commit(uow, session, actor_id=session.user_id)
-        await self._revoker.announce([session.id])
-        await self._events.publish(events)
+            await uow.commit(actor_id=session.user_id)
 
     async def _as_refresh_token(self, sessions: SessionRepository, token: str) -> UUID | None:
         record = await sessions.get_refresh_token(self._refresh_tokens.digest(token))

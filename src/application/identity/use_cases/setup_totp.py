@@ -1,6 +1,7 @@
 from dataclasses import dataclass, field
 
 from application.common.security import Principal
+from application.common.use_case import Transactional
 from application.errors import InvalidCurrentPasswordError, MfaAlreadyEnabledError
 from application.identity.attempts import PasswordAttempts
 from application.ports.clock import Clock
@@ -22,7 +23,7 @@ class TotpSetup:
     qr_svg: str = field(repr=False)
 
 
-class SetupTotp:
+class SetupTotp(Transactional):
     """Start enrolling an authenticator app (TOTP, RFC 6238).
 
     - Needs a login session and the current password: a stolen access token must not
@@ -38,17 +39,17 @@ class SetupTotp:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
-        engine: TotpEngine,
         clock: Clock,
-        issuer: str,
+        engine: TotpEngine,
         hasher: PasswordHasher,
         attempts: PasswordAttempts,
+        *,
+        issuer: str,
     ) -> None:
+        super().__init__(uow_factory, clock)
+        self._engine = engine
         self._hasher = hasher
         self._attempts = attempts
-        self._uow_factory = uow_factory
-        self._engine = engine
-        self._clock = clock
         self._issuer = issuer
 
     async def execute(self, principal: Principal, command: SetupTotpCommand) -> TotpSetup:

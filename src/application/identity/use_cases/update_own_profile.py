@@ -1,13 +1,10 @@
 from dataclasses import dataclass
 
-from application.audit.describe import Auditor
 from application.common.security import Principal
+from application.common.use_case import Transactional
 from application.errors import UserNotFoundError
 from application.identity.names import clears_full_name, optional_full_name
 from application.identity.uniqueness import ensure_identity_free
-from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.user import User
 from domain.value_objects import Email, Username
 
@@ -22,7 +19,7 @@ class UpdateOwnProfileCommand:
     clear_full_name: bool = False
 
 
-class UpdateOwnProfile:
+class UpdateOwnProfile(Transactional):
     """Change one's own email, username or full name.
 
     - A new email must be free (`conflict`) and clears `is_verified`.
@@ -30,18 +27,6 @@ class UpdateOwnProfile:
     - Roles, activity and verification are not the caller's to change here.
     - Needs a login session: an API key cannot rewrite its owner's identity.
     """
-
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-    ) -> None:
-        self._auditor = auditor
-        self._uow_factory = uow_factory
-        self._clock = clock
-        self._events = events
 
     async def execute(self, principal: Principal, command: UpdateOwnProfileCommand) -> User:
         principal.require_session()
@@ -63,8 +48,5 @@ class UpdateOwnProfile:
                 ),
             ):
                 await uow.users.update(user)
-                events = await self._auditor.commit(uow, user, actor_id=user.id)
-            else:
-                events = []
-        await self._events.publish(events)
+                await uow.commit(actor_id=user.id)
         return user

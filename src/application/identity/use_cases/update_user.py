@@ -1,19 +1,15 @@
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.access.permissions import grantable_roles, permissions_for
-from application.audit.describe import Auditor
+from application.access.permissions import grantable_roles
+from application.access.targets import locked_target
 from application.common.security import Principal
-from application.errors import LastAdministratorError, UserNotFoundError
+from application.common.use_case import Transactional
+from application.errors import LastAdministratorError
 from application.identity.names import clears_full_name, optional_full_name
-from application.identity.revocation import SessionRevoker, revoke_user_sessions
+from application.identity.revocation import revoke_user_sessions
 from application.identity.uniqueness import ensure_identity_free
-from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
-from application.ports.unit_of_work import UnitOfWork
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.permissions import Permission
-from domain.session import AuthSession
 from domain.user import User
 from domain.value_objects import Email, Username
 
@@ -32,7 +28,7 @@ class UpdateUserCommand:
     roles: list[str] | None = None
 
 
-class UpdateUser:
+class UpdateUser(Transactional):
     """An administrator changes an account (both PUT and PATCH). Needs `users:write`.
 
     - Email and username stay unique (`conflict`); a new email clears `is_verified`
@@ -44,20 +40,6 @@ class UpdateUser:
     - The last active administrator cannot be deactivated or lose the admin role
       (`conflict`), so the service never locks its operators out.
     """
-
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        revoker: SessionRevoker,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._revoker = revoker
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
 
     async def execute(
         self, principal: Principal, user_id: UUID, command: UpdateUserCommand
@@ -88,30 +70,11 @@ class UpdateUser:
             )
             if was_admin and not (user.is_admin and user.is_active) and active_admins <= 1:
                 raise LastAdministratorError()
-            revoked: list[AuthSession] = []
             if "is_active" in changed and not user.is_active:
-                revoked = await revoke_user_sessions(
+                await revoke_user_sessions(
                     uow.sessions, user.id, now=now, reason="user_deactivated"
                 )
-            events = []
             if changed:
                 await uow.users.update(user)
-                events = await self._auditor.commit(
-                    uow, user, *revoked, actor_id=principal.actor_id
-                )
-        await self._revoker.announce([s.id for s in revoked])
-        await self._events.publish(events)
+                await uow.commit(actor_id=principal.actor_id)
         return user
-
-
-async def locked_target(uow: UnitOfWork, principal: Principal, user_id: UUID) -> tuple[User, int]:
-    """The account to change, locked, and the number of active administrators, locked
-    first: one lock order for every writer, so concurrent demotions cannot deadlock and
-    the last-administrator rule holds. The caller must hold every permission the account
-    holds (no managing upwards: a support agent cannot redirect an admin's email)."""
-    active_admins = await uow.users.count_active_admins(lock=True)
-    user = await uow.users.get(user_id, for_update=True)
-    if user is None:
-        raise UserNotFoundError()
-    principal.may_manage(user.id, await permissions_for(uow.roles, user.roles))
-    return user, active_admins

@@ -1,161 +1,51 @@
 """Proving an email address, and resetting a forgotten password, by mailed tokens."""
 
-import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from uuid import UUID
 
-from application.audit.describe import Auditor
 from application.common.security import Principal
+from application.common.use_case import Transactional
 from application.errors import InvalidOneTimeTokenError
+from application.identity.one_time_mail import OneTimeMail, binding_of, redeem, reset_binding
 from application.identity.passwords import PasswordRules
-from application.identity.revocation import SessionRevoker, revoke_user_sessions
+from application.identity.revocation import revoke_user_sessions
 from application.identity.throttle import Throttle
-from application.mail.templates import MailComposer
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
-from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
-from application.ports.token_service import RefreshTokenGenerator
-from application.ports.unit_of_work import UnitOfWork
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.errors import InvalidValueError
-from domain.mail import MailMessage, OutboxMail
-from domain.one_time_tokens import OneTimeToken, TokenPurpose
+from domain.one_time_tokens import TokenPurpose
 from domain.user import User
-from domain.value_objects import Email
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OneTimeTokenPolicy:
-    verification_ttl: timedelta = timedelta(hours=24)
-    reset_ttl: timedelta = timedelta(hours=1)
-
-
-def binding_of(value: str) -> str:
-    """A digest of the account state a token is bound to."""
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def reset_binding(user: User) -> str:
-    """A reset link is for this password *and* this mailbox: changing either kills it
-    (a link sent to an address the owner just moved away from must not still work)."""
-    return binding_of(f"{user.email.value}\n{user.password_hash or ''}")
-
-
-class _MailingUseCase:
-    """Shared plumbing: issue a token, queue its mail in the same transaction."""
-
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        tokens: RefreshTokenGenerator,
-        composer: MailComposer,
-        ids: IdGenerator,
-        clock: Clock,
-        policy: OneTimeTokenPolicy,
-        wake_mailer: Callable[[], None],
-        throttle: Throttle | None = None,
-    ) -> None:
-        self._throttle = throttle
-        self._uow_factory = uow_factory
-        self._tokens = tokens
-        self._composer = composer
-        self._ids = ids
-        self._clock = clock
-        self._policy = policy
-        self._wake_mailer = wake_mailer
-
-    async def _issue(
-        self,
-        uow: UnitOfWork,
-        user: User,
-        purpose: TokenPurpose,
-        binding: str,
-        ttl: timedelta,
-        compose: Callable[[str, str, timedelta], MailMessage],
-    ) -> None:
-        now = self._clock.now()
-        token = self._tokens.new_token()
-        await uow.one_time_tokens.add(
-            OneTimeToken(
-                token_hash=self._tokens.digest(token),
-                purpose=purpose,
-                user_id=user.id,
-                binding=binding,
-                created_at=now,
-                expires_at=now + ttl,
-            )
-        )
-        await uow.outbox.add(
-            OutboxMail(
-                id=self._ids.new_id(), message=compose(user.email.value, token, ttl), created_at=now
-            )
-        )
-
-
-class RequestEmailVerification(_MailingUseCase):
+class RequestEmailVerification:
     """Mail the caller a single-use link proving their address (valid 24 h by default).
     The token is bound to the address: changing the email kills it. Already verified:
     nothing is sent. Needs a login session, and mails to one address are rate limited
     (nobody floods someone else's inbox by setting it as their email)."""
 
+    def __init__(self, mail: OneTimeMail) -> None:
+        self._mail = mail
+
     async def execute(self, principal: Principal) -> None:
         principal.require_session()
-        await self.send_to(principal.user_id)
-
-    async def send_to(self, user_id: UUID) -> None:
-        """Also used right after registration when logins require a verified address:
-        such a user cannot log in to ask for the link."""
-        async with self._uow_factory() as uow:
-            user = await uow.users.get(user_id)
-            if user is None or user.is_verified:
-                return
-            if self._throttle is not None:
-                await self._throttle.mail_to(user.email.value)
-            await self._issue(
-                uow,
-                user,
-                TokenPurpose.VERIFY_EMAIL,
-                binding_of(user.email.value),
-                self._policy.verification_ttl,
-                self._composer.verification,
-            )
-            await uow.commit()
-        self._wake_mailer()
+        await self._mail.send_verification(principal.user_id)
 
 
-class RequestPasswordReset(_MailingUseCase):
+class RequestPasswordReset:
     """Mail a single-use reset link (valid 1 h by default) to an active account's
     address. Unknown or inactive addresses get nothing, and the caller's answer does not
     depend on which: `admit` (rate limits per client and per address) is all the caller
     waits for; `execute` runs after the answer. The token is bound to the current
     password hash, so it dies when the password changes by any path."""
 
+    def __init__(self, mail: OneTimeMail, throttle: Throttle) -> None:
+        self._mail = mail
+        self._throttle = throttle
+
     async def admit(self, email: str) -> None:
-        if self._throttle is not None:
-            await self._throttle.password_reset(email)
+        await self._throttle.password_reset(email)
 
     async def execute(self, email: str) -> None:
-        try:
-            address = Email(email)
-        except InvalidValueError:
-            return
-        async with self._uow_factory() as uow:
-            user = await uow.users.get_by_email(address)
-            if user is None or not user.is_active or user.password_hash is None:
-                return
-            await self._issue(
-                uow,
-                user,
-                TokenPurpose.RESET_PASSWORD,
-                reset_binding(user),
-                self._policy.reset_ttl,
-                self._composer.password_reset,
-            )
-            await uow.commit()
-        self._wake_mailer()
+        await self._mail.send_reset(email)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,36 +53,25 @@ class VerifyEmailCommand:
     token: str = field(repr=False)
 
 
-class VerifyEmail:
+class VerifyEmail(Transactional):
     """Redeem a verification token: the account's address is verified. The token must
     be unused, unexpired, and issued for the address the account has now."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        tokens: RefreshTokenGenerator,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._tokens = tokens
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, mail: OneTimeMail) -> None:
+        super().__init__(uow_factory, clock)
+        self._mail = mail
 
     async def execute(self, command: VerifyEmailCommand) -> User:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             record, user = await redeem(
-                uow, self._tokens.digest(command.token), TokenPurpose.VERIFY_EMAIL, now
+                uow, self._mail.digest(command.token), TokenPurpose.VERIFY_EMAIL, now
             )
             if record.binding != binding_of(user.email.value):
                 raise InvalidOneTimeTokenError()
             user.verify_email(now=now)
             await uow.users.update(user)
-            events = await self._auditor.commit(uow, user, actor_id=user.id)
-        await self._events.publish(events)
+            await uow.commit(actor_id=user.id)
         return user
 
 
@@ -202,7 +81,7 @@ class ResetPasswordCommand:
     new_password: str = field(repr=False)
 
 
-class ResetPassword:
+class ResetPassword(Transactional):
     """Redeem a reset token with a new password.
 
     - The token must be unused, unexpired, issued for the current password and email,
@@ -214,25 +93,18 @@ class ResetPassword:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
-        tokens: RefreshTokenGenerator,
+        clock: Clock,
+        mail: OneTimeMail,
         hasher: PasswordHasher,
         password_rules: PasswordRules,
-        revoker: SessionRevoker,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
     ) -> None:
-        self._uow_factory = uow_factory
-        self._tokens = tokens
+        super().__init__(uow_factory, clock)
+        self._mail = mail
         self._hasher = hasher
         self._rules = password_rules
-        self._revoker = revoker
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
 
     async def execute(self, command: ResetPasswordCommand) -> None:
-        digest = self._tokens.digest(command.token)
+        digest = self._mail.digest(command.token)
         async with self._uow_factory() as uow:  # check first: no hash for a bad token
             record = await uow.one_time_tokens.get(digest)
             user = await uow.users.get(record.user_id) if record else None
@@ -253,23 +125,5 @@ class ResetPassword:
                 raise InvalidOneTimeTokenError()
             user.reset_password(new_hash, now=now)
             await uow.users.update(user)
-            revoked = await revoke_user_sessions(
-                uow.sessions, user.id, now=now, reason="password_reset"
-            )
-            events = await self._auditor.commit(uow, user, *revoked, actor_id=user.id)
-        await self._revoker.announce([s.id for s in revoked])
-        await self._events.publish(events)
-
-
-async def redeem(
-    uow: UnitOfWork, digest: str, purpose: TokenPurpose, now: datetime
-) -> tuple[OneTimeToken, User]:
-    """Claim a token for this transaction: it exists, fits the purpose, is usable, and
-    no concurrent request claimed it first. Any failure looks the same."""
-    record = await uow.one_time_tokens.get(digest)
-    if record is None or record.purpose is not purpose or not record.is_usable(now):
-        raise InvalidOneTimeTokenError()
-    user = await uow.users.get(record.user_id, for_update=True)
-    if user is None or not await uow.one_time_tokens.mark_used(digest, now=now):
-        raise InvalidOneTimeTokenError()
-    return record, user
+            await revoke_user_sessions(uow.sessions, user.id, now=now, reason="password_reset")
+            await uow.commit(actor_id=user.id)

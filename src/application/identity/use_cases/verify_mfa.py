@@ -1,21 +1,18 @@
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from application.audit.describe import Auditor
+from application.common.use_case import Transactional
 from application.errors import InvalidCredentialsError, InvalidTokenError
 from application.identity.attempts import PasswordAttempts
 from application.identity.mfa_codes import redeem
 from application.identity.sessions import SessionOpener
 from application.identity.throttle import Throttle
-from application.identity.token_pairs import TokenMinter, TokenPair
-from application.identity.use_cases.log_in import LoginPolicy
+from application.identity.token_pairs import TokenPair
 from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
-from application.ports.id_generator import IdGenerator
 from application.ports.token_service import MfaTokenService
 from application.ports.totp import TotpEngine
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.events import DomainEvent, MfaChallengePassed
+from domain.events import MfaChallengePassed
 from domain.user import User
 
 
@@ -32,7 +29,7 @@ def _wrong_code() -> InvalidCredentialsError:
     return InvalidCredentialsError("invalid authentication code")
 
 
-class VerifyMfa:
+class VerifyMfa(Transactional):
     """Complete a login that answered `mfa_required`: the `mfa_token` from that answer
     and a code from the authenticator app, or one of the recovery codes.
 
@@ -52,34 +49,25 @@ class VerifyMfa:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
+        clock: Clock,
         mfa_tokens: MfaTokenService,
         engine: TotpEngine,
-        minter: TokenMinter,
-        ids: IdGenerator,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-        policy: LoginPolicy | None = None,
-        throttle: Throttle | None = None,
+        opener: SessionOpener,
+        attempts: PasswordAttempts,
+        throttle: Throttle,
     ) -> None:
-        self._uow_factory = uow_factory
+        super().__init__(uow_factory, clock)
         self._mfa_tokens = mfa_tokens
         self._engine = engine
-        self._opener = SessionOpener(minter, ids, clock)
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
+        self._opener = opener
+        self._attempts = attempts
         self._throttle = throttle
-        lockout = (policy or LoginPolicy()).lockout
-        self._attempts = PasswordAttempts(uow_factory, clock, events, auditor, lockout)
 
     async def execute(self, command: VerifyMfaCommand) -> TokenPair:
-        if self._throttle is not None:
-            await self._throttle.login_client()
+        await self._throttle.login_client()
         user_id = self._mfa_tokens.verify_mfa_token(command.mfa_token)
-        if self._throttle is not None:
-            # The same budget as the account's password logins.
-            await self._throttle.login_account(str(user_id))
+        # The same budget as the account's password logins.
+        await self._throttle.login_account(str(user_id))
         attempt = await self._attempts.reserve(user_id)
         if attempt is None:  # locked, or its budget of guesses is in flight
             await self._attempts.failed(
@@ -94,14 +82,10 @@ class VerifyMfa:
             await self._attempts.failed(
                 user_id, attempt=attempt, reason="mfa_invalid_code", refuse=_wrong_code
             )
-        pair, events = completed
-        await self._events.publish(events)
-        return pair
+        return completed
 
-    async def _complete(
-        self, user_id: UUID, command: VerifyMfaCommand
-    ) -> tuple[TokenPair, list[DomainEvent]] | None:
-        """The session and its events; None (nothing written) for a wrong code."""
+    async def _complete(self, user_id: UUID, command: VerifyMfaCommand) -> TokenPair | None:
+        """The session's tokens; None (nothing written) for a wrong code."""
         async with self._uow_factory() as uow:
             user = await uow.users.get(user_id, for_update=True)
             if user is None or not user.is_active:
@@ -114,9 +98,7 @@ class VerifyMfa:
             if method is None:
                 return None
             await uow.mfa.put(factor)
-            passed = MfaChallengePassed(occurred_at=now, user_id=user_id, method=method)
+            uow.record(MfaChallengePassed(occurred_at=now, user_id=user_id, method=method))
             pair = await self._opener.open(uow, user, ip=command.ip, user_agent=command.user_agent)
-            events = await self._auditor.commit(
-                uow, factor, user, actor_id=user_id, events=[passed]
-            )
-        return pair, events
+            await uow.commit(actor_id=user_id)
+        return pair

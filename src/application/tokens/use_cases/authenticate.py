@@ -7,8 +7,8 @@ from application.errors import CacheUnavailableError, InvalidTokenError
 from application.ports.clock import Clock
 from application.ports.revocation_store import RevocationStore
 from application.ports.token_service import AccessTokenClaims, TokenVerifier
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from application.tokens.use_cases.manage_clients import client_permissions
+from application.ports.unit_of_work_factory import TransactionFactory
+from application.tokens.clients import client_permissions
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,13 +39,14 @@ class Authenticate:
 
     def __init__(
         self,
-        uow_factory: UnitOfWorkFactory,
+        reads: TransactionFactory,
         verifier: TokenVerifier,
         revocations: RevocationStore,
         clock: Clock,
         users: UserCache,
     ) -> None:
-        self._uow_factory = uow_factory
+        """`reads`: transactions that only read (no events, and on SQLite no write lock)."""
+        self._reads = reads
         self._users = users
         self._verifier = verifier
         self._revocations = revocations
@@ -57,7 +58,7 @@ class Authenticate:
             return await self._client(claims)
         if claims.session_id is None or await self._announced_revoked(claims.session_id):
             raise InvalidTokenError()
-        async with self._uow_factory() as uow:
+        async with self._reads() as uow:
             session = await uow.sessions.get(claims.session_id)
         if (
             session is None
@@ -85,7 +86,7 @@ class Authenticate:
         token, limited to what the client may do now (revoked client: refused)."""
         if claims.client_id is None:
             raise InvalidTokenError()
-        async with self._uow_factory() as uow:
+        async with self._reads() as uow:
             client = await uow.clients.get(claims.client_id)
             if client is None or not client.is_active:
                 raise InvalidTokenError()

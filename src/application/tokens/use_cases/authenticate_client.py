@@ -1,6 +1,6 @@
 from application.common.security import Principal
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from application.tokens.use_cases.manage_clients import authenticate_client, client_permissions
+from application.tokens.clients import authenticate_client, client_permissions
 
 
 class AuthenticateClient:

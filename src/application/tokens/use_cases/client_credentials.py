@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from application.errors import InvalidScopeError
 from application.ports.token_service import IssuedAccessToken, TokenIssuer
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from application.tokens.use_cases.manage_clients import authenticate_client, client_permissions
+from application.tokens.clients import authenticate_client, client_permissions
 from domain.permissions import Permission
 
 

@@ -9,7 +9,7 @@ from application.ports.clock import Clock
 from application.ports.revocation_store import RevocationStore
 from application.ports.token_service import RefreshTokenGenerator, TokenVerifier
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from application.tokens.use_cases.manage_clients import client_permissions
+from application.tokens.clients import client_permissions
 from domain.permissions import Permission
 
 INACTIVE: dict[str, Any] = {"active": False}

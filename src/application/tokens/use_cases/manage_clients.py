@@ -1,29 +1,16 @@
 """Registering, listing and revoking service clients."""
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 
-from application.access.permissions import permissions_for
-from application.audit.describe import Auditor
 from application.common.security import Principal
-from application.errors import InvalidClientError, ServiceClientNotFoundError
-from application.ports.clock import Clock
-from application.ports.event_publisher import EventPublisher
-from application.ports.unit_of_work import UnitOfWork
+from application.common.use_case import Transactional
+from application.errors import ServiceClientNotFoundError
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
+from application.tokens.clients import CLIENT_ID_PREFIX, CLIENT_SECRET_PREFIX, secret_digest
 from domain.errors import InvalidValueError
 from domain.permissions import Permission, parse_permissions
 from domain.service_clients import ServiceClient
-
-CLIENT_ID_PREFIX = "hxc_"
-CLIENT_SECRET_PREFIX = "hxs_"  # noqa: S105 - a public prefix for secret scanners
-
-
-def secret_digest(secret: str) -> str:
-    """256 random bits need no slow hash; the digest is stored, the secret never."""
-    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,21 +26,7 @@ class RegisteredClient:
     """Returned once, never stored, never shown again."""
 
 
-class _ClientWriter:
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        events: EventPublisher,
-        auditor: Auditor,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
-        self._events = events
-        self._auditor = auditor
-
-
-class CreateClient(_ClientWriter):
+class CreateClient(Transactional):
     """Register a service client for the client-credentials grant. Needs
     `clients:manage` and a login session. Scopes must be permissions the caller holds
     (no escalation); the secret is returned once and stored as a digest."""
@@ -77,8 +50,7 @@ class CreateClient(_ClientWriter):
         )
         async with self._uow_factory() as uow:
             await uow.clients.add(client)
-            events = await self._auditor.commit(uow, client, actor_id=principal.actor_id)
-        await self._events.publish(events)
+            await uow.commit(actor_id=principal.actor_id)
         return RegisteredClient(client, secret)
 
 
@@ -94,7 +66,7 @@ class ListClients:
             return await uow.clients.list()
 
 
-class RevokeClient(_ClientWriter):
+class RevokeClient(Transactional):
     """Revoke a client: its secret and every token it holds stop working at once.
     Needs `clients:manage`."""
 
@@ -104,29 +76,6 @@ class RevokeClient(_ClientWriter):
             client = await uow.clients.get(client_id)
             if client is None:
                 raise ServiceClientNotFoundError()
-            events = []
             if client.revoke(now=self._clock.now()):
                 await uow.clients.update(client)
-                events = await self._auditor.commit(uow, client, actor_id=principal.actor_id)
-        await self._events.publish(events)
-
-
-async def client_permissions(uow: UnitOfWork, client: ServiceClient) -> frozenset[Permission]:
-    """What a client may do now: its scopes, limited (like an API key) to what its
-    creator still holds, so a demoted or deleted creator's clients lose it too."""
-    if client.created_by is None:
-        return client.scopes
-    creator = await uow.users.get(client.created_by)
-    if creator is None or not creator.is_active:
-        return frozenset()
-    return client.scopes & await permissions_for(uow.roles, creator.roles)
-
-
-async def authenticate_client(uow: UnitOfWork, client_id: str, secret: str) -> ServiceClient:
-    """The active client whose secret matches (constant-time), else `invalid_client`."""
-    client = await uow.clients.get(client_id)
-    if client is None or not client.is_active:
-        raise InvalidClientError()
-    if not hmac.compare_digest(secret_digest(secret), client.secret_hash):
-        raise InvalidClientError()
-    return client
+                await uow.commit(actor_id=principal.actor_id)

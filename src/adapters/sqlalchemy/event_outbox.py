@@ -1,0 +1,124 @@
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sqlalchemy.errors import translated
+from adapters.sqlalchemy.models import EventOutboxRow
+from application.ports.event_outbox import EventOutbox, OutboxEvent
+
+
+class SqlAlchemyEventOutbox(EventOutbox):
+    """Events in the `event_outbox` table, inside the caller's session. Never commits.
+
+    `claim` locks the oldest unrelayed rows in id order (`FOR UPDATE`, not `SKIP
+    LOCKED`: a second relay waits for the first one's claim to commit, then sees its
+    leases) and takes them only when none of them is leased to a live relay. So one
+    relay at a time moves the head of the outbox, cluster-wide, and events leave in
+    order; on SQLite writers are serialized outright.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @translated
+    async def add(self, events: Sequence[OutboxEvent]) -> None:
+        self._session.add_all(_to_row(event) for event in events)
+        await self._session.flush()
+
+    @translated
+    async def claim(self, *, now: datetime, lease_seconds: float, limit: int) -> list[OutboxEvent]:
+        if limit <= 0:
+            return []
+        head = (
+            await self._session.scalars(
+                select(EventOutboxRow)
+                .where(EventOutboxRow.relayed_at.is_(None))
+                .order_by(EventOutboxRow.id)
+                .limit(limit)
+                .with_for_update()  # left out on SQLite
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+        if any(row.leased_until is not None and row.leased_until > now for row in head):
+            return []
+        await self._session.execute(
+            update(EventOutboxRow)
+            .where(EventOutboxRow.id.in_([row.id for row in head]))
+            .values(leased_until=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        return [_to_entity(row) for row in head]
+
+    @translated
+    async def release(self, event_ids: Sequence[UUID]) -> None:
+        await self._session.execute(
+            update(EventOutboxRow)
+            .where(EventOutboxRow.id.in_(list(event_ids)), EventOutboxRow.relayed_at.is_(None))
+            .values(leased_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    @translated
+    async def mark_relayed(self, event_ids: Sequence[UUID], *, now: datetime) -> None:
+        await self._session.execute(
+            update(EventOutboxRow)
+            .where(EventOutboxRow.id.in_(list(event_ids)), EventOutboxRow.relayed_at.is_(None))
+            .values(relayed_at=now, leased_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    @translated
+    async def after(self, event_id: UUID | None, *, limit: int) -> list[OutboxEvent]:
+        query = select(EventOutboxRow).order_by(EventOutboxRow.id).limit(limit)
+        if event_id is not None:
+            query = query.where(EventOutboxRow.id > event_id)
+        return [_to_entity(row) for row in await self._session.scalars(query)]
+
+    @translated
+    async def prune(self, *, before: datetime, limit: int) -> int:
+        doomed = (
+            select(EventOutboxRow.id)
+            .where(EventOutboxRow.relayed_at.is_not(None), EventOutboxRow.occurred_at < before)
+            .order_by(EventOutboxRow.id)
+            .limit(limit)
+        )
+        ids = list((await self._session.scalars(doomed)).all())
+        if ids:
+            await self._session.execute(
+                delete(EventOutboxRow)
+                .where(EventOutboxRow.id.in_(ids))
+                .execution_options(synchronize_session=False)
+            )
+        return len(ids)
+
+
+def _to_entity(row: EventOutboxRow) -> OutboxEvent:
+    return OutboxEvent(
+        id=row.id,
+        name=row.name,
+        topic=row.topic,
+        aggregate_id=row.aggregate_id,
+        account_id=row.account_id,
+        data=row.data,
+        facts=row.facts,
+        occurred_at=row.occurred_at,
+        relayed_at=row.relayed_at,
+    )
+
+
+def _to_row(event: OutboxEvent) -> EventOutboxRow:
+    return EventOutboxRow(
+        id=event.id,
+        name=event.name,
+        topic=event.topic,
+        aggregate_id=event.aggregate_id,
+        account_id=event.account_id,
+        data=event.data,
+        facts=event.facts,
+        occurred_at=event.occurred_at,
+        leased_until=None,
+        relayed_at=event.relayed_at,
+    )

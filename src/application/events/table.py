@@ -1,0 +1,74 @@
+"""What follows a commit, in one place: which handler takes which events, and when
+(see `application.events.handlers` for the two moments)."""
+
+from collections.abc import Sequence
+
+from application.events.handlers import ErrorListener, HandlerTable, Route
+from application.ports.event_handler import EventHandler
+from domain.events import (
+    AccountLocked,
+    AccountUnlocked,
+    EmailVerified,
+    PasswordChanged,
+    PasswordReset,
+    RoleCreated,
+    RoleDeleted,
+    RolesAssigned,
+    RoleUpdated,
+    SessionRevoked,
+    SigningKeyRotated,
+    UserCreated,
+    UserDeactivated,
+    UserDeleted,
+    UserLoggedIn,
+    UserRegistered,
+    UserUpdated,
+)
+
+STALE_CACHE = (
+    # A user as `GET /auth/me` shows it changed (a login moves `last_login_at`).
+    UserRegistered,
+    UserCreated,
+    UserLoggedIn,
+    UserUpdated,
+    UserDeactivated,
+    UserDeleted,
+    RolesAssigned,
+    EmailVerified,
+    PasswordChanged,
+    PasswordReset,
+    AccountLocked,
+    AccountUnlocked,
+    # What roles grant changed.
+    RoleCreated,
+    RoleUpdated,
+    RoleDeleted,
+    # Every instance reloads its key ring.
+    SigningKeyRotated,
+)
+ENDED_SESSIONS = (SessionRevoked, UserDeleted)
+
+
+def handler_table(
+    *,
+    cache_invalidation: EventHandler,
+    session_revoker: EventHandler,
+    observers: Sequence[EventHandler],
+    fan_out: EventHandler,
+    relay_observers: Sequence[EventHandler] = (),
+    on_error: ErrorListener,
+) -> HandlerTable:
+    return HandlerTable(
+        [
+            # At once here, and again from the relay (which also covers a crash between
+            # the commit and this instance's handlers): both are idempotent.
+            Route(handler=cache_invalidation, events=STALE_CACHE, committed=True, relayed=True),
+            Route(handler=session_revoker, events=ENDED_SESSIONS, committed=True, relayed=True),
+            # This instance's log lines and business counters.
+            *(Route(handler=observer, committed=True) for observer in observers),
+            # Every instance's listeners, and the relay's own counters.
+            Route(handler=fan_out, relayed=True),
+            *(Route(handler=observer, relayed=True) for observer in relay_observers),
+        ],
+        on_error=on_error,
+    )
