@@ -57,6 +57,13 @@ class Server:
                 self._process.wait()
         self._process = None
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown at all, as a crash or an OOM kill ends it."""
+        if self._process and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
     @property
     def pid(self) -> int | None:
         """The running process's id: a test can tell the server was never restarted."""
