@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.errors import PermissionDeniedError, SessionRequiredError
-from domain.permissions import Permission
+from domain.errors import InvalidValueError
+from domain.permissions import Permission, parse_permissions
 from domain.user import User
 
 
@@ -66,3 +67,14 @@ class Principal:
         if missing:
             names = ", ".join(sorted(p.value for p in missing))
             raise PermissionDeniedError(f"cannot grant permissions you do not hold: {names}")
+
+    def credential(self, name: str, scopes: list[str]) -> tuple[str, frozenset[Permission]]:
+        """The name and scopes of a credential this caller issues (an API key, a
+        service client): 1-100 printable characters, and known permissions the caller
+        holds (no escalation through what it hands out)."""
+        name = name.strip()
+        if not 1 <= len(name) <= 100 or not name.isprintable():
+            raise InvalidValueError("name must be 1-100 printable characters", field="name")
+        granted = parse_permissions(scopes, field="scopes")
+        self.may_grant(granted)
+        return name, granted

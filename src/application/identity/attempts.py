@@ -5,17 +5,22 @@ the threshold checked) and settled after: a wrong password keeps the count and m
 the account; a right one clears it; a check that never finished hands it back.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 from uuid import UUID
 
+from application.common.security import Principal
+from application.common.use_case import Transactional
+from application.identity.throttle import Throttle
 from application.ports.clock import Clock
 from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.events import LoginFailed
 from domain.user import User
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +62,37 @@ class PasswordAttempts:
             )
             await uow.commit()
         return attempt
+
+    async def counted(
+        self,
+        user_id: UUID,
+        check: Callable[[], Awaitable[T | None]],
+        *,
+        locked: str,
+        wrong: str,
+        refuse: Callable[[], Exception],
+        actor_id: UUID | None = None,
+    ) -> T:
+        """Run `check` as one counted attempt on the account: refused without running it
+        while the account is locked or its budget of guesses is in flight (audited as
+        `locked`); handed back if it never finished; a failure (audited as `wrong`) when
+        it answers None; else its answer, the attempt still counted until the caller
+        settles it (in its own transaction, or with `settle`)."""
+        attempt = await self.reserve(user_id)
+        if attempt is None:
+            await self.failed(
+                user_id, attempt=None, reason=locked, refuse=refuse, actor_id=actor_id
+            )
+        try:
+            outcome = await check()
+        except BaseException:
+            await self.settle(user_id, User.release_failed_login)
+            raise
+        if outcome is None:
+            await self.failed(
+                user_id, attempt=attempt, reason=wrong, refuse=refuse, actor_id=actor_id
+            )
+        return outcome
 
     async def failed(
         self,
@@ -133,3 +169,19 @@ class PasswordAttempts:
                 outcome(current)
                 await uow.users.update(current)
                 await uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class Guarded(Transactional):
+    """A use case that checks something a person typed (a password, a code): besides a
+    unit of work and the time, the one lockout bookkeeping and the rate limits."""
+
+    attempts: PasswordAttempts
+    throttle: Throttle
+
+    async def own_account(self, principal: Principal) -> UUID:
+        """The caller's own account, for a step only a person at a login may take; each
+        try spends the account's sign-in budget, like a password login."""
+        principal.require_session()
+        await self.throttle.login_account(str(principal.user_id))
+        return principal.user_id

@@ -36,7 +36,7 @@ class Throttle:
         limiter: RateLimiter,
         context: RequestContext,
         policy: ThrottlePolicy,
-        on_rejected: RejectionListener | None = None,
+        on_rejected: RejectionListener = lambda _: None,
     ) -> None:
         self._limiter = limiter
         self._context = context
@@ -85,8 +85,7 @@ class Throttle:
             f"{scope}:{subject}", limit=rate.limit, window_seconds=rate.window_seconds
         )
         if not decision.allowed:
-            if self._on_rejected is not None:
-                self._on_rejected(limit)
+            self._on_rejected(limit)
             raise RateLimitedError(
                 limit=decision.limit,
                 remaining=decision.remaining,

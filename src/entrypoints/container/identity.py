@@ -77,6 +77,8 @@ class Identity(containers.DeclarativeContainer):
         security.password_rules,
     )
     opener = providers.Singleton(SessionOpener, tokens.minter, core.ids, core.clock)
+    # Checks of what a person typed share the lockout bookkeeping and the rate limits.
+    _guards = {"attempts": attempts, "throttle": security.throttle}
     one_time_mail = providers.Singleton(
         OneTimeMail,
         events.uow_factory,
@@ -101,10 +103,9 @@ class Identity(containers.DeclarativeContainer):
     log_in = providers.Singleton(
         LogIn,
         *_uow,
+        **_guards,
         hasher=security.password_hasher,
         opener=opener,
-        attempts=attempts,
-        throttle=security.throttle,
         mfa_tokens=tokens.token_service,
         policy=security.login_policy,
     )
@@ -159,23 +160,19 @@ class Identity(containers.DeclarativeContainer):
         attempts,
         issuer=settings.provided.public_name,
     )
-    confirm_totp = providers.Singleton(
-        ConfirmTotp, *_uow, security.totp_engine, attempts, security.throttle
-    )
+    confirm_totp = providers.Singleton(ConfirmTotp, *_uow, **_guards, engine=security.totp_engine)
     disable_totp = providers.Singleton(
         DisableTotp,
         *_uow,
-        security.password_hasher,
-        security.totp_engine,
-        attempts,
-        security.throttle,
+        **_guards,
+        hasher=security.password_hasher,
+        engine=security.totp_engine,
     )
     verify_mfa = providers.Singleton(
         VerifyMfa,
         *_uow,
-        tokens.token_service,
-        security.totp_engine,
-        opener,
-        attempts,
-        security.throttle,
+        **_guards,
+        mfa_tokens=tokens.token_service,
+        engine=security.totp_engine,
+        opener=opener,
     )

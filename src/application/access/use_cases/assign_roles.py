@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from uuid import UUID
 
 from application.access.permissions import grantable_roles
@@ -9,6 +10,7 @@ from domain.permissions import Permission
 from domain.user import User
 
 
+@dataclass(frozen=True, slots=True)
 class AssignRoles(Transactional):
     """Replace an account's roles (`PUT /users/{id}/roles`). Needs `users:write`.
 
@@ -21,11 +23,11 @@ class AssignRoles(Transactional):
 
     async def execute(self, principal: Principal, user_id: UUID, roles: list[str]) -> User:
         principal.require(Permission.USERS_WRITE)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             wanted = await grantable_roles(uow.roles, principal, roles)
             user, active_admins = await locked_target(uow, principal, user_id)
             was_admin = user.is_admin and user.is_active
-            if user.assign_roles(wanted, now=self._clock.now()):
+            if user.assign_roles(wanted, now=self.clock.now()):
                 if was_admin and not user.is_admin and active_admins <= 1:
                     raise LastAdministratorError()
                 await uow.users.update(user)

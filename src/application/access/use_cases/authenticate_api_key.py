@@ -5,8 +5,6 @@ from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import AuthenticationError
 from application.ports.api_key_secrets import ApiKeySecrets
-from application.ports.clock import Clock
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -14,6 +12,7 @@ class AuthenticateApiKeyCommand:
     key: str = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
 class AuthenticateApiKey(Transactional):
     """Turn an `X-API-Key` into the calling principal, on every request.
 
@@ -26,22 +25,18 @@ class AuthenticateApiKey(Transactional):
     - The first use is audited; `last_used_at` is written at most once a minute.
     """
 
-    def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, secrets: ApiKeySecrets
-    ) -> None:
-        super().__init__(uow_factory, clock)
-        self._secrets = secrets
+    secrets: ApiKeySecrets
 
     async def execute(self, command: AuthenticateApiKeyCommand) -> Principal:
         refused = AuthenticationError("invalid API key")
-        parsed = self._secrets.parse(command.key)
+        parsed = self.secrets.parse(command.key)
         if parsed is None:
             raise refused
         prefix, secret_hash = parsed
-        now = self._clock.now()
-        async with self._uow_factory() as uow:
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
             key = await uow.api_keys.get_by_prefix(prefix)
-            if key is None or not self._secrets.matches(secret_hash, key.secret_hash):
+            if key is None or not self.secrets.matches(secret_hash, key.secret_hash):
                 raise refused
             owner = await uow.users.get(key.owner_id)
             if not key.is_usable(now) or owner is None or not owner.is_active:

@@ -9,12 +9,11 @@ from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import ApiKeyNotFoundError
 from application.ports.api_key_secrets import ApiKeySecrets
-from application.ports.clock import Clock
 from application.ports.id_generator import IdGenerator
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.api_keys import ApiKey
 from domain.errors import InvalidValueError
-from domain.permissions import Permission, parse_permissions
+from domain.permissions import Permission
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +30,7 @@ class IssuedApiKey:
     """The whole `hx_…` key: returned once, never stored, never shown again."""
 
 
+@dataclass(frozen=True, slots=True)
 class CreateApiKey(Transactional):
     """Issue an API key for the caller.
 
@@ -40,26 +40,18 @@ class CreateApiKey(Transactional):
     - `expires_at`, when given, must lie in the future.
     """
 
-    def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, secrets: ApiKeySecrets, ids: IdGenerator
-    ) -> None:
-        super().__init__(uow_factory, clock)
-        self._secrets = secrets
-        self._ids = ids
+    secrets: ApiKeySecrets
+    ids: IdGenerator
 
     async def execute(self, principal: Principal, command: CreateApiKeyCommand) -> IssuedApiKey:
         principal.require_session()
-        name = command.name.strip()
-        if not 1 <= len(name) <= 100 or not name.isprintable():
-            raise InvalidValueError("name must be 1-100 printable characters", field="name")
-        scopes = parse_permissions(command.scopes, field="scopes")
-        principal.may_grant(scopes)
-        now = self._clock.now()
+        name, scopes = principal.credential(command.name, command.scopes)
+        now = self.clock.now()
         if command.expires_at is not None and command.expires_at <= now:
             raise InvalidValueError("expires_at must be in the future", field="expires_at")
-        new = self._secrets.new_key()
+        new = self.secrets.new_key()
         key = ApiKey.issue(
-            id=self._ids.new_id(),
+            id=self.ids.new_id(),
             owner_id=principal.user_id,
             name=name,
             prefix=new.prefix,
@@ -68,18 +60,18 @@ class CreateApiKey(Transactional):
             now=now,
             expires_at=command.expires_at,
         )
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             await uow.api_keys.add(key)
             await uow.commit(actor_id=principal.actor_id)
         return IssuedApiKey(key, new.key)
 
 
+@dataclass(frozen=True, slots=True)
 class ListApiKeys:
     """The caller's keys, newest first. With `api_keys:manage`, anyone's: one owner's
     (`owner_id`) or all (`everyone`). Secrets are never listed."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def execute(
         self, principal: Principal, *, owner_id: UUID | None = None, everyone: bool = False
@@ -87,10 +79,11 @@ class ListApiKeys:
         if everyone or (owner_id is not None and owner_id != principal.user_id):
             principal.require(Permission.API_KEYS_MANAGE)
         owner = None if everyone else (owner_id or principal.user_id)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             return await uow.api_keys.list(owner_id=owner)
 
 
+@dataclass(frozen=True, slots=True)
 class RevokeApiKey(Transactional):
     """Revoke a key at once. Owners revoke their own; `api_keys:manage` revokes those of
     accounts the caller could manage (not a more powerful one's). Someone else's key
@@ -98,7 +91,7 @@ class RevokeApiKey(Transactional):
     caller may revoke that key only."""
 
     async def execute(self, principal: Principal, key_id: UUID) -> None:
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             key = await uow.api_keys.get(key_id)
             if key is None or (
                 key.owner_id != principal.actor_id
@@ -111,6 +104,6 @@ class RevokeApiKey(Transactional):
                 owner = await uow.users.get(key.owner_id)
                 owner_roles = owner.roles if owner else frozenset()
                 principal.may_manage(key.owner_id, await permissions_for(uow.roles, owner_roles))
-            if key.revoke(now=self._clock.now()):
+            if key.revoke(now=self.clock.now()):
                 await uow.api_keys.update(key)
                 await uow.commit(actor_id=principal.actor_id)

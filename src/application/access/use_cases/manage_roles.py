@@ -10,27 +10,27 @@ from domain.permissions import Permission, parse_permissions
 from domain.roles import RoleDefinition, role_name
 
 
+@dataclass(frozen=True, slots=True)
 class ListRoles:
     """Every role with what it grants. Needs `users:read` or `roles:manage`."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def execute(self, principal: Principal) -> list[RoleDefinition]:
         _require_read(principal)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             return await uow.roles.list()
 
 
+@dataclass(frozen=True, slots=True)
 class GetRole:
     """One role by name. Needs `users:read` or `roles:manage`."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def execute(self, principal: Principal, name: str) -> RoleDefinition:
         _require_read(principal)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             role = await uow.roles.get(name.lower())
         if role is None:
             raise RoleNotFoundError()
@@ -49,6 +49,7 @@ class ChangeRoleCommand:
     permissions: list[str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class CreateRole(Transactional):
     """A new custom role. Needs `roles:manage`.
 
@@ -62,9 +63,9 @@ class CreateRole(Transactional):
         permissions = parse_permissions(command.permissions)
         principal.may_grant(permissions)
         role = RoleDefinition.create(
-            name=command.name, permissions=permissions, now=self._clock.now()
+            name=command.name, permissions=permissions, now=self.clock.now()
         )
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             if await uow.roles.get(role.name) is not None:
                 raise RoleExistsError()
             await uow.roles.add(role)
@@ -72,6 +73,7 @@ class CreateRole(Transactional):
         return role
 
 
+@dataclass(frozen=True, slots=True)
 class ChangeRole(Transactional):
     """Rename a custom role and/or replace its permissions. Needs `roles:manage`.
 
@@ -89,7 +91,7 @@ class ChangeRole(Transactional):
         permissions = (
             parse_permissions(command.permissions) if command.permissions is not None else None
         )
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             role = await uow.roles.get(name.lower())
             if role is None:
                 raise RoleNotFoundError()
@@ -98,24 +100,25 @@ class ChangeRole(Transactional):
             new_name = role_name(command.name) if command.name is not None else None
             if new_name is not None and new_name != previous and await uow.roles.get(new_name):
                 raise RoleExistsError()
-            if role.change(now=self._clock.now(), name=new_name, permissions=permissions):
+            if role.change(now=self.clock.now(), name=new_name, permissions=permissions):
                 await uow.roles.update(role, previous_name=previous)
                 await uow.commit(actor_id=principal.actor_id)
         return role
 
 
+@dataclass(frozen=True, slots=True)
 class DeleteRole(Transactional):
     """Delete a custom role; users holding it simply lose it. Needs `roles:manage`, and
     every permission the role grants. Built-in roles cannot be deleted (`conflict`)."""
 
     async def execute(self, principal: Principal, name: str) -> None:
         principal.require(Permission.ROLES_MANAGE)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             role = await uow.roles.get(name.lower())
             if role is None:
                 raise RoleNotFoundError()
             principal.may_grant(role.permissions)
-            role.delete(now=self._clock.now())
+            role.delete(now=self.clock.now())
             await uow.roles.delete(role.name)
             await uow.commit(actor_id=principal.actor_id)
 

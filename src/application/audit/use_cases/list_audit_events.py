@@ -26,12 +26,12 @@ class AuditPage:
     next_after: UUID | None
 
 
+@dataclass(frozen=True, slots=True)
 class ListAuditEvents:
     """The audit trail, newest first, filtered, keyset-paginated. Needs `audit:read`.
     Read-only: nothing in the service edits or deletes an audit event."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def execute(self, principal: Principal, query: AuditQuery) -> AuditPage:
         principal.require(Permission.AUDIT_READ)
@@ -43,7 +43,7 @@ class ListAuditEvents:
             since=query.since,
             until=query.until,
         )
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             events = await uow.audit.list(filter=audit_filter, after=query.after, limit=limit + 1)
         items = events[:limit]
         return AuditPage(items, items[-1].id if len(events) > limit else None)

@@ -14,6 +14,7 @@ class BootstrapAdminCommand:
     username: str = "admin"
 
 
+@dataclass(frozen=True, slots=True)
 class BootstrapAdmin:
     """Create the first administrator, only when no active administrator exists.
 
@@ -23,16 +24,15 @@ class BootstrapAdmin:
     taken by a non-administrator is a `conflict`.
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, accounts: AccountCreator) -> None:
-        self._uow_factory = uow_factory
-        self._accounts = accounts
+    uow_factory: UnitOfWorkFactory
+    accounts: AccountCreator
 
     async def execute(self, command: BootstrapAdminCommand) -> User | None:
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             if await uow.users.count_active_admins() > 0:
                 return None
         try:
-            return await self._accounts.create(
+            return await self.accounts.create(
                 NewAccount(
                     email=command.email,
                     username=command.username,
@@ -42,7 +42,7 @@ class BootstrapAdmin:
                 )
             )
         except ConflictError:
-            async with self._uow_factory() as uow:
+            async with self.uow_factory() as uow:
                 if await uow.users.count_active_admins() > 0:
                     return None
             raise

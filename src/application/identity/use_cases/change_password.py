@@ -6,9 +6,7 @@ from application.errors import ConcurrentUpdateError, InvalidCurrentPasswordErro
 from application.identity.attempts import PasswordAttempts
 from application.identity.passwords import PasswordRules
 from application.identity.revocation import revoke_user_sessions
-from application.ports.clock import Clock
 from application.ports.password_hasher import PasswordHasher
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,6 +15,7 @@ class ChangePasswordCommand:
     new_password: str = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
 class ChangePassword(Transactional):
     """Change one's own password.
 
@@ -30,42 +29,33 @@ class ChangePassword(Transactional):
       (`conflict`): the last writer never silently wins over a concurrent change.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        hasher: PasswordHasher,
-        password_rules: PasswordRules,
-        attempts: PasswordAttempts,
-    ) -> None:
-        super().__init__(uow_factory, clock)
-        self._hasher = hasher
-        self._rules = password_rules
-        self._attempts = attempts
+    hasher: PasswordHasher
+    password_rules: PasswordRules
+    attempts: PasswordAttempts
 
     async def execute(self, principal: Principal, command: ChangePasswordCommand) -> None:
         session_id = principal.require_session()
-        self._rules.check(
+        self.password_rules.check(
             command.new_password,
             email=principal.account.email.value,
             username=principal.account.username.value,
             field="new_password",
         )
-        old_hash = await self._attempts.verify_password(
-            self._hasher,
+        old_hash = await self.attempts.verify_password(
+            self.hasher,
             principal.account,
             command.current_password,
             reason="wrong_current_password",
             refuse=InvalidCurrentPasswordError,
             on_missing=ConcurrentUpdateError,
         )
-        new_hash = await self._hasher.hash(command.new_password)
+        new_hash = await self.hasher.hash(command.new_password)
 
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             user = await uow.users.get(principal.user_id, for_update=True)
             if user is None or user.password_hash != old_hash:
                 raise ConcurrentUpdateError()
-            now = self._clock.now()
+            now = self.clock.now()
             user.change_password(new_hash, now=now)
             await uow.users.update(user)
             await revoke_user_sessions(

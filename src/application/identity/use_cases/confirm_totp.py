@@ -2,17 +2,12 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from application.common.security import Principal
-from application.common.use_case import Transactional
 from application.errors import InvalidMfaCodeError, MfaAlreadyEnabledError, MfaSetupNotStartedError
-from application.identity.attempts import PasswordAttempts
+from application.identity.attempts import Guarded
 from application.identity.mfa_codes import new_recovery_codes, recovery_code_digest
 from application.identity.revocation import revoke_user_sessions
-from application.identity.throttle import Throttle
-from application.ports.clock import Clock
 from application.ports.totp import TotpEngine
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.mfa import TotpFactor
-from domain.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,7 +20,8 @@ class RecoveryCodes:
     codes: tuple[str, ...] = field(repr=False)
 
 
-class ConfirmTotp(Transactional):
+@dataclass(frozen=True, slots=True)
+class ConfirmTotp(Guarded):
     """Turn two-factor authentication on with a code from the newly set up app.
 
     - Needs a login session. Without a pending setup, or with MFA already on: `conflict`.
@@ -38,57 +34,30 @@ class ConfirmTotp(Transactional):
       digests are stored.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        engine: TotpEngine,
-        attempts: PasswordAttempts,
-        throttle: Throttle,
-    ) -> None:
-        super().__init__(uow_factory, clock)
-        self._engine = engine
-        self._attempts = attempts
-        self._throttle = throttle
+    engine: TotpEngine
 
     async def execute(self, principal: Principal, command: ConfirmTotpCommand) -> RecoveryCodes:
-        principal.require_session()
-        user_id = principal.user_id
-        await self._throttle.login_account(str(user_id))
-        async with self._uow_factory() as uow:
+        user_id = await self.own_account(principal)
+        async with self.uow_factory() as uow:
             # Refused before an attempt is counted: a state error is no guess.
             _check_pending(await uow.mfa.get(user_id))
-        attempt = await self._attempts.reserve(user_id)
-        if attempt is None:
-            await self._attempts.failed(
-                user_id,
-                attempt=None,
-                reason="mfa_confirm_locked",
-                refuse=InvalidMfaCodeError,
-                actor_id=user_id,
-            )
-        try:
-            confirmed = await self._confirm(user_id, principal.require_session(), command.code)
-        except BaseException:
-            await self._attempts.settle(user_id, User.release_failed_login)
-            raise
-        if confirmed is None:
-            await self._attempts.failed(
-                user_id,
-                attempt=attempt,
-                reason="mfa_confirm_invalid_code",
-                refuse=InvalidMfaCodeError,
-                actor_id=user_id,
-            )
-        return RecoveryCodes(codes=tuple(confirmed))
+        codes = await self.attempts.counted(
+            user_id,
+            lambda: self._confirm(user_id, principal.require_session(), command.code),
+            locked="mfa_confirm_locked",
+            wrong="mfa_confirm_invalid_code",
+            refuse=InvalidMfaCodeError,
+            actor_id=user_id,
+        )
+        return RecoveryCodes(codes=tuple(codes))
 
     async def _confirm(self, user_id: UUID, session_id: UUID, code: str) -> list[str] | None:
         codes = new_recovery_codes()
         hashes = frozenset(h for h in map(recovery_code_digest, codes) if h is not None)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             factor = _check_pending(await uow.mfa.get(user_id, for_update=True))
-            now = self._clock.now()
-            step = self._engine.verify(factor.secret, "".join(code.split()), now)
+            now = self.clock.now()
+            step = self.engine.verify(factor.secret, "".join(code.split()), now)
             if step is None:
                 return None
             factor.confirm(step=step, recovery_code_hashes=hashes, now=now)

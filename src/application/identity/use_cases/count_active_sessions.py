@@ -1,7 +1,10 @@
+from dataclasses import dataclass
+
 from application.ports.clock import Clock
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
 
+@dataclass(frozen=True, slots=True)
 class CountActiveSessions:
     """How many sessions, of every user, are active now (neither revoked nor expired).
 
@@ -10,10 +13,9 @@ class CountActiveSessions:
     cannot answer.
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
 
     async def execute(self) -> int:
-        async with self._uow_factory() as uow:
-            return await uow.sessions.count_active(now=self._clock.now())
+        async with self.uow_factory() as uow:
+            return await uow.sessions.count_active(now=self.clock.now())

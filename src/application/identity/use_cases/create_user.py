@@ -19,6 +19,7 @@ class CreateUserCommand:
     is_verified: bool = False
 
 
+@dataclass(frozen=True, slots=True)
 class CreateUser:
     """An administrator creates an account. Needs `users:write`.
 
@@ -27,15 +28,14 @@ class CreateUser:
     The roles must exist and grant nothing the administrator lacks (no escalation).
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, accounts: AccountCreator) -> None:
-        self._uow_factory = uow_factory
-        self._accounts = accounts
+    uow_factory: UnitOfWorkFactory
+    accounts: AccountCreator
 
     async def execute(self, principal: Principal, command: CreateUserCommand) -> User:
         principal.require(Permission.USERS_WRITE)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             roles = await grantable_roles(uow.roles, principal, command.roles)
-        return await self._accounts.create(
+        return await self.accounts.create(
             NewAccount(
                 email=command.email,
                 username=command.username,

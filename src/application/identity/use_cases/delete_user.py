@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from uuid import UUID
 
 from application.access.targets import locked_target
@@ -7,6 +8,7 @@ from application.errors import LastAdministratorError
 from domain.permissions import Permission
 
 
+@dataclass(frozen=True, slots=True)
 class DeleteUser(Transactional):
     """An administrator deletes an account and, with it, all its sessions and keys.
 
@@ -17,8 +19,8 @@ class DeleteUser(Transactional):
 
     async def execute(self, principal: Principal, user_id: UUID) -> None:
         principal.require(Permission.USERS_WRITE)
-        now = self._clock.now()
-        async with self._uow_factory() as uow:
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
             user, active_admins = await locked_target(uow, principal, user_id)
             if user.is_admin and user.is_active and active_admins <= 1:
                 raise LastAdministratorError()

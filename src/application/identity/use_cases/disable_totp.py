@@ -3,20 +3,16 @@ from typing import NoReturn
 from uuid import UUID
 
 from application.common.security import Principal
-from application.common.use_case import Transactional
 from application.errors import (
     ConcurrentUpdateError,
     InvalidCurrentPasswordError,
     InvalidMfaCodeError,
     MfaNotEnabledError,
 )
-from application.identity.attempts import PasswordAttempts
+from application.identity.attempts import Guarded
 from application.identity.mfa_codes import redeem
-from application.identity.throttle import Throttle
-from application.ports.clock import Clock
 from application.ports.password_hasher import PasswordHasher
 from application.ports.totp import TotpEngine
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.user import User
 
 
@@ -27,7 +23,8 @@ class DisableTotpCommand:
     """A code from the app, or an unused recovery code."""
 
 
-class DisableTotp(Transactional):
+@dataclass(frozen=True, slots=True)
+class DisableTotp(Guarded):
     """Turn two-factor authentication off.
 
     - Needs a login session, the account's password and a valid code (from the app or
@@ -40,26 +37,12 @@ class DisableTotp(Transactional):
     - The factor and its recovery codes are deleted; the change is audited.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        hasher: PasswordHasher,
-        engine: TotpEngine,
-        attempts: PasswordAttempts,
-        throttle: Throttle,
-    ) -> None:
-        super().__init__(uow_factory, clock)
-        self._hasher = hasher
-        self._engine = engine
-        self._attempts = attempts
-        self._throttle = throttle
+    hasher: PasswordHasher
+    engine: TotpEngine
 
     async def execute(self, principal: Principal, command: DisableTotpCommand) -> None:
-        principal.require_session()
-        user_id = principal.user_id
-        await self._throttle.login_account(str(user_id))
-        async with self._uow_factory() as uow:
+        user_id = await self.own_account(principal)
+        async with self.uow_factory() as uow:
             user = await uow.users.get(user_id)
             factor = await uow.mfa.get(user_id)
         if user is None:
@@ -69,15 +52,15 @@ class DisableTotp(Transactional):
         old_hash = user.password_hash
         if old_hash is None:
             raise InvalidCurrentPasswordError()
-        attempt = await self._attempts.reserve(user_id)
+        attempt = await self.attempts.reserve(user_id)
         if attempt is None:  # locked: a stolen token must not become a guessing oracle
             await self._refuse(user_id, None, "mfa_disable_locked", InvalidCurrentPasswordError)
         try:
-            right = await self._hasher.verify(old_hash, command.current_password)
+            right = await self.hasher.verify(old_hash, command.current_password)
             disabled = right and await self._disable(user_id, old_hash, command.code)
         except BaseException:
             # Counted but never judged: hand the attempt back (see PasswordAttempts).
-            await self._attempts.settle(user_id, User.release_failed_login)
+            await self.attempts.settle(user_id, User.release_failed_login)
             raise
         if not right:
             reason = "mfa_disable_wrong_password"
@@ -87,15 +70,15 @@ class DisableTotp(Transactional):
 
     async def _disable(self, user_id: UUID, old_hash: str, code: str) -> bool:
         """Turn MFA off; False (nothing written) for a wrong code."""
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             user = await uow.users.get(user_id, for_update=True)
             if user is None or user.password_hash != old_hash:
                 raise ConcurrentUpdateError()
             factor = await uow.mfa.get(user_id, for_update=True)
             if factor is None or not factor.is_enabled:
                 raise MfaNotEnabledError()
-            now = self._clock.now()
-            if redeem(factor, code, self._engine, now) is None:
+            now = self.clock.now()
+            if redeem(factor, code, self.engine, now) is None:
                 return False
             factor.disable(now=now)
             await uow.mfa.delete(user_id)
@@ -111,6 +94,6 @@ class DisableTotp(Transactional):
         reason: str,
         error: type[InvalidCurrentPasswordError] | type[InvalidMfaCodeError],
     ) -> NoReturn:
-        await self._attempts.failed(
+        await self.attempts.failed(
             user_id, attempt=attempt, reason=reason, refuse=error, actor_id=user_id
         )

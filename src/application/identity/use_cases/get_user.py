@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from uuid import UUID
 
 from application.common.security import Principal
@@ -7,15 +8,15 @@ from domain.permissions import Permission
 from domain.user import User
 
 
+@dataclass(frozen=True, slots=True)
 class GetUser:
     """One account by id. Anyone may read themselves; reading others needs `users:read`."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def execute(self, principal: Principal, user_id: UUID) -> User:
         principal.require_self_or(user_id, Permission.USERS_READ)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise UserNotFoundError()

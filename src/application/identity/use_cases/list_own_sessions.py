@@ -12,17 +12,17 @@ class SessionView:
     current: bool
 
 
+@dataclass(frozen=True, slots=True)
 class ListOwnSessions:
     """The caller's active sessions, newest first, marking the one making the request."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
 
     async def execute(self, principal: Principal) -> list[SessionView]:
         principal.require_session()
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             sessions = await uow.sessions.list_active_for_user(
-                principal.user_id, now=self._clock.now()
+                principal.user_id, now=self.clock.now()
             )
         return [SessionView(s, s.id == principal.session_id) for s in sessions]

@@ -26,14 +26,14 @@ class UserPage:
     """The id to continue after, or None on the last page."""
 
 
+@dataclass(frozen=True, slots=True)
 class ListUsers:
     """Page through accounts in creation order (keyset pagination), with filters.
 
     Needs `users:read`. `limit` is 1..100.
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def execute(self, principal: Principal, query: ListUsersQuery) -> UserPage:
         principal.require(Permission.USERS_READ)
@@ -42,7 +42,7 @@ class ListUsers:
         if query.q is not None and not query.q.isprintable():
             raise InvalidValueError("q must be printable text", field="q")
         user_filter = UserFilter(q=query.q or None, is_active=query.is_active, role=role)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             if role is not None and await uow.roles.get(role) is None:
                 raise UnknownRoleError(f"unknown role: {role!r}", field="role")
             users = await uow.users.list(filter=user_filter, after=query.after, limit=limit + 1)

@@ -1,17 +1,13 @@
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-from application.common.use_case import Transactional
 from application.errors import EmailNotVerifiedError, InvalidCredentialsError, MfaRequiredError
-from application.identity.attempts import LoginPolicy, PasswordAttempts
+from application.identity.attempts import Guarded, LoginPolicy
 from application.identity.sessions import SessionOpener
-from application.identity.throttle import Throttle
 from application.identity.token_pairs import TokenPair
-from application.ports.clock import Clock
 from application.ports.password_hasher import PasswordHasher
 from application.ports.token_service import MfaTokenService
 from application.ports.unit_of_work import UnitOfWork
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.errors import InvalidValueError
 from domain.events import LoginFailed
 from domain.user import User
@@ -27,7 +23,8 @@ class LogInCommand:
     user_agent: str | None = None
 
 
-class LogIn(Transactional):
+@dataclass(frozen=True, slots=True)
+class LogIn(Guarded):
     """Check a password and open a new session with a token pair.
 
     - `login` may be the username or the email (case-insensitive).
@@ -52,34 +49,20 @@ class LogIn(Transactional):
       checked again against the new hash rather than refused.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        hasher: PasswordHasher,
-        opener: SessionOpener,
-        attempts: PasswordAttempts,
-        throttle: Throttle,
-        mfa_tokens: MfaTokenService,
-        policy: LoginPolicy,
-    ) -> None:
-        super().__init__(uow_factory, clock)
-        self._hasher = hasher
-        self._opener = opener
-        self._attempts = attempts
-        self._throttle = throttle
-        self._mfa_tokens = mfa_tokens
-        self._policy = policy
+    hasher: PasswordHasher
+    opener: SessionOpener
+    mfa_tokens: MfaTokenService
+    policy: LoginPolicy
 
     async def execute(self, command: LogInCommand) -> TokenPair:
-        await self._throttle.login_client()
+        await self.throttle.login_client()
         # A second round only when the stored hash changed while we checked it (another
         # login upgrading it, say): the password is then verified against the new hash.
         for _ in range(2):
             user = await self._verified_user(command)
             upgraded = None
-            if self._hasher.needs_rehash(user.password_hash or ""):
-                upgraded = await self._hasher.hash(command.password)
+            if self.hasher.needs_rehash(user.password_hash or ""):
+                upgraded = await self.hasher.hash(command.password)
             pair = await self._open_session(user, command, upgraded)
             if pair is not None:
                 return pair
@@ -88,30 +71,30 @@ class LogIn(Transactional):
     async def _verified_user(self, command: LogInCommand) -> User:
         user = await self._find(command.login)
         # Keyed on the account, not the spelling: username and email share a budget.
-        await self._throttle.login_account(str(user.id) if user else command.login)
+        await self.throttle.login_account(str(user.id) if user else command.login)
         if user is None or user.password_hash is None:
-            await self._hasher.verify_dummy(command.password)
-            await self._attempts.failed(
+            await self.hasher.verify_dummy(command.password)
+            await self.attempts.failed(
                 user.id if user else None,
                 attempt=None,
                 reason="invalid_credentials",
                 refuse=InvalidCredentialsError,
             )
-        attempt = await self._attempts.reserve(user.id)
+        attempt = await self.attempts.reserve(user.id)
         if attempt is None:  # locked, or its budget of guesses is in flight
-            await self._hasher.verify_dummy(command.password)
-            await self._attempts.failed(
+            await self.hasher.verify_dummy(command.password)
+            await self.attempts.failed(
                 user.id, attempt=None, reason="locked", refuse=InvalidCredentialsError
             )
         try:
-            right = await self._hasher.verify(user.password_hash, command.password)
+            right = await self.hasher.verify(user.password_hash, command.password)
         except BaseException:
             # Counted but never judged (a busy hasher, a cancelled request): hand the
             # attempt back, or such errors would add up to a lock nobody earned.
-            await self._attempts.settle(user.id, User.release_failed_login)
+            await self.attempts.settle(user.id, User.release_failed_login)
             raise
         if not right:
-            await self._attempts.failed(
+            await self.attempts.failed(
                 user.id,
                 attempt=attempt,
                 reason="invalid_credentials",
@@ -120,13 +103,13 @@ class LogIn(Transactional):
         # From here on the password was right: it must not count towards a lockout,
         # whatever refuses the login next (a successful login resets it itself).
         if not user.is_active:
-            await self._attempts.settle(user.id, User.clear_failed_logins)
-            await self._attempts.failed(
+            await self.attempts.settle(user.id, User.clear_failed_logins)
+            await self.attempts.failed(
                 user.id, attempt=None, reason="inactive", refuse=InvalidCredentialsError
             )
-        if self._policy.require_verified_email and not user.is_verified:
-            await self._attempts.settle(user.id, User.clear_failed_logins)
-            await self._attempts.failed(
+        if self.policy.require_verified_email and not user.is_verified:
+            await self.attempts.settle(user.id, User.clear_failed_logins)
+            await self.attempts.failed(
                 user.id, attempt=None, reason="email_not_verified", refuse=EmailNotVerifiedError
             )
         return user
@@ -136,7 +119,7 @@ class LogIn(Transactional):
     ) -> TokenPair | None:
         """Write the session; None when the password hash changed meanwhile. With a
         second factor on, write only the hash upgrade and the audit row, and refuse."""
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             current = await uow.users.get(user.id, for_update=True)
             if current is None or not current.is_active:
                 raise InvalidCredentialsError()
@@ -146,7 +129,7 @@ class LogIn(Transactional):
                 current.upgrade_password_hash(upgraded)
             if await self._has_second_factor(uow, current):
                 await self._challenge(uow, current)
-            pair = await self._opener.open(
+            pair = await self.opener.open(
                 uow, current, ip=command.ip, user_agent=command.user_agent
             )
             await uow.commit(actor_id=current.id)
@@ -164,17 +147,17 @@ class LogIn(Transactional):
         user.release_failed_login()
         await uow.users.update(user)
         uow.record(
-            LoginFailed(occurred_at=self._clock.now(), user_id=user.id, reason="mfa_required")
+            LoginFailed(occurred_at=self.clock.now(), user_id=user.id, reason="mfa_required")
         )
         await uow.commit()
-        raise MfaRequiredError(self._mfa_tokens.issue_mfa_token(user.id))
+        raise MfaRequiredError(self.mfa_tokens.issue_mfa_token(user.id))
 
     async def _find(self, login: str) -> User | None:
         try:
             key: Email | Username = Email(login) if "@" in login else Username(login)
         except InvalidValueError:
             return None
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             if isinstance(key, Email):
                 return await uow.users.get_by_email(key)
             return await uow.users.get_by_username(key)

@@ -4,9 +4,7 @@ from datetime import timedelta
 from application.common.use_case import Transactional
 from application.errors import InvalidTokenError, RefreshTokenReuseError
 from application.identity.token_pairs import TokenMinter, TokenPair
-from application.ports.clock import Clock
 from application.ports.token_service import RefreshTokenGenerator
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -14,6 +12,7 @@ class RefreshSessionCommand:
     refresh_token: str
 
 
+@dataclass(frozen=True, slots=True)
 class RefreshSession(Transactional):
     """Trade a refresh token for a new token pair (rotation).
 
@@ -29,24 +28,14 @@ class RefreshSession(Transactional):
     - Each rotation extends the session by one refresh lifetime (sliding expiry).
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        refresh_tokens: RefreshTokenGenerator,
-        minter: TokenMinter,
-        *,
-        reuse_grace: timedelta,
-    ) -> None:
-        super().__init__(uow_factory, clock)
-        self._refresh_tokens = refresh_tokens
-        self._minter = minter
-        self._reuse_grace = reuse_grace
+    refresh_tokens: RefreshTokenGenerator
+    minter: TokenMinter
+    reuse_grace: timedelta
 
     async def execute(self, command: RefreshSessionCommand) -> TokenPair:
-        digest = self._refresh_tokens.digest(command.refresh_token)
-        now = self._clock.now()
-        async with self._uow_factory() as uow:
+        digest = self.refresh_tokens.digest(command.refresh_token)
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
             record = await uow.sessions.get_refresh_token(digest)
             session = await uow.sessions.get(record.session_id) if record else None
             if record is None or session is None:
@@ -57,8 +46,8 @@ class RefreshSession(Transactional):
             if not first_use:
                 # None: rotated by a request that committed after our read, i.e. a race.
                 rotated_at = record.rotated_at
-                racing = rotated_at is None or now - rotated_at <= self._reuse_grace
-                if racing and self._reuse_grace:
+                racing = rotated_at is None or now - rotated_at <= self.reuse_grace
+                if racing and self.reuse_grace:
                     raise InvalidTokenError("refresh token was already used")
                 if not session.revoke_for_reuse(now=now):
                     raise RefreshTokenReuseError()  # already revoked: nothing to write
@@ -73,8 +62,8 @@ class RefreshSession(Transactional):
                 or record.expires_at <= now
             ):
                 raise InvalidTokenError()
-            session.refreshed(now=now, expires_at=now + self._minter.refresh_ttl)
-            pair, new_record = self._minter.mint(session)
+            session.refreshed(now=now, expires_at=now + self.minter.refresh_ttl)
+            pair, new_record = self.minter.mint(session)
             await uow.sessions.update(session)
             await uow.sessions.add_refresh_token(new_record)
             await uow.commit(actor_id=session.user_id)

@@ -15,6 +15,7 @@ class RegisterUserCommand:
     full_name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class RegisterUser:
     """Create an account for a new person.
 
@@ -29,26 +30,17 @@ class RegisterUser:
     - New accounts hold the `user` role, are active and unverified.
     """
 
-    def __init__(
-        self,
-        accounts: AccountCreator,
-        throttle: Throttle,
-        mail: OneTimeMail,
-        *,
-        registration_enabled: bool,
-        require_verified_email: bool,
-    ) -> None:
-        self._accounts = accounts
-        self._throttle = throttle
-        self._mail = mail
-        self._enabled = registration_enabled
-        self._mail_verification = require_verified_email
+    accounts: AccountCreator
+    throttle: Throttle
+    mail: OneTimeMail
+    registration_enabled: bool
+    require_verified_email: bool
 
     async def execute(self, command: RegisterUserCommand) -> User:
-        if not self._enabled:
+        if not self.registration_enabled:
             raise RegistrationDisabledError()
-        await self._throttle.registration()
-        user = await self._accounts.create(
+        await self.throttle.registration()
+        user = await self.accounts.create(
             NewAccount(
                 email=command.email,
                 username=command.username,
@@ -56,6 +48,6 @@ class RegisterUser:
                 full_name=command.full_name,
             )
         )
-        if self._mail_verification:
-            await self._mail.send_verification(user.id, limited=False)
+        if self.require_verified_email:
+            await self.mail.send_verification(user.id, limited=False)
         return user

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from uuid import UUID
 
 from application.common.security import Principal
@@ -5,6 +6,7 @@ from application.common.use_case import Transactional
 from application.errors import SessionNotFoundError
 
 
+@dataclass(frozen=True, slots=True)
 class RevokeOwnSession(Transactional):
     """End one of the caller's own sessions (for example a lost phone).
 
@@ -14,8 +16,8 @@ class RevokeOwnSession(Transactional):
 
     async def execute(self, principal: Principal, session_id: UUID) -> None:
         principal.require_session()
-        now = self._clock.now()
-        async with self._uow_factory() as uow:
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
             session = await uow.sessions.get(session_id)
             if (
                 session is None

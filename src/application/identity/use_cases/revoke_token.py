@@ -3,10 +3,8 @@ from uuid import UUID
 
 from application.common.use_case import Transactional
 from application.errors import InvalidTokenError
-from application.ports.clock import Clock
 from application.ports.session_repository import SessionRepository
 from application.ports.token_service import RefreshTokenGenerator, TokenVerifier
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
 # RFC 7009 §2.1 hint value (RFC 7009 §4.1.2 registry), not a credential.
 ACCESS_TOKEN_HINT = "access_token"  # noqa: S105
@@ -18,6 +16,7 @@ class RevokeTokenCommand:
     token_type_hint: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class RevokeToken(Transactional):
     """RFC 7009 token revocation.
 
@@ -28,19 +27,11 @@ class RevokeToken(Transactional):
     - The hint only decides which kind is tried first (§2.1).
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        refresh_tokens: RefreshTokenGenerator,
-        verifier: TokenVerifier,
-    ) -> None:
-        super().__init__(uow_factory, clock)
-        self._refresh_tokens = refresh_tokens
-        self._verifier = verifier
+    refresh_tokens: RefreshTokenGenerator
+    verifier: TokenVerifier
 
     async def execute(self, command: RevokeTokenCommand) -> None:
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             if command.token_type_hint == ACCESS_TOKEN_HINT:
                 session_id = self._as_access_token(command.token) or await self._as_refresh_token(
                     uow.sessions, command.token
@@ -52,17 +43,17 @@ class RevokeToken(Transactional):
             if session_id is None:
                 return
             session = await uow.sessions.get(session_id)
-            if session is None or not session.revoke(now=self._clock.now(), reason="revoked"):
+            if session is None or not session.revoke(now=self.clock.now(), reason="revoked"):
                 return
             await uow.sessions.update(session)
             await uow.commit(actor_id=session.user_id)
 
     async def _as_refresh_token(self, sessions: SessionRepository, token: str) -> UUID | None:
-        record = await sessions.get_refresh_token(self._refresh_tokens.digest(token))
+        record = await sessions.get_refresh_token(self.refresh_tokens.digest(token))
         return record.session_id if record else None
 
     def _as_access_token(self, token: str) -> UUID | None:
         try:
-            return self._verifier.verify_access_token(token).session_id
+            return self.verifier.verify_access_token(token).session_id
         except InvalidTokenError:
             return None

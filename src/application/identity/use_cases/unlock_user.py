@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from uuid import UUID
 
 from application.access.targets import locked_target
@@ -7,15 +8,16 @@ from domain.permissions import Permission
 from domain.user import User
 
 
+@dataclass(frozen=True, slots=True)
 class UnlockUser(Transactional):
     """Lift a login lockout now and forget the failures behind it. Needs `users:write`.
     Audited; unlocking an account that is not locked changes nothing."""
 
     async def execute(self, principal: Principal, user_id: UUID) -> User:
         principal.require(Permission.USERS_WRITE)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             user, _ = await locked_target(uow, principal, user_id)
-            if user.unlock(now=self._clock.now()):
+            if user.unlock(now=self.clock.now()):
                 await uow.users.update(user)
                 await uow.commit(actor_id=principal.actor_id)
         return user

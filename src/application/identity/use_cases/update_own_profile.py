@@ -19,6 +19,7 @@ class UpdateOwnProfileCommand:
     clear_full_name: bool = False
 
 
+@dataclass(frozen=True, slots=True)
 class UpdateOwnProfile(Transactional):
     """Change one's own email, username or full name.
 
@@ -33,13 +34,13 @@ class UpdateOwnProfile(Transactional):
         email = Email(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
         full_name = optional_full_name(command.full_name)
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             user = await uow.users.get(principal.user_id, for_update=True)
             if user is None:
                 raise UserNotFoundError()
             await ensure_identity_free(uow.users, email=email, username=username, owner_id=user.id)
             if user.update(
-                now=self._clock.now(),
+                now=self.clock.now(),
                 email=email,
                 username=username,
                 full_name=full_name,

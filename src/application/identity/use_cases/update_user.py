@@ -28,6 +28,7 @@ class UpdateUserCommand:
     roles: list[str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class UpdateUser(Transactional):
     """An administrator changes an account (both PUT and PATCH). Needs `users:write`.
 
@@ -48,8 +49,8 @@ class UpdateUser(Transactional):
         email = Email(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
         full_name = optional_full_name(command.full_name)
-        now = self._clock.now()
-        async with self._uow_factory() as uow:
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
             roles = None
             if command.roles is not None:
                 roles = await grantable_roles(uow.roles, principal, command.roles)

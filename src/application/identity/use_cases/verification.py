@@ -9,27 +9,26 @@ from application.identity.one_time_mail import OneTimeMail, binding_of, redeem, 
 from application.identity.passwords import PasswordRules
 from application.identity.revocation import revoke_user_sessions
 from application.identity.throttle import Throttle
-from application.ports.clock import Clock
 from application.ports.password_hasher import PasswordHasher
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.one_time_tokens import TokenPurpose
 from domain.user import User
 
 
+@dataclass(frozen=True, slots=True)
 class RequestEmailVerification:
     """Mail the caller a single-use link proving their address (valid 24 h by default).
     The token is bound to the address: changing the email kills it. Already verified:
     nothing is sent. Needs a login session, and mails to one address are rate limited
     (nobody floods someone else's inbox by setting it as their email)."""
 
-    def __init__(self, mail: OneTimeMail) -> None:
-        self._mail = mail
+    mail: OneTimeMail
 
     async def execute(self, principal: Principal) -> None:
         principal.require_session()
-        await self._mail.send_verification(principal.user_id)
+        await self.mail.send_verification(principal.user_id)
 
 
+@dataclass(frozen=True, slots=True)
 class RequestPasswordReset:
     """Mail a single-use reset link (valid 1 h by default) to an active account's
     address. Unknown or inactive addresses get nothing, and the caller's answer does not
@@ -37,15 +36,14 @@ class RequestPasswordReset:
     waits for; `execute` runs after the answer. The token is bound to the current
     password hash, so it dies when the password changes by any path."""
 
-    def __init__(self, mail: OneTimeMail, throttle: Throttle) -> None:
-        self._mail = mail
-        self._throttle = throttle
+    mail: OneTimeMail
+    throttle: Throttle
 
     async def admit(self, email: str) -> None:
-        await self._throttle.password_reset(email)
+        await self.throttle.password_reset(email)
 
     async def execute(self, email: str) -> None:
-        await self._mail.send_reset(email)
+        await self.mail.send_reset(email)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,19 +51,18 @@ class VerifyEmailCommand:
     token: str = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
 class VerifyEmail(Transactional):
     """Redeem a verification token: the account's address is verified. The token must
     be unused, unexpired, and issued for the address the account has now."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, mail: OneTimeMail) -> None:
-        super().__init__(uow_factory, clock)
-        self._mail = mail
+    mail: OneTimeMail
 
     async def execute(self, command: VerifyEmailCommand) -> User:
-        now = self._clock.now()
-        async with self._uow_factory() as uow:
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
             record, user = await redeem(
-                uow, self._mail.digest(command.token), TokenPurpose.VERIFY_EMAIL, now
+                uow, self.mail.digest(command.token), TokenPurpose.VERIFY_EMAIL, now
             )
             if record.binding != binding_of(user.email.value):
                 raise InvalidOneTimeTokenError()
@@ -81,6 +78,7 @@ class ResetPasswordCommand:
     new_password: str = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
 class ResetPassword(Transactional):
     """Redeem a reset token with a new password.
 
@@ -90,36 +88,27 @@ class ResetPassword(Transactional):
       and a lockout is lifted (the owner of the mailbox proved who they are).
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        mail: OneTimeMail,
-        hasher: PasswordHasher,
-        password_rules: PasswordRules,
-    ) -> None:
-        super().__init__(uow_factory, clock)
-        self._mail = mail
-        self._hasher = hasher
-        self._rules = password_rules
+    mail: OneTimeMail
+    hasher: PasswordHasher
+    password_rules: PasswordRules
 
     async def execute(self, command: ResetPasswordCommand) -> None:
-        digest = self._mail.digest(command.token)
-        async with self._uow_factory() as uow:  # check first: no hash for a bad token
+        digest = self.mail.digest(command.token)
+        async with self.uow_factory() as uow:  # check first: no hash for a bad token
             record = await uow.one_time_tokens.get(digest)
             user = await uow.users.get(record.user_id) if record else None
         if record is None or user is None or record.purpose is not TokenPurpose.RESET_PASSWORD:
             raise InvalidOneTimeTokenError()
-        self._rules.check(
+        self.password_rules.check(
             command.new_password,
             email=user.email.value,
             username=user.username.value,
             field="new_password",
         )
-        new_hash = await self._hasher.hash(command.new_password)
+        new_hash = await self.hasher.hash(command.new_password)
 
-        now = self._clock.now()
-        async with self._uow_factory() as uow:
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
             record, user = await redeem(uow, digest, TokenPurpose.RESET_PASSWORD, now)
             if not user.is_active or record.binding != reset_binding(user):
                 raise InvalidOneTimeTokenError()

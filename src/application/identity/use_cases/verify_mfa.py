@@ -1,19 +1,14 @@
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from application.common.use_case import Transactional
 from application.errors import InvalidCredentialsError, InvalidTokenError
-from application.identity.attempts import PasswordAttempts
+from application.identity.attempts import Guarded
 from application.identity.mfa_codes import redeem
 from application.identity.sessions import SessionOpener
-from application.identity.throttle import Throttle
 from application.identity.token_pairs import TokenPair
-from application.ports.clock import Clock
 from application.ports.token_service import MfaTokenService
 from application.ports.totp import TotpEngine
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.events import MfaChallengePassed
-from domain.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,7 +24,8 @@ def _wrong_code() -> InvalidCredentialsError:
     return InvalidCredentialsError("invalid authentication code")
 
 
-class VerifyMfa(Transactional):
+@dataclass(frozen=True, slots=True)
+class VerifyMfa(Guarded):
     """Complete a login that answered `mfa_required`: the `mfa_token` from that answer
     and a code from the authenticator app, or one of the recovery codes.
 
@@ -46,59 +42,38 @@ class VerifyMfa(Transactional):
       audit rows.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        mfa_tokens: MfaTokenService,
-        engine: TotpEngine,
-        opener: SessionOpener,
-        attempts: PasswordAttempts,
-        throttle: Throttle,
-    ) -> None:
-        super().__init__(uow_factory, clock)
-        self._mfa_tokens = mfa_tokens
-        self._engine = engine
-        self._opener = opener
-        self._attempts = attempts
-        self._throttle = throttle
+    mfa_tokens: MfaTokenService
+    engine: TotpEngine
+    opener: SessionOpener
 
     async def execute(self, command: VerifyMfaCommand) -> TokenPair:
-        await self._throttle.login_client()
-        user_id = self._mfa_tokens.verify_mfa_token(command.mfa_token)
+        await self.throttle.login_client()
+        user_id = self.mfa_tokens.verify_mfa_token(command.mfa_token)
         # The same budget as the account's password logins.
-        await self._throttle.login_account(str(user_id))
-        attempt = await self._attempts.reserve(user_id)
-        if attempt is None:  # locked, or its budget of guesses is in flight
-            await self._attempts.failed(
-                user_id, attempt=None, reason="mfa_locked", refuse=_wrong_code
-            )
-        try:
-            completed = await self._complete(user_id, command)
-        except BaseException:
-            await self._attempts.settle(user_id, User.release_failed_login)
-            raise
-        if completed is None:
-            await self._attempts.failed(
-                user_id, attempt=attempt, reason="mfa_invalid_code", refuse=_wrong_code
-            )
-        return completed
+        await self.throttle.login_account(str(user_id))
+        return await self.attempts.counted(
+            user_id,
+            lambda: self._complete(user_id, command),
+            locked="mfa_locked",
+            wrong="mfa_invalid_code",
+            refuse=_wrong_code,
+        )
 
     async def _complete(self, user_id: UUID, command: VerifyMfaCommand) -> TokenPair | None:
         """The session's tokens; None (nothing written) for a wrong code."""
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             user = await uow.users.get(user_id, for_update=True)
             if user is None or not user.is_active:
                 raise InvalidCredentialsError()
             factor = await uow.mfa.get(user_id, for_update=True)
             if factor is None or not factor.is_enabled:
                 raise InvalidTokenError("two-factor authentication is off; log in again")
-            now = self._clock.now()
-            method = redeem(factor, command.code, self._engine, now)
+            now = self.clock.now()
+            method = redeem(factor, command.code, self.engine, now)
             if method is None:
                 return None
             await uow.mfa.put(factor)
             uow.record(MfaChallengePassed(occurred_at=now, user_id=user_id, method=method))
-            pair = await self._opener.open(uow, user, ip=command.ip, user_agent=command.user_agent)
+            pair = await self.opener.open(uow, user, ip=command.ip, user_agent=command.user_agent)
             await uow.commit(actor_id=user_id)
         return pair

@@ -16,6 +16,7 @@ class AuthenticateCommand:
     access_token: str
 
 
+@dataclass(frozen=True, slots=True)
 class Authenticate:
     """Turn a bearer access token into the calling principal, on every request.
 
@@ -37,37 +38,28 @@ class Authenticate:
       pass.
     """
 
-    def __init__(
-        self,
-        reads: TransactionFactory,
-        verifier: TokenVerifier,
-        revocations: RevocationStore,
-        clock: Clock,
-        users: UserCache,
-    ) -> None:
-        """`reads`: transactions that only read (no events, and on SQLite no write lock)."""
-        self._reads = reads
-        self._users = users
-        self._verifier = verifier
-        self._revocations = revocations
-        self._clock = clock
+    reads: TransactionFactory
+    verifier: TokenVerifier
+    revocations: RevocationStore
+    clock: Clock
+    users: UserCache
 
     async def execute(self, command: AuthenticateCommand) -> Principal:
-        claims = self._verifier.verify_access_token(command.access_token)
+        claims = self.verifier.verify_access_token(command.access_token)
         if claims.subject is None:
             return await self._client(claims)
         if claims.session_id is None or await self._announced_revoked(claims.session_id):
             raise InvalidTokenError()
-        async with self._reads() as uow:
+        async with self.reads() as uow:
             session = await uow.sessions.get(claims.session_id)
         if (
             session is None
             or session.user_id != claims.subject
-            or not session.is_active(self._clock.now())
+            or not session.is_active(self.clock.now())
         ):
             raise InvalidTokenError()
-        roles = await self._users.roles()
-        user = await self._users.user(claims.subject, roles)
+        roles = await self.users.roles()
+        user = await self.users.user(claims.subject, roles)
         if user is None or not user.is_active:
             raise InvalidTokenError()
         permissions = roles.permissions(user.roles)
@@ -77,7 +69,7 @@ class Authenticate:
         """The store's answer; False when it cannot give one, since the session row,
         checked next either way, is the source of truth."""
         try:
-            return await self._revocations.is_session_revoked(session_id)
+            return await self.revocations.is_session_revoked(session_id)
         except CacheUnavailableError:
             return False
 
@@ -86,7 +78,7 @@ class Authenticate:
         token, limited to what the client may do now (revoked client: refused)."""
         if claims.client_id is None:
             raise InvalidTokenError()
-        async with self._reads() as uow:
+        async with self.reads() as uow:
             client = await uow.clients.get(claims.client_id)
             if client is None or not client.is_active:
                 raise InvalidTokenError()

@@ -15,6 +15,7 @@ class ClientCredentialsCommand:
     """Space-separated (RFC 6749 §3.3); None asks for everything the client may do."""
 
 
+@dataclass(frozen=True, slots=True)
 class IssueClientToken:
     """The client-credentials grant (RFC 6749 §4.4): a service client trades its id and
     secret for an access token, and no refresh token.
@@ -24,12 +25,11 @@ class IssueClientToken:
       without one, the token carries all of it.
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, issuer: TokenIssuer) -> None:
-        self._uow_factory = uow_factory
-        self._issuer = issuer
+    uow_factory: UnitOfWorkFactory
+    issuer: TokenIssuer
 
     async def execute(self, command: ClientCredentialsCommand) -> IssuedAccessToken:
-        async with self._uow_factory() as uow:
+        async with self.uow_factory() as uow:
             client = await authenticate_client(uow, command.client_id, command.client_secret)
             allowed = await client_permissions(uow, client)
         if command.scope is None:
@@ -40,4 +40,4 @@ class IssueClientToken:
                 raise InvalidScopeError()
             granted = frozenset(Permission(s) for s in asked)
         scope = " ".join(sorted(p.value for p in granted))
-        return self._issuer.issue_client_token(client.client_id, scope)
+        return self.issuer.issue_client_token(client.client_id, scope)

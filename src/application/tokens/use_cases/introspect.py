@@ -21,6 +21,7 @@ class IntrospectCommand:
     token_type_hint: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
 class IntrospectToken:
     """RFC 7662 token introspection, for callers holding `tokens:introspect`.
 
@@ -35,19 +36,11 @@ class IntrospectToken:
       may do now); active refresh tokens answer `token_type: refresh_token`, `sub`, `exp`.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        verifier: TokenVerifier,
-        refresh_tokens: RefreshTokenGenerator,
-        revocations: RevocationStore,
-        clock: Clock,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._verifier = verifier
-        self._refresh_tokens = refresh_tokens
-        self._revocations = revocations
-        self._clock = clock
+    uow_factory: UnitOfWorkFactory
+    verifier: TokenVerifier
+    refresh_tokens: RefreshTokenGenerator
+    revocations: RevocationStore
+    clock: Clock
 
     async def execute(self, principal: Principal, command: IntrospectCommand) -> dict[str, Any]:
         principal.require(Permission.TOKENS_INTROSPECT)
@@ -59,11 +52,11 @@ class IntrospectToken:
 
     async def _access(self, token: str) -> dict[str, Any]:
         try:
-            claims = self._verifier.verify_access_token(token)
+            claims = self.verifier.verify_access_token(token)
         except InvalidTokenError:
             return {}
-        now = self._clock.now()
-        async with self._uow_factory() as uow:
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
             if claims.client_id is not None and claims.subject is None:
                 client = await uow.clients.get(claims.client_id)
                 if client is None or not client.is_active:
@@ -108,14 +101,14 @@ class IntrospectToken:
 
     async def _announced_revoked(self, session_id: UUID) -> bool:
         try:
-            return await self._revocations.is_session_revoked(session_id)
+            return await self.revocations.is_session_revoked(session_id)
         except CacheUnavailableError:
             return False
 
     async def _refresh(self, token: str) -> dict[str, Any]:
-        now = self._clock.now()
-        async with self._uow_factory() as uow:
-            record = await uow.sessions.get_refresh_token(self._refresh_tokens.digest(token))
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            record = await uow.sessions.get_refresh_token(self.refresh_tokens.digest(token))
             if record is None or record.rotated_at is not None or record.expires_at <= now:
                 return {}
             session = await uow.sessions.get(record.session_id)

@@ -1,9 +1,12 @@
+from dataclasses import dataclass
+
 from application.common.security import Principal
 from application.tokens.key_ring import KeyRing
 from domain.permissions import Permission
 from domain.signing_keys import SigningKey
 
 
+@dataclass(frozen=True, slots=True)
 class RotateSigningKey:
     """Add a new active signing key and retire the current one, audited in the same
     transaction. Needs `keys:manage` (or the command line, as `principal=None`).
@@ -14,11 +17,10 @@ class RotateSigningKey:
     (`conflict`): rotate those by replacing the files or the secret.
     """
 
-    def __init__(self, ring: KeyRing) -> None:
-        self._ring = ring
+    ring: KeyRing
 
     async def execute(self, principal: Principal | None) -> SigningKey:
         if principal is not None:
             principal.require(Permission.KEYS_MANAGE)
         actor = principal.actor_id if principal is not None else None
-        return await self._ring.rotate(self._ring.signing_algorithm, actor_id=actor)
+        return await self.ring.rotate(self.ring.signing_algorithm, actor_id=actor)
