@@ -100,6 +100,37 @@ async def test_active_sessions_are_unrevoked_unexpired_and_newest_first(
     assert_same_fields(newest, active[0])
 
 
+async def test_revoking_all_of_a_users_sessions_ends_only_their_live_ones(
+    backend: Backend,
+) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    await store_users(backend, alice, bob)
+    now = T0 + timedelta(days=1)
+    live = [make_session(alice, created_at=T0), make_session(alice, created_at=T0)]
+    earlier = make_session(alice, created_at=T0, revoked_at=T0)
+    expired = make_session(alice, created_at=T0, expires_in=timedelta(hours=1))
+    bobs = make_session(bob, created_at=T0)
+    await store_sessions(backend, *live, earlier, expired, bobs)
+
+    async with backend.new_uow() as uow:
+        ended = await uow.sessions.revoke_all_for_user(alice.id, now=now, reason="by_admin")
+        await uow.commit()
+    async with backend.new_uow() as uow:
+        again = await uow.sessions.revoke_all_for_user(alice.id, now=now, reason="by_admin")
+        stored = {s.id: await uow.sessions.get(s.id) for s in (*live, earlier, expired, bobs)}
+
+    assert sorted(ended) == sorted(s.id for s in live)
+    assert again == []
+    for session in live:
+        ended_session = stored[session.id]
+        assert ended_session is not None
+        assert (ended_session.revoked_at, ended_session.revoked_reason) == (now, "by_admin")
+    assert stored[earlier.id] is not None
+    assert stored[earlier.id].revoked_at == T0  # type: ignore[union-attr]
+    assert stored[expired.id].revoked_at is None  # type: ignore[union-attr]
+    assert stored[bobs.id].revoked_at is None  # type: ignore[union-attr]
+
+
 async def test_active_sessions_are_counted_across_users(backend: Backend) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     await store_users(backend, alice, bob)

@@ -46,6 +46,16 @@ class InMemorySessionRepository(SessionRepository):
         active.sort(key=lambda s: (s.created_at, s.id), reverse=True)
         return [detached(s) for s in active]
 
+    async def revoke_all_for_user(self, user_id: UUID, *, now: datetime, reason: str) -> list[UUID]:
+        revoked = []
+        for session in list(self._tables.sessions.values()):
+            if session.user_id == user_id and session.is_active(now):
+                ended = detached(session)
+                ended.revoked_at, ended.revoked_reason = utc(now), reason
+                self._tables.sessions[session.id] = ended
+                revoked.append(session.id)
+        return revoked
+
     async def count_active(self, *, now: datetime) -> int:
         return sum(1 for s in self._tables.sessions.values() if s.is_active(now))
 

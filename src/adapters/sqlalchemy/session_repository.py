@@ -64,6 +64,21 @@ class SqlAlchemySessionRepository(SessionRepository):
         return int(await self._session.scalar(query) or 0)
 
     @translated
+    async def revoke_all_for_user(self, user_id: UUID, *, now: datetime, reason: str) -> list[UUID]:
+        statement = (
+            update(SessionRow)
+            .where(
+                SessionRow.user_id == user_id,
+                SessionRow.revoked_at.is_(None),
+                SessionRow.expires_at > now,
+            )
+            .values(revoked_at=now, revoked_reason=reason)
+            .returning(SessionRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return list((await self._session.scalars(statement)).all())
+
+    @translated
     async def add_refresh_token(self, record: RefreshTokenRecord) -> None:
         async with self._session.begin_nested():
             self._session.add(

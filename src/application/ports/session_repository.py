@@ -23,6 +23,12 @@ class SessionRepository(Protocol):
         """Unrevoked, unexpired sessions, newest first."""
 
     @abstractmethod
+    async def revoke_all_for_user(self, user_id: UUID, *, now: datetime, reason: str) -> list[UUID]:
+        """Revoke every unrevoked, unexpired session of a user at once (one statement
+        however many there are); the ids of those this call revoked, so of two racing
+        calls each session is reported by one."""
+
+    @abstractmethod
     async def count_active(self, *, now: datetime) -> int:
         """How many sessions of all users are unrevoked and unexpired at `now`: one
         aggregate query, never the rows (it feeds a gauge sampled in the background)."""

@@ -15,6 +15,7 @@ from application.identity.use_cases.count_active_sessions import CountActiveSess
 from application.identity.use_cases.create_user import CreateUser
 from application.identity.use_cases.delete_user import DeleteUser
 from application.identity.use_cases.disable_totp import DisableTotp
+from application.identity.use_cases.end_user_sessions import EndUserSessions
 from application.identity.use_cases.get_own_profile import GetOwnProfile
 from application.identity.use_cases.get_user import GetUser
 from application.identity.use_cases.list_own_sessions import ListOwnSessions
@@ -149,6 +150,7 @@ class Identity(containers.DeclarativeContainer):
     update_user = providers.Singleton(UpdateUser, *_uow)
     delete_user = providers.Singleton(DeleteUser, *_uow)
     unlock_user = providers.Singleton(UnlockUser, *_uow)
+    end_user_sessions = providers.Singleton(EndUserSessions, *_uow)
     bootstrap_admin = providers.Singleton(BootstrapAdmin, events.uow_factory, accounts)
 
     # --- the second factor -----------------------------------------------------------

@@ -185,6 +185,49 @@ async def test_deactivation_and_deletion_act_on_the_next_request(
     ).status_code == 401
 
 
+async def test_an_administrator_signs_an_account_out_everywhere(
+    admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]
+) -> None:
+    user, laptop = await registered_and_logged_in(admin_client)
+    phone = await login(admin_client, user["username"])
+
+    ended = await admin_client.delete(
+        f"{USERS}/{user['id']}/sessions", headers=bearer(admin_tokens)
+    )
+
+    assert ended.status_code == 204
+    for tokens in (laptop, phone):
+        me = await admin_client.get("/api/v1/auth/me", headers=bearer(tokens))
+        assert me.status_code == 401
+        refreshed = await admin_client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        assert refreshed.status_code == 401
+    again = await login(admin_client, user["username"])  # the account itself is untouched
+    assert (await admin_client.get("/api/v1/auth/me", headers=bearer(again))).status_code == 200
+    trail = await admin_client.get(
+        "/api/v1/audit-events",
+        params={"action": "session.revoked", "target": user["id"]},
+        headers=bearer(admin_tokens),
+    )
+    reasons = [e["details"]["reason"] for e in trail.json()["items"]]
+    assert reasons == ["revoked_by_admin", "revoked_by_admin"]
+
+
+async def test_signing_an_account_out_needs_users_write_and_an_existing_account(
+    admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]
+) -> None:
+    _, tokens = await registered_and_logged_in(admin_client)
+    other, _ = await registered_and_logged_in(admin_client)
+    refused = await admin_client.delete(f"{USERS}/{other['id']}/sessions", headers=bearer(tokens))
+    assert refused.status_code == 403
+    missing = await admin_client.delete(
+        f"{USERS}/01940000-0000-7000-8000-000000000404/sessions", headers=bearer(admin_tokens)
+    )
+    assert missing.status_code == 404
+    assert (await admin_client.get("/api/v1/auth/me", headers=bearer(tokens))).status_code == 200
+
+
 async def test_last_admin_cannot_be_demoted_deactivated_or_deleted(
     admin_client: httpx.AsyncClient, admin_tokens: dict[str, Any]
 ) -> None:

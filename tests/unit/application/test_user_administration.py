@@ -26,6 +26,7 @@ from domain.user import User
 from domain.value_objects import Email, FullName, Username
 from tests.unit.application.conftest import ADMIN_EMAIL, PASSWORD, App
 from tests.unit.application.fakes import UnavailableRevocationStore
+from tests.unit.application.steps import audit_rows
 
 
 async def second_admin(app: App, admin: Principal, username: str = "deputy") -> Principal:
@@ -393,3 +394,43 @@ async def test_an_administrator_may_be_deleted_while_another_remains(app: App) -
     assert await app.stored_user(deputy.user_id) is None
     with pytest.raises(LastAdministratorError):
         await app.delete_user.execute(admin, admin.user_id)
+
+
+# --- EndUserSessions -------------------------------------------------------------------------
+
+
+async def test_an_administrator_ends_every_session_of_an_account_at_once(app: App) -> None:
+    admin = await app.admin()
+    ada = await app.sign_up("ada")
+    pairs = [await app.log_in_as("ada") for _ in range(3)]
+    before = len(app.events.events)
+
+    ended = await app.end_user_sessions.execute(admin, ada.id)
+
+    assert ended == 3
+    for pair in pairs:
+        assert await app.revocations.is_session_revoked(pair.session_id)
+        with pytest.raises(InvalidTokenError):
+            await app.principal_for(pair)
+    published = app.events.events[before:]
+    assert {(type(e), e.reason) for e in published} == {(SessionRevoked, "revoked_by_admin")}
+    assert sorted(e.session_id for e in published) == sorted(p.session_id for p in pairs)
+    rows = await audit_rows(app, action="session.revoked", target_id=str(ada.id))
+    assert {(r.actor_id, r.details["reason"]) for r in rows} == {
+        (admin.user_id, "revoked_by_admin")
+    }
+    assert len(rows) == 3
+    await app.log_in_as("ada")  # signed out, not locked out
+    assert await app.end_user_sessions.execute(admin, ada.id) == 1
+
+
+async def test_ending_sessions_needs_users_write_and_no_more_power_than_the_caller(
+    app: App,
+) -> None:
+    admin = await app.admin()
+    ada = await app.signed_in("ada")
+    with pytest.raises(PermissionDeniedError):
+        await app.end_user_sessions.execute(ada, admin.user_id)
+    with pytest.raises(UserNotFoundError):
+        await app.end_user_sessions.execute(admin, UUID(int=404))
+    assert (await app.principal_for(await app.log_in_as("root"))).user.is_admin

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from application.access.use_cases.assign_roles import AssignRoles
 from application.identity.use_cases.create_user import CreateUser, CreateUserCommand
 from application.identity.use_cases.delete_user import DeleteUser
+from application.identity.use_cases.end_user_sessions import EndUserSessions
 from application.identity.use_cases.get_user import GetUser
 from application.identity.use_cases.list_users import ListUsers, ListUsersQuery
 from application.identity.use_cases.unlock_user import UnlockUser
@@ -79,6 +80,20 @@ async def get_user(
     get: Annotated[GetUser, use_case(lambda c: c.get_user)],
 ) -> UserOut:
     return UserOut.of(await get.execute(principal, user_id))
+
+
+@router.delete(
+    "/{user_id}/sessions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 503),
+    description=EndUserSessions.__doc__,
+)
+async def end_user_sessions(
+    user_id: UUID,
+    principal: CurrentPrincipal,
+    end: Annotated[EndUserSessions, use_case(lambda c: c.end_user_sessions)],
+) -> None:
+    await end.execute(principal, user_id)
 
 
 @router.put(
