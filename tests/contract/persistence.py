@@ -20,7 +20,7 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system.id_generator import Uuid7IdGenerator
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.transaction import Transaction
 from domain.api_keys import ApiKey
 from domain.audit import AuditDetail, AuditEvent, Outcome
 from domain.mail import MailMessage, OutboxMail
@@ -42,7 +42,7 @@ PLUS_TWO = timezone(timedelta(hours=2))
 @dataclass(frozen=True)
 class Backend:
     name: str
-    new_uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], Transaction]
     store: InMemoryStore | None = None
     """The in-memory "database", for the few checks that look behind the port."""
     engine: AsyncEngine | None = None

@@ -16,7 +16,7 @@ from adapters.memory.notifier import InMemoryNotifier
 from application.errors import NotifierUnavailableError, StorageUnavailableError
 from application.mail.dispatch import MailDispatcher
 from application.ports.notifier import Notifier
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.transaction import Transaction
 from domain.mail import MailMessage, OutboxMail
 
 
@@ -27,7 +27,7 @@ class World:
     notifier: InMemoryNotifier = field(default_factory=InMemoryNotifier)
     errors: list[BaseException] = field(default_factory=list)
 
-    def uow(self) -> UnitOfWork:
+    def uow(self) -> Transaction:
         return InMemoryUnitOfWork(self.store)
 
     def dispatcher(self, notifier: Notifier | None = None, **options: Any) -> MailDispatcher:
@@ -321,7 +321,7 @@ async def test_the_loop_drains_a_backlog_without_waiting_between_batches(world: 
 async def test_the_loop_survives_errors_and_reports_them(world: World) -> None:
     outages = 2
 
-    def flaky_uow() -> UnitOfWork:
+    def flaky_uow() -> Transaction:
         nonlocal outages
         if outages:
             outages -= 1
