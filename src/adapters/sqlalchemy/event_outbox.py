@@ -54,19 +54,18 @@ class SqlAlchemyEventOutbox(EventOutbox):
 
     @translated
     async def release(self, event_ids: Sequence[UUID]) -> None:
-        await self._session.execute(
-            update(EventOutboxRow)
-            .where(EventOutboxRow.id.in_(list(event_ids)), EventOutboxRow.relayed_at.is_(None))
-            .values(leased_until=None)
-            .execution_options(synchronize_session=False)
-        )
+        await self._settle(event_ids, relayed_at=None)
 
     @translated
     async def mark_relayed(self, event_ids: Sequence[UUID], *, now: datetime) -> None:
+        await self._settle(event_ids, relayed_at=now)
+
+    async def _settle(self, event_ids: Sequence[UUID], *, relayed_at: datetime | None) -> None:
+        """End the lease of unrelayed events, marking them relayed or not."""
         await self._session.execute(
             update(EventOutboxRow)
             .where(EventOutboxRow.id.in_(list(event_ids)), EventOutboxRow.relayed_at.is_(None))
-            .values(relayed_at=now, leased_until=None)
+            .values(relayed_at=relayed_at, leased_until=None)
             .execution_options(synchronize_session=False)
         )
 

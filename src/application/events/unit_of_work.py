@@ -132,6 +132,7 @@ class EventfulUnitOfWork(UnitOfWork):
         self._pipeline = pipeline
         self._recorded: list[DomainEvent] = []
         self._seen: dict[int, Aggregate] = {}
+        self._committed: list[Committed] = []
 
     async def __aenter__(self) -> Self:
         await self._transaction.__aenter__()
@@ -151,7 +152,14 @@ class EventfulUnitOfWork(UnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._transaction.__aexit__(exc_type, exc, tb)
+        try:
+            await self._transaction.__aexit__(exc_type, exc, tb)
+        finally:
+            # Once the connection is back in the pool (a handler talks to Redis), and
+            # also when the block raised after its commit: the change is durable.
+            committed, self._committed = self._committed, []
+            if committed:
+                await self._pipeline.after_commit(committed)
 
     def record(self, *events: DomainEvent) -> None:
         self._recorded.extend(events)
@@ -167,8 +175,7 @@ class EventfulUnitOfWork(UnitOfWork):
             else []
         )
         await self._transaction.commit()
-        if committed:
-            await self._pipeline.after_commit(committed)
+        self._committed += committed
 
 
 class _Tracked:

@@ -13,9 +13,10 @@ class UnitOfWork(Transaction, Protocol):
     loaded or added in this unit of work, and those given to `record()` (events that
     belong to no aggregate, such as a failed login, come first). In the same transaction
     it appends their audit rows (the request's facts come from the request context, the
-    actor is `actor_id`) and one outbox row each; once the transaction has committed, the
-    handlers of the committed phase run on this instance and the relay takes over. A
-    change that rolls back leaves no event, no audit row and no outbox row.
+    actor is `actor_id`) and one outbox row each. When a unit of work that committed
+    closes (its connection back in the pool), the handlers of the committed moment run
+    on this instance and the relay takes over. A change that rolls back leaves no event,
+    no audit row and no outbox row.
     """
 
     @abstractmethod

@@ -93,10 +93,12 @@ async def test_each_event_is_relayed_once_cluster_wide_and_reaches_every_instanc
             instance(tmp_path / "a", **shared) as (one, _),
             instance(tmp_path / "b", **shared) as (two, b),
         ):
+            # Both instances share this process's counters (earlier tests' too): the
+            # change over one scrape counts both relays.
+            before = relayed_here((await one.get("/metrics")).text)
             await commit_on_both(one, two)
             outbox = await all_relayed(b)
-            # Both instances share this process's counters: one scrape counts both relays.
-            relayed = relayed_here((await one.get("/metrics")).text)
+            relayed = relayed_here((await one.get("/metrics")).text) - before
 
             async def all_heard() -> bool:
                 return len(received) >= len(outbox)
