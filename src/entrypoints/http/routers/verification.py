@@ -27,6 +27,7 @@ json_body = [Depends(require_json)]
 
 @router.post(
     "/verify-email/request",
+    operation_id="requestEmailVerification",
     status_code=status.HTTP_202_ACCEPTED,
     responses=error_responses(401, 503),
     description=RequestEmailVerification.__doc__,
