@@ -275,9 +275,9 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     code = HTTP_CODES.get(status, "http_error")
     message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
     headers = dict(error.headers or {})
-    if status == 405:
-        # Starlette names only the first matching route's methods.
-        headers["Allow"] = allow_header(request.scope)
+    if status == 405 and (allow := allow_header(request.scope)):
+        # The router names only the first matching route's methods.
+        headers["Allow"] = allow
     return envelope(_rid(request), status, code, message, headers=headers)
 
 

@@ -7,8 +7,9 @@ and `OPTIONS` with 405. A CORS preflight never reaches here: `CORSMiddleware` si
 outside and answers it.
 """
 
+from fastapi.routing import iter_route_contexts
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # The order clients read most easily; anything else follows alphabetically.
@@ -18,13 +19,11 @@ _ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def allowed_methods(scope: Scope) -> list[str]:
     """Methods of every route matching the request's path, plus OPTIONS; empty when no
     route serves the path (a 404, not a 405)."""
-    router = scope["app"].router
+    probe = {**scope, "type": "http", "method": "OPTIONS"}
     methods: set[str] = set()
-    for route in router.routes:
-        if not isinstance(route, Route) or route.methods is None:
-            continue
-        match, _ = route.matches({**scope, "type": "http", "method": "OPTIONS"})
-        if match is not Match.NONE:
+    # Included routers are resolved lazily by FastAPI; this walks the routes they hold.
+    for route in iter_route_contexts(scope["app"].router.routes):
+        if route.methods and route.matches(probe)[0] is not Match.NONE:
             methods |= route.methods
     if not methods:
         return []
