@@ -41,7 +41,10 @@ async def list_users(
         Query(max_length=128, pattern=PRINTABLE, description="Part of an email or username"),
     ] = None,
     is_active: bool | None = None,
-    role: Annotated[str | None, Query(pattern=ROLE_NAME_PATTERN)] = None,
+    role: Annotated[
+        str | None,
+        Query(pattern=ROLE_NAME_PATTERN, description="An existing role", examples=["user"]),
+    ] = None,
 ) -> UserPageOut:
     codec = container_of(request).cursor_codec()
     scope = {"q": q, "is_active": is_active, "role": role}

@@ -55,7 +55,10 @@ class RolesAssignmentIn(Input):
 class ApiKeyCreateIn(Input):
     name: Annotated[NameField, Field(examples=["ci-deployer"])]
     scopes: PermissionList = []
-    expires_at: DateTimeField | None = None
+    expires_at: Annotated[
+        DateTimeField | None,
+        Field(description="In the future, when given", examples=["2099-01-01T00:00:00Z"]),
+    ] = None
 
 
 class ApiKeyOut(BaseModel):

@@ -1,6 +1,7 @@
 """Shapes of the identity endpoints."""
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
@@ -102,6 +103,12 @@ class SessionOut(BaseModel):
 
 class SessionListOut(BaseModel):
     items: list[SessionOut]
+
+
+class AcceptedOut(BaseModel):
+    """Taken; what follows happens after the answer (and tells nothing about accounts)."""
+
+    status: Literal["accepted"] = "accepted"
 
 
 class VerifyEmailIn(Input):

@@ -43,6 +43,7 @@ NewPasswordField = Annotated[
     Field(
         max_length=1024,
         json_schema_extra={"format": "password", NEW_PASSWORD_MARKER: True},
+        examples=["ample orbit kettle 91"],
         description="Between PASSWORD_MIN_LENGTH and PASSWORD_MAX_LENGTH characters; must not "
         "contain the username or the email address, and must not be a commonly used password "
         "(422 `validation_error` otherwise)",
@@ -51,7 +52,11 @@ NewPasswordField = Annotated[
 # 2-32 characters, a letter first; stored lower-cased.
 ROLE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{1,31}$"
 RoleNameField = Annotated[str, Field(pattern=ROLE_NAME_PATTERN, examples=["support"])]
-RoleNames = Annotated[list[RoleNameField], Field(max_length=16)]
+# A role given to a user: it must exist (422 otherwise).
+RoleReference = Annotated[str, Field(pattern=ROLE_NAME_PATTERN, examples=["user"])]
+RoleNames = Annotated[
+    list[RoleReference], Field(max_length=16, description="Existing roles (422 for another)")
+]
 
 
 class Input(BaseModel):
