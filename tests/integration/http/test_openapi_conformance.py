@@ -24,7 +24,7 @@ Two things a generator cannot know are given to it, each narrowly:
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.python import asgi
 
 from adapters.memory.password_hasher import FakePasswordHasher
+from domain.permissions import Permission
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.integration.http.conftest import ADMIN, make_settings
@@ -146,20 +147,24 @@ class DocumentOracle:
         )
 
 
-class AdminSession:
-    """Signs the administrator in (again after a logout), following renames: a PATCH of
-    the administrator's own username is part of what gets tested."""
+class SignedIn:
+    """Signs a person in (again after a logout), following renames: a PATCH of one's own
+    username is part of what gets tested."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, username: str, password: str) -> None:
         self.app = app
-        self.username = "admin"
+        self.username = username
+        self.password = password
         self.user_id: str | None = None
+
+    def __call__(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token()}"}
 
     def token(self) -> str:
         with asgi.get_client(self.app) as client:
             response = client.post(
                 f"http://{asgi.HOST}{LOGIN}",
-                json={"username": self.username, "password": ADMIN["first_admin_password"]},
+                json={"username": self.username, "password": self.password},
             )
         assert response.status_code == 200, response.text
         token: str = response.json()["access_token"]
@@ -173,6 +178,24 @@ class AdminSession:
             return
         if isinstance(body, dict) and body.get("id") == self.user_id and "username" in body:
             self.username = body["username"]
+
+
+class AdminApiKey:
+    """An administrator's API key with every scope, created anew when refused (a key may
+    revoke itself)."""
+
+    def __init__(self, session: SignedIn) -> None:
+        self.session = session
+
+    def __call__(self) -> dict[str, str]:
+        with asgi.get_client(self.session.app) as client:
+            response = client.post(
+                f"http://{asgi.HOST}/api/v1/api-keys",
+                json={"name": "conformance", "scopes": [p.value for p in Permission]},
+                headers=self.session(),
+            )
+        assert response.status_code == 201, response.text
+        return {"X-API-Key": response.json()["key"]}
 
 
 @dataclass
@@ -252,16 +275,16 @@ def conformance_app(tmp_path: Path) -> Iterator[Any]:
     asgi.shutdown_lifespans()
 
 
-def test_schemathesis_finds_nothing_across_the_whole_document(conformance_app: Any) -> None:
+def run(app: Any, credentials: Callable[[], dict[str, str]], settings: dict[str, Any]) -> set[str]:
+    """One Schemathesis run over the whole document, with `credentials()` as the headers
+    that authenticate every request (fetched again after a 401). Fails on any finding;
+    returns the operations fuzzed without one."""
     schemathesis.openapi.format("password", policy_passwords())
-    config = SchemathesisConfig.from_dict(
-        # No example database: the seed makes the run repeatable, and nothing is written.
-        {"seed": SEED, "generation": {"max-examples": MAX_EXAMPLES, "database": "none"}}
-    )
-    schema = schemathesis.openapi.from_asgi("/openapi.json", conformance_app, config=config)
-    session = AdminSession(conformance_app)
-    schema.auth()(_provider(session))
-
+    # No example database: the seed makes the run repeatable, and nothing is written.
+    generation = {"max-examples": MAX_EXAMPLES, "database": "none"} | settings.pop("generation", {})
+    config = SchemathesisConfig.from_dict({"seed": SEED, "generation": generation, **settings})
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+    schema.auth()(_provider(credentials))
     oracle = DocumentOracle(schema.raw_schema)
 
     @schema.hook
@@ -269,36 +292,75 @@ def test_schemathesis_finds_nothing_across_the_whole_document(conformance_app: A
         return oracle.allows(case)
 
     @schema.hook
-    def after_call(context: Any, case: Any, response: Any) -> None:
-        session.follow(response)
-
-    @schema.hook
     def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
         return not is_stateful_refusal(failure, case, response)
+
+    if isinstance(credentials, SignedIn):
+
+        @schema.hook
+        def after_call(context: Any, case: Any, response: Any) -> None:
+            credentials.follow(response)
 
     started = time.monotonic()
     tested: set[str] = set()
     found = list(findings(schemathesis.engine.from_schema(schema).execute(), tested))
     elapsed = time.monotonic() - started
-
     unique = {(f.operation, f.check, f.title): f for f in found}
     report = "\n\n".join(str(f) for f in unique.values())
     assert not unique, f"{len(unique)} distinct findings in {elapsed:.0f} s:\n\n{report}"
-    operations = {
-        f"{method.upper()} {path}"
-        for path, item in schema.raw_schema["paths"].items()
-        for method in item
+    return tested
+
+
+def documented_operations(app: Any) -> set[str]:
+    document = app.openapi()
+    return {
+        f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item
     }
+
+
+def administrator(app: Any) -> SignedIn:
+    return SignedIn(app, "admin", ADMIN["first_admin_password"])
+
+
+# Valid requests only, a few per operation: the full run covers invalid ones.
+BRIEF = {
+    "generation": {"max-examples": 3, "mode": "positive"},
+    "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+}
+
+
+def test_schemathesis_finds_nothing_across_the_whole_document(conformance_app: Any) -> None:
+    tested = run(conformance_app, administrator(conformance_app), {})
     # Nothing skipped: every documented operation was fuzzed and passed.
-    assert operations <= tested, sorted(operations - tested)
+    assert documented_operations(conformance_app) <= tested
 
 
-def _provider(session: AdminSession) -> type:
-    class AdministratorToken:
-        def get(self, case: Any, context: Any) -> str:
-            return session.token()
+def test_what_an_api_key_is_told_is_documented_too(conformance_app: Any) -> None:
+    """Keys are refused what needs a person at a login (403): documented as well."""
+    tested = run(conformance_app, AdminApiKey(administrator(conformance_app)), dict(BRIEF))
+    assert documented_operations(conformance_app) <= tested
 
-        def set(self, case: Any, data: str, context: Any) -> None:
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
-    return AdministratorToken
+def test_what_a_user_without_permissions_is_told_is_documented_too(
+    conformance_app: Any,
+) -> None:
+    """The administration answers 403 to a plain user: documented as well."""
+    with asgi.get_client(conformance_app) as client:
+        registered = client.post(
+            f"http://{asgi.HOST}/api/v1/auth/register",
+            json={"email": "plain@example.com", "username": "plain", "password": "ample orbit 1"},
+        )
+    assert registered.status_code == 201, registered.text
+    tested = run(conformance_app, SignedIn(conformance_app, "plain", "ample orbit 1"), dict(BRIEF))
+    assert documented_operations(conformance_app) <= tested
+
+
+def _provider(credentials: Callable[[], dict[str, str]]) -> type:
+    class Credentials:
+        def get(self, case: Any, context: Any) -> dict[str, str]:
+            return credentials()
+
+        def set(self, case: Any, data: dict[str, str], context: Any) -> None:
+            case.headers = {**(case.headers or {}), **data}
+
+    return Credentials

@@ -68,7 +68,7 @@ async def list_api_keys(
 @router.delete(
     "/{key_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404, 422, 503),
+    responses=error_responses(401, 403, 404, 422, 503),
     description=RevokeApiKey.__doc__,
 )
 async def revoke_api_key(

@@ -114,7 +114,7 @@ async def refresh(
     "/logout",
     operation_id="logOut",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 403, 503),
     description=LogOut.__doc__,
 )
 async def logout(
@@ -127,7 +127,7 @@ async def logout(
     "/logout-all",
     operation_id="logOutEverywhere",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 403, 503),
     description=LogOutEverywhere.__doc__,
 )
 async def logout_all(
@@ -154,7 +154,7 @@ async def me(
     "/me",
     operation_id="updateOwnProfile",
     dependencies=json_body,
-    responses=error_responses(401, 409, 415, 422, 503),
+    responses=error_responses(401, 403, 409, 415, 422, 503),
     description=UpdateOwnProfile.__doc__,
 )
 async def update_me(
@@ -176,7 +176,7 @@ async def update_me(
     operation_id="changeOwnPassword",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=json_body,
-    responses=error_responses(400, 401, 409, 415, 422, 503),
+    responses=error_responses(400, 401, 403, 409, 415, 422, 503),
     description=ChangePassword.__doc__,
 )
 async def change_password(
@@ -195,7 +195,7 @@ async def change_password(
 @router.get(
     "/sessions",
     operation_id="listOwnSessions",
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 403, 503),
     description=ListOwnSessions.__doc__,
 )
 async def sessions(
@@ -210,7 +210,7 @@ async def sessions(
     "/sessions/{session_id}",
     operation_id="revokeOwnSession",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404, 422, 503),
+    responses=error_responses(401, 403, 404, 422, 503),
     description=RevokeOwnSession.__doc__,
 )
 async def revoke_session(

@@ -30,7 +30,7 @@ json_body = [Depends(require_json)]
     "/verify-email/request",
     operation_id="requestEmailVerification",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 403, 503),
     description=RequestEmailVerification.__doc__,
 )
 async def request_verification(
