@@ -13,6 +13,7 @@ module adds what only the application knows, once per app:
 """
 
 import inspect
+import re
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -118,6 +119,16 @@ def operation_id(route: APIRoute) -> str:
     return head + "".join(word.capitalize() for word in rest)
 
 
+_ACRONYMS = {"api": "API", "jwks": "JWKS", "mfa": "MFA", "openid": "OpenID", "totp": "TOTP"}
+
+
+def _words(operation_id: str) -> str:
+    """`getOwnProfile` reads "Get own profile", `verifyMfa` "Verify MFA"."""
+    found: list[str] = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", operation_id)
+    text = " ".join(_ACRONYMS.get(w.lower(), w.lower()) for w in found)
+    return text[:1].upper() + text[1:]
+
+
 def servers(public_base_url: str | None) -> list[dict[str, str]]:
     return [{"url": public_base_url.rstrip("/") or "/"}] if public_base_url else [{"url": "/"}]
 
@@ -137,6 +148,8 @@ def install_openapi(app: FastAPI, *, password_bounds: tuple[int, int]) -> None:
 def refine(document: dict[str, Any], *, password_bounds: tuple[int, int]) -> dict[str, Any]:
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     for path, _, operation in _operations(document):
+        # FastAPI titles the function name ("Me"); the operation id reads better.
+        operation["summary"] = _words(operation["operationId"])
         if "description" in operation:
             operation["description"] = inspect.cleandoc(operation["description"])
         _declare_answers(path, operation, schemas)

@@ -48,6 +48,10 @@ def test_operation_ids_are_readable_and_stable(document: dict[str, Any]) -> None
     assert ids[("GET", "/api/v1/users")] == "listUsers"
     assert ids[("GET", "/api/v1/roles/{name}")] == "getRole"
     assert ids[("POST", "/api/v1/auth/token")] == "issueToken"
+    # Summaries read as the ids do, not as Python function names ("Me").
+    summaries = {key: op["summary"] for key, op in operations(document).items()}
+    assert summaries[("GET", "/api/v1/auth/me")] == "Get own profile"
+    assert summaries[("POST", "/api/v1/api-keys")] == "Create API key"
 
 
 def test_every_error_is_the_envelope_and_fastapis_own_is_gone(document: dict[str, Any]) -> None:
