@@ -6,22 +6,11 @@ servers a client should call. What the server does with it is checked by Schemat
 import re
 from typing import Any
 
-import httpx
-import pytest
-
 from domain.permissions import Permission
 from tests.integration.http.conftest import AppFactory
-from tests.integration.http.test_openapi_security import operations
+from tests.integration.http.helpers import operations
 
 ENVELOPES = {"#/components/schemas/ErrorBody", "#/components/schemas/OAuthErrorBody"}
-
-
-@pytest.fixture
-async def document(memory_client: httpx.AsyncClient) -> dict[str, Any]:
-    response = await memory_client.get("/openapi.json")
-    assert response.status_code == 200
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def schema(document: dict[str, Any], name: str) -> dict[str, Any]:
@@ -38,8 +27,8 @@ def refs(node: Any) -> set[str]:
     return set()
 
 
-def test_operation_ids_are_readable_and_stable(document: dict[str, Any]) -> None:
-    ids = {key: op["operationId"] for key, op in operations(document).items()}
+def test_operation_ids_are_readable_and_stable(openapi: dict[str, Any]) -> None:
+    ids = {key: op["operationId"] for key, op in operations(openapi).items()}
     assert len(set(ids.values())) == len(ids)
     assert all(re.fullmatch(r"[a-z][A-Za-z]+", i) for i in ids.values()), ids
     assert ids[("POST", "/api/v1/auth/register")] == "register"
@@ -49,14 +38,14 @@ def test_operation_ids_are_readable_and_stable(document: dict[str, Any]) -> None
     assert ids[("GET", "/api/v1/roles/{name}")] == "getRole"
     assert ids[("POST", "/api/v1/auth/token")] == "issueToken"
     # Summaries read as the ids do, not as Python function names ("Me").
-    summaries = {key: op["summary"] for key, op in operations(document).items()}
+    summaries = {key: op["summary"] for key, op in operations(openapi).items()}
     assert summaries[("GET", "/api/v1/auth/me")] == "Get own profile"
     assert summaries[("POST", "/api/v1/api-keys")] == "Create API key"
 
 
-def test_every_error_is_the_envelope_and_fastapis_own_is_gone(document: dict[str, Any]) -> None:
-    assert "HTTPValidationError" not in document["components"]["schemas"]
-    for key, operation in operations(document).items():
+def test_every_error_is_the_envelope_and_fastapis_own_is_gone(openapi: dict[str, Any]) -> None:
+    assert "HTTPValidationError" not in openapi["components"]["schemas"]
+    for key, operation in operations(openapi).items():
         for status, response in operation["responses"].items():
             if int(status) < 400 or key[1].startswith("/health"):
                 continue
@@ -64,8 +53,8 @@ def test_every_error_is_the_envelope_and_fastapis_own_is_gone(document: dict[str
             assert schemas & ENVELOPES, (key, status, schemas)
 
 
-def test_what_can_happen_is_declared(document: dict[str, Any]) -> None:
-    for key, operation in operations(document).items():
+def test_what_can_happen_is_declared(openapi: dict[str, Any]) -> None:
+    for key, operation in operations(openapi).items():
         declared = set(operation["responses"])
         content = operation.get("requestBody", {}).get("content", {})
         if "application/json" in content:
@@ -80,17 +69,17 @@ def test_what_can_happen_is_declared(document: dict[str, Any]) -> None:
             assert {"429", "500", "503"} <= declared, key
 
 
-def test_the_mfa_challenge_is_documented_where_it_is_sent(document: dict[str, Any]) -> None:
-    ops = operations(document)
+def test_the_mfa_challenge_is_documented_where_it_is_sent(openapi: dict[str, Any]) -> None:
+    ops = operations(openapi)
     for key in (("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/token")):
         answer = ops[key]["responses"]["401"]["content"]["application/json"]["schema"]
         assert "#/components/schemas/MfaChallengeBody" in refs(answer), key
-    challenge = schema(document, "MfaChallengeBody")
+    challenge = schema(openapi, "MfaChallengeBody")
     assert "mfa_token" in challenge["required"]
 
 
-def test_schemas_carry_the_rules_the_server_enforces(document: dict[str, Any]) -> None:
-    register = schema(document, "RegisterIn")["properties"]
+def test_schemas_carry_the_rules_the_server_enforces(openapi: dict[str, Any]) -> None:
+    register = schema(openapi, "RegisterIn")["properties"]
     assert register["username"]["minLength"] == 3
     assert register["username"]["maxLength"] == 32
     assert re.fullmatch(register["username"]["pattern"], "Ada.Lovelace_1")
@@ -99,12 +88,12 @@ def test_schemas_carry_the_rules_the_server_enforces(document: dict[str, Any]) -
     assert register["email"]["maxLength"] == 254
     assert (register["password"]["minLength"], register["password"]["maxLength"]) == (8, 128)
     assert register["full_name"]["anyOf"][0]["maxLength"] == 128
-    role = schema(document, "RoleCreateIn")["properties"]
+    role = schema(openapi, "RoleCreateIn")["properties"]
     assert re.fullmatch(role["name"]["pattern"], "support-2")
     assert not re.fullmatch(role["name"]["pattern"], "2nd")
-    assert schema(document, "Permission")["enum"] == [p.value for p in Permission]
+    assert schema(openapi, "Permission")["enum"] == [p.value for p in Permission]
     assert role["permissions"]["items"] == {"$ref": "#/components/schemas/Permission"}
-    token = schema(document, "TokenRequest")["properties"]
+    token = schema(openapi, "TokenRequest")["properties"]
     assert token["grant_type"]["enum"] == ["password", "refresh_token", "client_credentials"]
     assert token["username"] == {"type": "string", "maxLength": 4096, **_described(token)}
 
@@ -131,24 +120,24 @@ async def test_password_lengths_follow_the_settings(app_factory: AppFactory) -> 
     assert "minLength" not in schema(document, "LoginIn")["properties"]["password"]
 
 
-def test_descriptions_render_as_text(document: dict[str, Any]) -> None:
+def test_descriptions_render_as_text(openapi: dict[str, Any]) -> None:
     """Markdown reads four leading spaces as a code block."""
-    texts = [op.get("description", "") for op in operations(document).values()]
-    texts += [s.get("description", "") for s in document["components"]["schemas"].values()]
+    texts = [op.get("description", "") for op in operations(openapi).values()]
+    texts += [s.get("description", "") for s in openapi["components"]["schemas"].values()]
     assert len([t for t in texts if t]) > 40
     for text in texts:
         assert not any(line.startswith("    ") for line in text.splitlines()), text
 
 
-def test_every_tag_is_described(document: dict[str, Any]) -> None:
-    described = {t["name"]: t["description"] for t in document["tags"]}
-    used = {tag for op in operations(document).values() for tag in op.get("tags", ())}
+def test_every_tag_is_described(openapi: dict[str, Any]) -> None:
+    described = {t["name"]: t["description"] for t in openapi["tags"]}
+    used = {tag for op in operations(openapi).values() for tag in op.get("tags", ())}
     assert used <= set(described)
     assert all(described.values())
 
 
-def test_introspection_jwks_and_discovery_answers_are_typed(document: dict[str, Any]) -> None:
-    ops = operations(document)
+def test_introspection_jwks_and_discovery_answers_are_typed(openapi: dict[str, Any]) -> None:
+    ops = operations(openapi)
     for key, model in (
         (("POST", "/api/v1/auth/introspect"), "IntrospectionOut"),
         (("GET", "/.well-known/jwks.json"), "JwksOut"),
@@ -157,7 +146,7 @@ def test_introspection_jwks_and_discovery_answers_are_typed(document: dict[str, 
     ):
         ok = ops[key]["responses"]["200"]["content"]["application/json"]["schema"]
         assert ok == {"$ref": f"#/components/schemas/{model}"}, key
-    assert schema(document, "IntrospectionOut")["required"] == ["active"]
+    assert schema(openapi, "IntrospectionOut")["required"] == ["active"]
 
 
 async def test_servers_name_the_public_url_or_stay_relative(app_factory: AppFactory) -> None:

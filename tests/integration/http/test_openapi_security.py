@@ -5,28 +5,8 @@ from base64 import b64encode
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.integration.http.helpers import bearer, registered_and_logged_in
-
-METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-
-@pytest.fixture
-async def openapi(memory_client: httpx.AsyncClient) -> dict[str, Any]:
-    response = await memory_client.get("/openapi.json")
-    assert response.status_code == 200
-    document: dict[str, Any] = response.json()
-    return document
-
-
-def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {
-        (method.upper(), path): operation
-        for path, item in document["paths"].items()
-        for method, operation in item.items()
-        if method in METHODS
-    }
+from tests.integration.http.helpers import bearer, operations, registered_and_logged_in
 
 
 def test_bearer_and_api_key_schemes_are_declared(openapi: dict[str, Any]) -> None:
