@@ -6,6 +6,8 @@ servers a client should call. What the server does with it is checked by Schemat
 import re
 from typing import Any
 
+import httpx
+
 from domain.permissions import Permission
 from tests.integration.http.conftest import AppFactory
 from tests.integration.http.helpers import operations
@@ -156,3 +158,17 @@ async def test_servers_name_the_public_url_or_stay_relative(app_factory: AppFact
     assert (await public.get("/openapi.json")).json()["servers"] == [
         {"url": "https://id.example.com"}
     ]
+
+
+async def test_an_unparsable_body_is_the_documented_400(
+    memory_client: httpx.AsyncClient, openapi: dict[str, Any]
+) -> None:
+    """Not UTF-8, so not JSON at all (RFC 8259 §8.1): 400, not a field-by-field 422."""
+    response = await memory_client.post(
+        "/api/v1/auth/register",
+        content=b'{"email": "\xff\xfe"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_request"
+    assert "400" in operations(openapi)[("POST", "/api/v1/auth/register")]["responses"]
