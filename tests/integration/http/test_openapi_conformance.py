@@ -47,7 +47,8 @@ from entrypoints.http.app import create_app
 from tests.integration.http.conftest import ADMIN, make_settings
 
 SEED = int(os.environ.get("HEXAHUB_SCHEMATHESIS_SEED", "1066"))
-# Bounded so the whole run stays within seconds; a local run can ask for more.
+# Bounds the fuzzing phase (the coverage phase follows the document); a local run can ask
+# for more.
 MAX_EXAMPLES = int(os.environ.get("HEXAHUB_SCHEMATHESIS_EXAMPLES", "8"))
 LOGIN = "/api/v1/auth/login"
 
