@@ -15,8 +15,9 @@ from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
 from entrypoints.config.settings import Settings
 from entrypoints.container import VERSION, Container, start, start_loops, stop
 from entrypoints.http.client_address import parse_networks
-from entrypoints.http.errors import error_responses, install_error_handlers
+from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.middleware.allowed_hosts import AllowedHostsMiddleware
+from entrypoints.http.middleware.allowed_methods import AllowedMethodsMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
 from entrypoints.http.middleware.metrics import MetricsMiddleware
 from entrypoints.http.middleware.request_context import RequestContextMiddleware
@@ -24,6 +25,7 @@ from entrypoints.http.middleware.security_headers import SecurityHeadersMiddlewa
 from entrypoints.http.middleware.throttle import ThrottleMiddleware
 from entrypoints.http.middleware.tracing import TracingMiddleware
 from entrypoints.http.middleware.unhandled_errors import UnhandledErrorMiddleware
+from entrypoints.http.openapi import TAGS, install_openapi, operation_id, servers
 from entrypoints.http.routers import (
     api_keys,
     audit,
@@ -91,9 +93,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
-        # Every operation can answer these: the general per-client budget (429) runs
-        # before any route, and the last net turns a surprise into an enveloped 500.
-        responses=error_responses(429, 500),
+        openapi_tags=TAGS,
+        servers=servers(settings.public_base_url),
+        generate_unique_id_function=operation_id,
         # Request spans come from TracingMiddleware (no query strings, traceparent out);
         # FastAPI's own would trace each request a second time.
         telemetry={"tracing": False},
@@ -120,6 +122,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.include_router(metrics.router)
     if settings.docs_enabled:
         install_docs(app)
+    install_openapi(
+        app, password_bounds=(settings.password_min_length, settings.password_max_length)
+    )
 
     # Added innermost first, so the outermost comes last. From the outside in:
     #   request context   every response carries X-Request-ID; logs bind the id
@@ -127,7 +132,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     #   allowed hosts     a forged Host is refused before anything else reads it
     #   CORS              wraps the 413 and 500 paths, so browsers can read those errors
     #   unhandled errors  the last net: an enveloped 500
-    #   throttle, body limit, then the routes
+    #   throttle, body limit, OPTIONS, then the routes
+    app.add_middleware(AllowedMethodsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ThrottleMiddleware, throttle=container.throttle)
     app.add_middleware(UnhandledErrorMiddleware)

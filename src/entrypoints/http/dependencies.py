@@ -7,7 +7,13 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import (
+    APIKeyHeader,
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBearer,
+    OAuth2PasswordBearer,
+)
 
 from adapters.metrics.api_keys import count_api_key_use
 from application.access.use_cases.authenticate_api_key import AuthenticateApiKeyCommand
@@ -50,11 +56,43 @@ api_key_scheme = APIKeyHeader(
     auto_error=False,
     description="A key from `POST /api/v1/api-keys`; acts as its owner within its scopes.",
 )
+# The same bearer token, obtained by the docs' Authorize button: it posts the username
+# and password to the token endpoint (RFC 6749 §4.3) and sends what it gets back.
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    description="Sign in with a username (or email) and password; leave the client "
+    "fields empty. Accounts with two-factor authentication sign in with "
+    "`POST /api/v1/auth/login` and `/api/v1/auth/mfa/verify` instead.",
+)
+
+
+class _DeclaredClientBasic(HTTPBasic):
+    """Declares HTTP Basic client authentication (RFC 6749 §2.3.1) in OpenAPI only:
+    `oauth_caller` reads and judges the header, so refusals keep the OAuth envelope."""
+
+    async def __call__(self, request: Request) -> None:  # type: ignore[override]
+        return None
+
+
+client_basic_scheme = _DeclaredClientBasic(
+    scheme_name="HTTPBasic",
+    auto_error=False,
+    description="A service client's `client_id` and `client_secret` from `POST /api/v1/clients`.",
+)
+# Every way `oauth_caller` accepts, for the OAuth endpoints that need a caller.
+OAUTH_CALLER_SCHEMES = [
+    Depends(client_basic_scheme),
+    Depends(bearer_scheme),
+    Depends(oauth2_scheme),
+    Depends(api_key_scheme),
+]
 
 
 async def current_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    _signed_in: Annotated[str | None, Depends(oauth2_scheme)],
     _api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
     """A bearer access token (a person's session or a service client) or an `X-API-Key`

@@ -31,6 +31,7 @@ from application.errors import (
 )
 from domain.errors import DomainError, InvalidValueError
 from domain.roles import BuiltinRoleError
+from entrypoints.http.middleware.allowed_methods import allow_header
 from entrypoints.http.schemas.common import ErrorBody
 
 log = structlog.get_logger()
@@ -273,7 +274,11 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     status = error.status_code
     code = HTTP_CODES.get(status, "http_error")
     message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
-    return envelope(_rid(request), status, code, message, headers=dict(error.headers or {}))
+    headers = dict(error.headers or {})
+    if status == 405 and (allow := allow_header(request.scope)):
+        # The router names only the first matching route's methods.
+        headers["Allow"] = allow
+    return envelope(_rid(request), status, code, message, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -283,9 +288,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: each status documented with the envelope schema."""
+def error_responses(*statuses: int, model: Any = ErrorBody) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status documented with the envelope schema (or
+    `model`, e.g. the OAuth envelope or a union with the MFA challenge)."""
     return {
-        status: {"model": ErrorBody, "description": HTTP_CODES.get(status, "error")}
+        status: {"model": model, "description": HTTP_CODES.get(status, "error")}
         for status in statuses
     }

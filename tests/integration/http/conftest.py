@@ -104,6 +104,15 @@ async def api(app_factory: AppFactory, backend: dict[str, Any]) -> httpx.AsyncCl
 
 
 @pytest.fixture
+async def openapi(memory_client: httpx.AsyncClient) -> dict[str, Any]:
+    """The OpenAPI document as a client fetches it."""
+    response = await memory_client.get("/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+@pytest.fixture
 async def admin(api: httpx.AsyncClient) -> dict[str, str]:
     """Authorization headers of the bootstrap administrator on `api`."""
     response = await api.post(

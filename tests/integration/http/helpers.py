@@ -32,6 +32,17 @@ async def login(
     return tokens
 
 
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """An OpenAPI document's operations by (METHOD, path)."""
+    methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+    return {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in methods
+    }
+
+
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 

@@ -1,31 +1,12 @@
 """The OpenAPI document shows how to authenticate and what every operation can answer,
 so the docs' Authorize button works and clients know to expect 429 and 500."""
 
+from base64 import b64encode
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.integration.http.helpers import bearer, registered_and_logged_in
-
-METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-
-@pytest.fixture
-async def openapi(memory_client: httpx.AsyncClient) -> dict[str, Any]:
-    response = await memory_client.get("/openapi.json")
-    assert response.status_code == 200
-    document: dict[str, Any] = response.json()
-    return document
-
-
-def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {
-        (method.upper(), path): operation
-        for path, item in document["paths"].items()
-        for method, operation in item.items()
-        if method in METHODS
-    }
+from tests.integration.http.helpers import bearer, operations, registered_and_logged_in
 
 
 def test_bearer_and_api_key_schemes_are_declared(openapi: dict[str, Any]) -> None:
@@ -33,13 +14,43 @@ def test_bearer_and_api_key_schemes_are_declared(openapi: dict[str, Any]) -> Non
     kinds = {(s["type"], s.get("scheme"), s.get("in"), s.get("name")) for s in schemes.values()}
     assert ("http", "bearer", None, None) in kinds
     assert ("apiKey", None, "header", "X-API-Key") in kinds
+    assert ("http", "basic", None, None) in kinds  # service clients, at introspection
+
+
+def test_the_password_flow_points_at_the_token_endpoint(openapi: dict[str, Any]) -> None:
+    flows = [s["flows"] for s in openapi["components"]["securitySchemes"].values() if "flows" in s]
+    assert flows == [{"password": {"scopes": {}, "tokenUrl": "/api/v1/auth/token"}}]
+
+
+async def test_the_docs_authorize_button_signs_in(memory_client: httpx.AsyncClient) -> None:
+    """What Swagger UI's password flow sends with the client fields left empty: the form,
+    and HTTP Basic of an empty client id and secret. The token it gets back works."""
+    user, _ = await registered_and_logged_in(memory_client)
+    response = await memory_client.post(
+        "/api/v1/auth/token",
+        content=f"grant_type=password&username={user['username']}&password="
+        + user["password"].replace(" ", "+"),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + b64encode(b":").decode(),
+        },
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()
+    me = await memory_client.get(
+        "/api/v1/auth/me",
+        headers={"Authorization": f"{token['token_type']} {token['access_token']}"},
+    )
+    assert me.status_code == 200
+    assert me.json()["username"] == user["username"]
 
 
 def test_protected_operations_list_either_scheme_and_public_ones_none(
     openapi: dict[str, Any],
 ) -> None:
     ops = operations(openapi)
-    schemes = set(openapi["components"]["securitySchemes"])
+    # HTTP Basic is for service clients, and only at the OAuth endpoints.
+    schemes = set(openapi["components"]["securitySchemes"]) - {"HTTPBasic"}
     for protected in (("GET", "/api/v1/auth/me"), ("GET", "/api/v1/api-keys")):
         # A list of alternatives: either scheme alone authorises (OpenAPI 3.1 §4.8.10).
         alternatives = ops[protected].get("security")
@@ -55,7 +66,9 @@ def test_every_operation_documents_429_and_500_in_the_envelope(
     ops = operations(openapi)
     assert ops
     for key, operation in ops.items():
-        for status in ("429", "500"):
+        # Probes are never rate limited, so they cannot answer 429.
+        statuses = ("500",) if key[1].startswith("/health") else ("429", "500")
+        for status in statuses:
             response = operation["responses"].get(status)
             assert response is not None, (key, status)
             schema = response["content"]["application/json"]["schema"]

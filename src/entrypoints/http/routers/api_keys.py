@@ -18,6 +18,7 @@ from entrypoints.http.schemas.access import (
     ApiKeyCreateIn,
     ApiKeyListOut,
     ApiKeyOut,
+    values,
 )
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api-keys"])
@@ -38,7 +39,7 @@ async def create_api_key(
 ) -> ApiKeyCreatedOut:
     issued = await create.execute(
         principal,
-        CreateApiKeyCommand(name=body.name, scopes=body.scopes, expires_at=body.expires_at),
+        CreateApiKeyCommand(name=body.name, scopes=values(body.scopes), expires_at=body.expires_at),
     )
     response.headers["Cache-Control"] = "no-store"
     key = issued.key
@@ -47,7 +48,7 @@ async def create_api_key(
         key=issued.secret,
         prefix=key.prefix,
         name=key.name,
-        scopes=sorted(s.value for s in key.scopes),
+        scopes=sorted(key.scopes),
         created_at=key.created_at,
         expires_at=key.expires_at,
     )
@@ -67,7 +68,7 @@ async def list_api_keys(
 @router.delete(
     "/{key_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404, 422, 503),
+    responses=error_responses(401, 403, 404, 422, 503),
     description=RevokeApiKey.__doc__,
 )
 async def revoke_api_key(

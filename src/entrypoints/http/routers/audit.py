@@ -4,12 +4,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime
 
 from application.audit.use_cases.list_audit_events import AuditQuery, ListAuditEvents
 from entrypoints.http.dependencies import CurrentPrincipal, container_of, use_case
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.access import AuditEventOut, AuditPageOut
+from entrypoints.http.schemas.common import DateTimeField
 
 router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
 
@@ -24,9 +24,8 @@ async def list_audit_events(
     actor: UUID | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     target: Annotated[str | None, Query(max_length=64)] = None,
-    # A zone is required: naive bounds cannot be compared with stored UTC times.
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: DateTimeField | None = None,
+    until: DateTimeField | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> AuditPageOut:

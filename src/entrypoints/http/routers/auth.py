@@ -38,6 +38,8 @@ from entrypoints.http.schemas.auth import (
     SessionOut,
     TokenPairOut,
 )
+from entrypoints.http.schemas.common import ErrorBody
+from entrypoints.http.schemas.mfa import MfaChallengeBody
 from entrypoints.http.schemas.users import UserOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -65,8 +67,12 @@ async def register(
 
 @router.post(
     "/login",
+    operation_id="logIn",
     dependencies=json_body,
-    responses=error_responses(401, 403, 413, 415, 422, 429, 503),
+    responses={
+        **error_responses(403, 413, 415, 422, 429, 503),
+        **error_responses(401, model=MfaChallengeBody | ErrorBody),
+    },
     description=LogIn.__doc__,
 )
 async def login(
@@ -89,6 +95,7 @@ async def login(
 
 @router.post(
     "/refresh",
+    operation_id="refreshTokens",
     dependencies=json_body,
     responses=error_responses(401, 415, 422, 503),
     description=RefreshSession.__doc__,
@@ -105,8 +112,9 @@ async def refresh(
 
 @router.post(
     "/logout",
+    operation_id="logOut",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 403, 503),
     description=LogOut.__doc__,
 )
 async def logout(
@@ -117,8 +125,9 @@ async def logout(
 
 @router.post(
     "/logout-all",
+    operation_id="logOutEverywhere",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 403, 503),
     description=LogOutEverywhere.__doc__,
 )
 async def logout_all(
@@ -128,7 +137,12 @@ async def logout_all(
     await log_out_everywhere.execute(principal)
 
 
-@router.get("/me", responses=error_responses(401, 503), description=GetOwnProfile.__doc__)
+@router.get(
+    "/me",
+    operation_id="getOwnProfile",
+    responses=error_responses(401, 503),
+    description=GetOwnProfile.__doc__,
+)
 async def me(
     principal: CurrentPrincipal,
     get_profile: Annotated[GetOwnProfile, use_case(lambda c: c.get_own_profile)],
@@ -138,8 +152,9 @@ async def me(
 
 @router.patch(
     "/me",
+    operation_id="updateOwnProfile",
     dependencies=json_body,
-    responses=error_responses(401, 409, 415, 422, 503),
+    responses=error_responses(401, 403, 409, 415, 422, 503),
     description=UpdateOwnProfile.__doc__,
 )
 async def update_me(
@@ -158,9 +173,10 @@ async def update_me(
 
 @router.post(
     "/me/password",
+    operation_id="changeOwnPassword",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=json_body,
-    responses=error_responses(400, 401, 409, 415, 422, 503),
+    responses=error_responses(400, 401, 403, 409, 415, 422, 503),
     description=ChangePassword.__doc__,
 )
 async def change_password(
@@ -176,7 +192,12 @@ async def change_password(
     )
 
 
-@router.get("/sessions", responses=error_responses(401, 503), description=ListOwnSessions.__doc__)
+@router.get(
+    "/sessions",
+    operation_id="listOwnSessions",
+    responses=error_responses(401, 403, 503),
+    description=ListOwnSessions.__doc__,
+)
 async def sessions(
     principal: CurrentPrincipal,
     list_sessions: Annotated[ListOwnSessions, use_case(lambda c: c.list_own_sessions)],
@@ -187,8 +208,9 @@ async def sessions(
 
 @router.delete(
     "/sessions/{session_id}",
+    operation_id="revokeOwnSession",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404, 422, 503),
+    responses=error_responses(401, 403, 404, 422, 503),
     description=RevokeOwnSession.__doc__,
 )
 async def revoke_session(

@@ -12,6 +12,7 @@ from application.tokens.use_cases.manage_clients import (
 )
 from entrypoints.http.dependencies import CurrentPrincipal, require_json, use_case
 from entrypoints.http.errors import error_responses
+from entrypoints.http.schemas.access import values
 from entrypoints.http.schemas.clients import (
     ClientCreatedOut,
     ClientCreateIn,
@@ -36,7 +37,7 @@ async def create_client(
     create: Annotated[CreateClient, use_case(lambda c: c.create_client)],
 ) -> ClientCreatedOut:
     registered = await create.execute(
-        principal, CreateClientCommand(name=body.name, scopes=body.scopes)
+        principal, CreateClientCommand(name=body.name, scopes=values(body.scopes))
     )
     response.headers["Cache-Control"] = "no-store"
     client = registered.client

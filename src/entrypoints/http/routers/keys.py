@@ -18,7 +18,10 @@ class RotatedKeyOut(BaseModel):
 
 
 @router.post(
-    "/rotate", responses=error_responses(401, 403, 409, 503), description=RotateSigningKey.__doc__
+    "/rotate",
+    operation_id="rotateSigningKey",
+    responses=error_responses(401, 403, 409, 503),
+    description=RotateSigningKey.__doc__,
 )
 async def rotate(
     principal: CurrentPrincipal,

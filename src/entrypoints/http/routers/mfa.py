@@ -86,6 +86,7 @@ async def disable_totp(
 
 @router.post(
     "/verify",
+    operation_id="verifyMfa",
     dependencies=json_body,
     responses=error_responses(401, 415, 422, 429, 503),
     description=VerifyMfa.__doc__,

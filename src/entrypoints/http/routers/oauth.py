@@ -3,7 +3,7 @@
 Errors here use RFC 6749 §5.2 codes with `error_description`, inside the usual envelope.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 
@@ -18,6 +18,7 @@ from application.tokens.use_cases.client_credentials import (
 from application.tokens.use_cases.introspect import IntrospectCommand, IntrospectToken
 from entrypoints.http.client_auth import client_credentials
 from entrypoints.http.dependencies import (
+    OAUTH_CALLER_SCHEMES,
     client_ip,
     oauth_caller,
     require_form,
@@ -26,6 +27,15 @@ from entrypoints.http.dependencies import (
 )
 from entrypoints.http.errors import OAUTH_ROUTE_FLAG, OAuthError, error_responses
 from entrypoints.http.schemas.auth import OAuthTokenOut
+from entrypoints.http.schemas.common import OAuthErrorBody
+from entrypoints.http.schemas.mfa import MfaChallengeBody
+from entrypoints.http.schemas.oauth import (
+    IntrospectionOut,
+    IntrospectionRequest,
+    RevocationOut,
+    RevocationRequest,
+    TokenRequest,
+)
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -40,28 +50,25 @@ router = APIRouter(
     dependencies=[Depends(_oauth_errors), Depends(require_form)],
 )
 
-FormText = Annotated[str | None, Form(max_length=4096)]
-
 
 @router.post(
     "/token",
-    responses=error_responses(400, 401, 415, 429, 503),
+    operation_id="issueToken",
+    responses={
+        **error_responses(400, model=OAuthErrorBody),
+        **error_responses(401, model=OAuthErrorBody | MfaChallengeBody),
+        **error_responses(415, 429, 503),
+    },
     # RFC 6749 §4.4.3: no refresh token for client credentials — absent, not null.
     response_model_exclude_none=True,
 )
 async def token(
     request: Request,
     response: Response,
+    form: Annotated[TokenRequest, Form()],
     log_in: Annotated[LogIn, use_case(lambda c: c.log_in)],
     refresh_session: Annotated[RefreshSession, use_case(lambda c: c.refresh_session)],
     client_token: Annotated[IssueClientToken, use_case(lambda c: c.issue_client_token)],
-    grant_type: Annotated[str, Form(max_length=64)],
-    username: FormText = None,
-    password: FormText = None,
-    refresh_token: FormText = None,
-    scope: FormText = None,
-    client_id: FormText = None,
-    client_secret: FormText = None,
 ) -> OAuthTokenOut:
     """RFC 6749 token endpoint: `password` and `refresh_token` grants for people (public
     clients, no client authentication; `scope` is accepted and ignored, a user's token
@@ -69,13 +76,14 @@ async def token(
     Basic or form client authentication, RFC 6749 §2.3.1; no refresh token).
     """
     response.headers.update(NO_STORE)
+    grant_type, username, password = form.grant_type, form.username, form.password
     if grant_type == "client_credentials":
-        credentials = client_credentials(request, client_id, client_secret)
+        credentials = client_credentials(request, form.client_id, form.client_secret)
         if credentials is None:
             raise InvalidClientError("client authentication is required")
         issued = await client_token.execute(
             ClientCredentialsCommand(
-                client_id=credentials[0], client_secret=credentials[1], scope=scope
+                client_id=credentials[0], client_secret=credentials[1], scope=form.scope
             )
         )
         return OAuthTokenOut(
@@ -95,9 +103,11 @@ async def token(
             )
         )
     elif grant_type == "refresh_token":
-        if not refresh_token:
+        if not form.refresh_token:
             raise OAuthError("invalid_request", "refresh_token is required")
-        pair = await refresh_session.execute(RefreshSessionCommand(refresh_token=refresh_token))
+        pair = await refresh_session.execute(
+            RefreshSessionCommand(refresh_token=form.refresh_token)
+        )
     else:
         raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
     return OAuthTokenOut(
@@ -108,35 +118,47 @@ async def token(
     )
 
 
-@router.post("/revoke", responses=error_responses(400, 415, 503), description=RevokeToken.__doc__)
+@router.post(
+    "/revoke",
+    operation_id="revokeToken",
+    responses={**error_responses(400, model=OAuthErrorBody), **error_responses(415, 503)},
+    description=RevokeToken.__doc__,
+)
 async def revoke(
     response: Response,
+    form: Annotated[RevocationRequest, Form()],
     revoke_token: Annotated[RevokeToken, use_case(lambda c: c.revoke_token)],
-    token: Annotated[str, Form(max_length=4096)],
-    token_type_hint: Annotated[str | None, Form(max_length=64)] = None,
-) -> dict[str, str]:
-    await revoke_token.execute(RevokeTokenCommand(token=token, token_type_hint=token_type_hint))
+) -> RevocationOut:
+    await revoke_token.execute(
+        RevokeTokenCommand(token=form.token, token_type_hint=form.token_type_hint)
+    )
     response.headers.update(NO_STORE)
-    return {}
+    return RevocationOut()
 
 
 @router.post(
     "/introspect",
-    responses=error_responses(400, 401, 403, 415, 503),
+    operation_id="introspectToken",
+    responses={
+        **error_responses(400, 401, 403, model=OAuthErrorBody),
+        **error_responses(415, 503),
+    },
     description=IntrospectToken.__doc__,
+    response_model_exclude_none=True,
+    dependencies=OAUTH_CALLER_SCHEMES,
 )
 async def introspect(
     request: Request,
     response: Response,
+    form: Annotated[IntrospectionRequest, Form()],
     introspect_token: Annotated[IntrospectToken, use_case(lambda c: c.introspect_token)],
-    token: Annotated[str, Form(max_length=4096)],
-    token_type_hint: Annotated[str | None, Form(max_length=64)] = None,
-) -> dict[str, Any]:
+) -> IntrospectionOut:
     """The caller proves itself as a service client (HTTP Basic, the usual resource
     server), or with an API key or bearer token; either way it needs
     `tokens:introspect`."""
     principal = await oauth_caller(request)
     response.headers.update(NO_STORE)
-    return await introspect_token.execute(
-        principal, IntrospectCommand(token=token, token_type_hint=token_type_hint)
+    answer = await introspect_token.execute(
+        principal, IntrospectCommand(token=form.token, token_type_hint=form.token_type_hint)
     )
+    return IntrospectionOut(**answer)

@@ -14,25 +14,35 @@ from entrypoints.http.schemas.platform import Liveness, Readiness, ServiceInfo
 router = APIRouter(tags=["platform"])
 
 
-@router.get("/")
+@router.get("/", operation_id="getServiceInfo")
 async def root(request: Request) -> ServiceInfo:
     info = container_of(request).service_info()
     return ServiceInfo(**info)
 
 
-@router.get("/health")
+@router.get("/health", operation_id="getLiveness")
 async def health() -> Liveness:
     return Liveness(status="ok")
 
 
-@router.get("/health/ready", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get(
+    "/health/ready",
+    operation_id="getReadiness",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready: a check failed, or draining"}},
+)
 async def ready(request: Request) -> JSONResponse:
     draining: bool = request.app.state.shutdown.draining
     container = container_of(request)
     return await _checked(container.health_probes(), container.health_breakers(), draining=draining)
 
 
-@router.get("/health/db", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get(
+    "/health/db",
+    operation_id="getDatabaseReadiness",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "The database check failed"}},
+)
 async def database(request: Request) -> JSONResponse:
     container = container_of(request)
     probes = container.health_probes()

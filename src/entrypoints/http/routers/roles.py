@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Path, status
 
 from application.access.use_cases.manage_roles import (
     ChangeRole,
@@ -15,9 +15,11 @@ from application.access.use_cases.manage_roles import (
 )
 from entrypoints.http.dependencies import CurrentPrincipal, require_json, use_case
 from entrypoints.http.errors import error_responses
-from entrypoints.http.schemas.access import RoleCreateIn, RoleListOut, RoleOut, RolePatchIn
+from entrypoints.http.schemas.access import RoleCreateIn, RoleListOut, RoleOut, RolePatchIn, values
+from entrypoints.http.schemas.users import ROLE_NAME_PATTERN
 
 router = APIRouter(prefix="/api/v1/roles", tags=["roles"])
+RoleNamePath = Annotated[str, Path(pattern=ROLE_NAME_PATTERN, examples=["support"])]
 json_body = [Depends(require_json)]
 
 
@@ -41,32 +43,40 @@ async def create_role(
     create: Annotated[CreateRole, use_case(lambda c: c.create_role)],
 ) -> RoleOut:
     role = await create.execute(
-        principal, CreateRoleCommand(name=body.name, permissions=body.permissions)
+        principal, CreateRoleCommand(name=body.name, permissions=values(body.permissions))
     )
     return RoleOut.of(role)
 
 
 @router.get("/{name}", responses=error_responses(401, 403, 404, 503), description=GetRole.__doc__)
 async def get_role(
-    name: str, principal: CurrentPrincipal, get: Annotated[GetRole, use_case(lambda c: c.get_role)]
+    name: RoleNamePath,
+    principal: CurrentPrincipal,
+    get: Annotated[GetRole, use_case(lambda c: c.get_role)],
 ) -> RoleOut:
     return RoleOut.of(await get.execute(principal, name))
 
 
 @router.patch(
     "/{name}",
+    operation_id="updateRole",
     dependencies=json_body,
     responses=error_responses(401, 403, 404, 409, 415, 422, 503),
     description=ChangeRole.__doc__,
 )
 async def change_role(
-    name: str,
+    name: RoleNamePath,
     body: RolePatchIn,
     principal: CurrentPrincipal,
     change: Annotated[ChangeRole, use_case(lambda c: c.change_role)],
 ) -> RoleOut:
     role = await change.execute(
-        principal, name, ChangeRoleCommand(name=body.name, permissions=body.permissions)
+        principal,
+        name,
+        ChangeRoleCommand(
+            name=body.name,
+            permissions=None if body.permissions is None else values(body.permissions),
+        ),
     )
     return RoleOut.of(role)
 
@@ -78,7 +88,7 @@ async def change_role(
     description=DeleteRole.__doc__,
 )
 async def delete_role(
-    name: str,
+    name: RoleNamePath,
     principal: CurrentPrincipal,
     delete: Annotated[DeleteRole, use_case(lambda c: c.delete_role)],
 ) -> None:

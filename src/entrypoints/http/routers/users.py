@@ -17,6 +17,8 @@ from entrypoints.http.dependencies import CurrentPrincipal, container_of, requir
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.access import RolesAssignmentIn
 from entrypoints.http.schemas.users import (
+    PRINTABLE,
+    ROLE_NAME_PATTERN,
     UserCreateIn,
     UserOut,
     UserPageOut,
@@ -35,9 +37,15 @@ async def list_users(
     list_users: Annotated[ListUsers, use_case(lambda c: c.list_users)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-    q: Annotated[str | None, Query(max_length=128)] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=128, pattern=PRINTABLE, description="Part of an email or username"),
+    ] = None,
     is_active: bool | None = None,
-    role: Annotated[str | None, Query(max_length=64)] = None,
+    role: Annotated[
+        str | None,
+        Query(pattern=ROLE_NAME_PATTERN, description="An existing role", examples=["user"]),
+    ] = None,
 ) -> UserPageOut:
     codec = container_of(request).cursor_codec()
     scope = {"q": q, "is_active": is_active, "role": role}

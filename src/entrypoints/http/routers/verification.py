@@ -15,6 +15,7 @@ from application.identity.use_cases.verification import (
 from entrypoints.http.dependencies import CurrentPrincipal, require_json, use_case
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.auth import (
+    AcceptedOut,
     PasswordResetConfirmIn,
     PasswordResetRequestIn,
     VerifyEmailIn,
@@ -27,8 +28,9 @@ json_body = [Depends(require_json)]
 
 @router.post(
     "/verify-email/request",
+    operation_id="requestEmailVerification",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 403, 503),
     description=RequestEmailVerification.__doc__,
 )
 async def request_verification(
@@ -36,9 +38,9 @@ async def request_verification(
     request_verification: Annotated[
         RequestEmailVerification, use_case(lambda c: c.request_email_verification)
     ],
-) -> dict[str, str]:
+) -> AcceptedOut:
     await request_verification.execute(principal)
-    return {"status": "accepted"}
+    return AcceptedOut()
 
 
 @router.post(
@@ -64,12 +66,12 @@ async def request_password_reset(
     body: PasswordResetRequestIn,
     background: BackgroundTasks,
     request_reset: Annotated[RequestPasswordReset, use_case(lambda c: c.request_password_reset)],
-) -> dict[str, str]:
+) -> AcceptedOut:
     await request_reset.admit(body.email)
     # The lookup and the mail happen after the answer: the same 202, in the same time,
     # whether or not the address has an account (no enumeration).
     background.add_task(request_reset.execute, body.email)
-    return {"status": "accepted"}
+    return AcceptedOut()
 
 
 @router.post(

@@ -4,27 +4,32 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from domain.api_keys import ApiKey
 from domain.audit import AuditDetail, AuditEvent
+from domain.permissions import Permission
 from domain.roles import RoleDefinition
-from entrypoints.http.schemas.users import Input
+from entrypoints.http.schemas.common import DateTimeField
+from entrypoints.http.schemas.users import Input, NameField, RoleNameField, RoleNames
 
-PermissionList = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=64)]
-RoleNameField = Annotated[str, Field(max_length=64, examples=["support"])]
+PermissionList = Annotated[list[Permission], Field(max_length=64)]
+
+
+def values(permissions: list[Permission]) -> list[str]:
+    return [p.value for p in permissions]
 
 
 class RoleOut(BaseModel):
     name: str
-    permissions: list[str]
+    permissions: list[Permission]
     builtin: bool
 
     @classmethod
     def of(cls, role: RoleDefinition) -> "RoleOut":
         return cls(
             name=role.name,
-            permissions=sorted(p.value for p in role.permissions),
+            permissions=sorted(role.permissions),
             builtin=role.builtin,
         )
 
@@ -44,21 +49,23 @@ class RolePatchIn(Input):
 
 
 class RolesAssignmentIn(Input):
-    roles: Annotated[list[RoleNameField], Field(max_length=16)]
+    roles: RoleNames
 
 
 class ApiKeyCreateIn(Input):
-    name: Annotated[str, Field(max_length=100, examples=["ci-deployer"])]
+    name: Annotated[NameField, Field(examples=["ci-deployer"])]
     scopes: PermissionList = []
-    # A zone is required: a naive time cannot be compared with the service's UTC clock.
-    expires_at: AwareDatetime | None = None
+    expires_at: Annotated[
+        DateTimeField | None,
+        Field(description="In the future, when given", examples=["2099-01-01T00:00:00Z"]),
+    ] = None
 
 
 class ApiKeyOut(BaseModel):
     id: UUID
     prefix: str
     name: str
-    scopes: list[str]
+    scopes: list[Permission]
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None
@@ -72,7 +79,7 @@ class ApiKeyOut(BaseModel):
             id=key.id,
             prefix=key.prefix,
             name=key.name,
-            scopes=sorted(s.value for s in key.scopes),
+            scopes=sorted(key.scopes),
             created_at=key.created_at,
             expires_at=key.expires_at,
             last_used_at=key.last_used_at,
@@ -88,7 +95,7 @@ class ApiKeyCreatedOut(BaseModel):
     key: str
     prefix: str
     name: str
-    scopes: list[str]
+    scopes: list[Permission]
     created_at: datetime
     expires_at: datetime | None
 

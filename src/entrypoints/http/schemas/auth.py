@@ -1,16 +1,20 @@
 """Shapes of the identity endpoints."""
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from application.identity.token_pairs import TokenPair
 from application.identity.use_cases.list_own_sessions import SessionView
+from domain.errors import InvalidValueError
+from domain.value_objects import Email
 from entrypoints.http.schemas.users import (
     EmailField,
     FullNameField,
     Input,
+    NewPasswordField,
     PasswordField,
     UsernameField,
 )
@@ -21,7 +25,7 @@ TokenField = Field(max_length=4096)
 class RegisterIn(Input):
     email: EmailField
     username: UsernameField
-    password: PasswordField
+    password: NewPasswordField
     full_name: FullNameField | None = None
 
 
@@ -71,7 +75,7 @@ class ProfileUpdateIn(Input):
 
 class PasswordChangeIn(Input):
     current_password: PasswordField
-    new_password: PasswordField
+    new_password: NewPasswordField
 
 
 class SessionOut(BaseModel):
@@ -101,6 +105,12 @@ class SessionListOut(BaseModel):
     items: list[SessionOut]
 
 
+class AcceptedOut(BaseModel):
+    """Taken; what follows happens after the answer (and tells nothing about accounts)."""
+
+    status: Literal["accepted"] = "accepted"
+
+
 class VerifyEmailIn(Input):
     token: str = TokenField
 
@@ -108,7 +118,18 @@ class VerifyEmailIn(Input):
 class PasswordResetRequestIn(Input):
     email: EmailField
 
+    @field_validator("email")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        """Nothing else reads the address before the answer (the lookup happens after
+        it, so timing tells nothing): judge its form here, as registration does."""
+        try:
+            Email(value)
+        except InvalidValueError as error:
+            raise ValueError(error.message) from None
+        return value
+
 
 class PasswordResetConfirmIn(Input):
     token: str = TokenField
-    new_password: PasswordField
+    new_password: NewPasswordField

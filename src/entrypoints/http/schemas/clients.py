@@ -5,11 +5,11 @@ from pydantic import BaseModel, Field
 
 from domain.service_clients import ServiceClient
 from entrypoints.http.schemas.access import PermissionList
-from entrypoints.http.schemas.users import Input
+from entrypoints.http.schemas.users import Input, NameField
 
 
 class ClientCreateIn(Input):
-    name: Annotated[str, Field(max_length=100, examples=["billing-service"])]
+    name: Annotated[NameField, Field(examples=["billing-service"])]
     scopes: PermissionList = []
 
 

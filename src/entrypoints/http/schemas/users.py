@@ -4,16 +4,59 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from domain.user import User
 
-# Generous outer bounds only; the domain's value objects give the precise rule and message.
-EmailField = Annotated[str, Field(max_length=320, json_schema_extra={"format": "email"})]
-UsernameField = Annotated[str, Field(max_length=64, examples=["ada"])]
-FullNameField = Annotated[str, Field(max_length=256, examples=["Ada Lovelace"])]
+# The rules the domain's value objects apply, stated so the OpenAPI document carries them
+# and a request that breaks one is refused here, field by field. The domain still checks.
+# RFC 5321 §4.5.3.1: at most 64 octets before the "@", 254 in all.
+EmailField = Annotated[
+    str, Field(max_length=254, json_schema_extra={"format": "email"}, examples=["ada@example.com"])
+]
+# Case-insensitive: stored lower-cased, so "Ada" and "ada" are one account.
+USERNAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,30}[A-Za-z0-9])?$"
+UsernameField = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=32,
+        pattern=USERNAME_PATTERN,
+        description="3-32 characters of a-z, 0-9, '.', '_' or '-', starting and ending with "
+        "a letter or digit; stored lower-cased",
+        examples=["ada"],
+    ),
+]
+# Printable text, as Python's `str.isprintable` judges it: no control, format, private-use
+# or unassigned character, and no separator but the plain space.
+PRINTABLE = r"^(?:[^\p{C}\p{Z}]|\x20)*$"
+# The same with at least one visible character (surrounding spaces are trimmed).
+VISIBLE = r"^(?:[^\p{C}\p{Z}]|\x20)*[^\p{C}\p{Z}](?:[^\p{C}\p{Z}]|\x20)*$"
+FullNameField = Annotated[str, Field(max_length=128, pattern=PRINTABLE, examples=["Ada Lovelace"])]
+NameField = Annotated[str, Field(max_length=100, pattern=VISIBLE)]
 # Far above any policy maximum: refuses megabyte "passwords" before anything else runs.
 PasswordField = Annotated[str, Field(max_length=1024, json_schema_extra={"format": "password"})]
+# Replaced in the OpenAPI document by PASSWORD_MIN_LENGTH and PASSWORD_MAX_LENGTH.
+NEW_PASSWORD_MARKER = "x-new-password"  # noqa: S105 - a JSON Schema key, not a secret
+NewPasswordField = Annotated[
+    str,
+    Field(
+        max_length=1024,
+        json_schema_extra={"format": "password", NEW_PASSWORD_MARKER: True},
+        examples=["ample orbit kettle 91"],
+        description="Between PASSWORD_MIN_LENGTH and PASSWORD_MAX_LENGTH characters; must not "
+        "contain the username or the email address, and must not be a commonly used password "
+        "(422 `validation_error` otherwise)",
+    ),
+]
+# 2-32 characters, a letter first; stored lower-cased.
+ROLE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{1,31}$"
+RoleNameField = Annotated[str, Field(pattern=ROLE_NAME_PATTERN, examples=["support"])]
+# A role given to a user: it must exist (422 otherwise).
+RoleReference = Annotated[str, Field(pattern=ROLE_NAME_PATTERN, examples=["user"])]
+RoleNames = Annotated[
+    list[RoleReference], Field(max_length=16, description="Existing roles (422 for another)")
+]
 
 
 class Input(BaseModel):
@@ -62,11 +105,11 @@ class UserPageOut(BaseModel):
 class UserCreateIn(Input):
     email: EmailField
     username: UsernameField
-    password: PasswordField
+    password: NewPasswordField
     full_name: FullNameField | None = None
-    roles: list[str] = Field(default_factory=lambda: ["user"], max_length=16)
-    is_active: bool = True
-    is_verified: bool = False
+    roles: RoleNames = Field(default_factory=lambda: ["user"])
+    is_active: StrictBool = True
+    is_verified: StrictBool = False
 
 
 class UserReplaceIn(Input):
@@ -75,9 +118,9 @@ class UserReplaceIn(Input):
     email: EmailField
     username: UsernameField
     full_name: FullNameField | None
-    is_active: bool
-    is_verified: bool
-    roles: list[str] = Field(max_length=16)
+    is_active: StrictBool
+    is_verified: StrictBool
+    roles: RoleNames
 
 
 class UserPatchIn(Input):
@@ -86,6 +129,6 @@ class UserPatchIn(Input):
     email: EmailField | None = None
     username: UsernameField | None = None
     full_name: FullNameField | None = None
-    is_active: bool | None = None
-    is_verified: bool | None = None
-    roles: list[str] | None = Field(default=None, max_length=16)
+    is_active: StrictBool | None = None
+    is_verified: StrictBool | None = None
+    roles: RoleNames | None = None
