@@ -53,7 +53,7 @@ lock: $(VENV)/.installed-dev
 	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras \
 		-o requirements.lock pyproject.toml
 	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras \
-		--extra dev -o requirements-dev.lock pyproject.toml
+		--unsafe-package pip --extra dev -o requirements-dev.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var/coverage.xml
