@@ -31,11 +31,12 @@ def tool(name: str, install_hint: str = "make test installs it into .venv/bin") 
 
 
 def run(
-    *args: str | Path, cwd: Path = ROOT, timeout: float = 120
+    *args: str | Path, cwd: Path = ROOT, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(arg) for arg in args],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
