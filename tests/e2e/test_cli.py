@@ -1,9 +1,12 @@
 """The `hexahub` command line as an operator uses it."""
 
+import contextlib
 import os
 import re
+import select
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -123,6 +126,66 @@ def test_create_admin_without_a_terminal_or_input_fails_in_one_line(tmp_path: Pa
         assert result.returncode == 2
         assert result.stderr.startswith("hexahub: no password given")
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+class Terminal:
+    """`hexahub` on a pseudo-terminal: what an operator typing at a prompt sees."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FIRST_ADMIN")}
+        env |= {"DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"}
+        self._master, slave = os.openpty()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints.cli", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+        )
+        os.close(slave)
+        self.seen = ""
+
+    def expect(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"no {text!r} in {self.seen!r}"
+            if select.select([self._master], [], [], remaining)[0]:
+                try:
+                    self.seen += os.read(self._master, 4096).decode(errors="replace")
+                except OSError:  # the other end closed: the process has exited
+                    assert text in self.seen, f"no {text!r} in {self.seen!r}"
+
+    def type(self, line: str) -> None:
+        os.write(self._master, f"{line}\n".encode())
+
+    def finish(self) -> int:
+        code = self.process.wait(timeout=60)
+        with contextlib.suppress(OSError):
+            while chunk := os.read(self._master, 4096):
+                self.seen += chunk.decode(errors="replace")
+        os.close(self._master)
+        return code
+
+
+def test_create_admin_on_a_terminal_asks_twice_without_echoing(tmp_path: Path) -> None:
+    hexahub(tmp_path, "migrate")
+    typo = Terminal(tmp_path, "create-admin", "--email", "ops@example.com")
+    typo.expect("Password for the administrator:")
+    typo.type(PASSWORD)
+    typo.expect("Repeat the password:")
+    typo.type(PASSWORD + "x")
+    assert typo.finish() == 2
+    assert "the passwords do not match" in typo.seen
+
+    terminal = Terminal(tmp_path, "create-admin", "--email", "ops@example.com")
+    terminal.expect("Password for the administrator:")
+    terminal.type(PASSWORD)
+    terminal.expect("Repeat the password:")
+    terminal.type(PASSWORD)
+    assert terminal.finish() == 0, terminal.seen
+    assert "administrator admin created" in terminal.seen
+    assert PASSWORD not in terminal.seen  # never echoed
 
 
 def test_a_piped_password_containing_the_default_username_signs_the_admin_in(

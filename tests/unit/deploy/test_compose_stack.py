@@ -10,6 +10,7 @@ dev dependency) parses, interpolates and validates the files offline.
 import json
 import re
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def compose(*args: str, env: dict[str, str], files: tuple[Path, ...] = (COMPOSE_
     for file in files:
         command += ["-f", file]
     # Only what is given here: nothing from the machine's environment or a local .env.
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT / "var")}
+    base = {"PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir()}
     return run(*command, "--env-file", ENV_EXAMPLE, *args, env=base | env)
 
 

@@ -29,6 +29,7 @@ VALUES_FILES = {
     "default": [],
     "production": ["-f", str(PRODUCTION)],
     "development": ["-f", str(DEVELOPMENT)],
+    "secrets as variables": ["--set", "secrets.mountAsFiles=false"],
 }
 # `helm template` has no cluster to ask: this says the Prometheus operator is installed.
 WITH_CRD = ("--api-versions", SERVICE_MONITOR_API)
@@ -164,6 +165,17 @@ def test_secrets_reach_the_service_as_files_never_as_values() -> None:
         if "secret" in v
     ]
     assert volume["secret"]["secretName"] == "hexahub-secrets"
+
+
+def test_secrets_can_be_plain_variables_instead() -> None:
+    manifests = render(*VALUES_FILES["secrets as variables"])
+    container = server(manifests)
+    assert {"secretRef": {"name": "hexahub"}} in container["envFrom"]
+    assert "env" not in container
+    assert all(
+        "secret" not in volume
+        for volume in only(manifests, "Deployment")["spec"]["template"]["spec"]["volumes"]
+    )
 
 
 def test_generated_secrets_are_strong_and_the_config_carries_no_secret() -> None:
