@@ -70,6 +70,14 @@ def test_migrate_check_and_status_tell_pending_from_current(tmp_path: Path) -> N
     assert re.search(rf"^current\s+{newest}$", status.stdout, re.MULTILINE)
 
 
+@pytest.mark.parametrize("args", [["migrate"], ["migrate", "--check"], ["migrate", "status"]])
+def test_in_memory_storage_needs_no_migrations(tmp_path: Path, args: list[str]) -> None:
+    result = hexahub(tmp_path, *args, DATABASE_URL="memory://")
+    assert result.returncode == 0, result.stderr
+    assert "in-memory storage needs no migrations" in result.stdout
+    assert not (tmp_path / "hexahub.db").exists()
+
+
 def test_migrate_says_in_one_line_when_the_database_is_unreachable(tmp_path: Path) -> None:
     url = "postgresql+asyncpg://hexahub:s3cret-pw@127.0.0.1:9/hexahub"
     for args in (["migrate"], ["migrate", "--check"], ["migrate", "status"]):
