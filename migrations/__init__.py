@@ -1,0 +1,1 @@
+"""The Alembic scripts, importable so that an installed `hexahub migrate` finds them."""
