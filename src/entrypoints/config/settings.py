@@ -157,6 +157,12 @@ class Settings(BaseSettings):
     """Send HSTS even when TLS ends at a proxy (it is always sent over https)."""
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    max_header_bytes: int = Field(default=16_384, ge=1_024, le=1_048_576)
+    """Largest request head (request line and headers) accepted; larger is 431 before it
+    is buffered (nginx and Node accept 8-16 KiB; a few large cookies fit in 16)."""
+    header_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    """A request head, or a new connection's first request, must arrive within this
+    (Apache's mod_reqtimeout allows 20 s for the headers by default)."""
     docs_enabled: bool = True
     metrics_enabled: bool = True
     """Count every request and serve `GET /metrics`; off: neither (bench/observability_cost.py
