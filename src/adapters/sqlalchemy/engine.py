@@ -40,9 +40,13 @@ def create_engine(
     """An engine for the application.
 
     PostgreSQL: connections are pinged before use (so a server restart costs one
-    reconnect, not a burst of errors), connecting and waiting for a pooled connection
-    give up after a few seconds, and statements are cancelled server side after
-    `statement_timeout_ms` (with a client-side backstop a second later).
+    reconnect, not a burst of errors), connecting gives up after `connect_timeout`, and
+    statements are cancelled server side after `statement_timeout_ms` (with a
+    client-side backstop a second later). A caller finding every connection in use
+    waits up to `pool_timeout` for one (then `StorageBusyError`: back-pressure, which the
+    circuit breaker ignores). Each connection prepares a statement once and keeps it
+    (`prepared_statement_cache_size`; behind PgBouncer in transaction mode set it to 0
+    with `?prepared_statement_cache_size=0` on the URL).
 
     SQLite: a file database in WAL mode with foreign keys enforced; every transaction
     starts with BEGIN IMMEDIATE, so writers queue on the file lock (up to 5 s) instead of
@@ -52,7 +56,18 @@ def create_engine(
     """
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _create_sqlite_engine(parsed, pool_size=pool_size, pool_timeout=pool_timeout)
+        return _create_sqlite_engine(
+            parsed, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout
+        )
+    connect_args: dict[str, Any] = {
+        "timeout": connect_timeout,
+        "command_timeout": statement_timeout_ms / 1000 + 1.0,
+        "server_settings": {"statement_timeout": str(statement_timeout_ms)},
+    }
+    if "prepared_statement_cache_size" not in parsed.query:
+        # Room for every distinct statement the app runs: each is prepared once per
+        # connection, then only bound and executed (the URL's own value wins).
+        connect_args["prepared_statement_cache_size"] = 256
     return create_async_engine(
         parsed,
         hide_parameters=True,  # errors and logs must never carry emails or hashes
@@ -61,11 +76,7 @@ def create_engine(
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={
-            "timeout": connect_timeout,
-            "command_timeout": statement_timeout_ms / 1000 + 1.0,
-            "server_settings": {"statement_timeout": str(statement_timeout_ms)},
-        },
+        connect_args=connect_args,
     )
 
 
@@ -87,10 +98,16 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _create_sqlite_engine(url: URL, *, pool_size: int, pool_timeout: float) -> AsyncEngine:
+def _create_sqlite_engine(
+    url: URL, *, pool_size: int, max_overflow: int, pool_timeout: float
+) -> AsyncEngine:
     _ensure_parent_dir(url)
     engine = create_async_engine(
-        url, pool_size=pool_size, pool_timeout=pool_timeout, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy async URL; None means the SQLite file under `data_dir`."""
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    """Postgres connections kept per process (as many again may open in a burst): one event
+    loop holds a connection only for a statement or a short transaction."""
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """How long a request waits for a pooled connection before a 503 "busy" (back-pressure,
+    never counted by the circuit breaker)."""
     database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     database_statement_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     redis_url: SecretStr | None = None
@@ -307,7 +312,9 @@ class Settings(BaseSettings):
 
     @property
     def effective_hash_concurrency(self) -> int:
-        return self.password_hash_concurrency or max(1, (os.cpu_count() or 2) - 1)
+        # The cores this process may run on (a cpuset or taskset), not the machine's.
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        return self.password_hash_concurrency or max(1, (cores or os.cpu_count() or 2) - 1)
 
     @property
     def uses_sqlite(self) -> bool:
