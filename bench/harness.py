@@ -80,12 +80,21 @@ class Server:
 
 
 @asynccontextmanager
-async def serve(name: str, *, cpus: str | None = None, **settings: str) -> AsyncIterator[Server]:
+async def serve(
+    name: str,
+    *,
+    cpus: str | None = None,
+    share: Server | None = None,
+    command: Sequence[str] = ("-m", "entrypoints.cli", "serve"),
+    **settings: str,
+) -> AsyncIterator[Server]:
     """`hexahub serve` on a free port with a temporary DATA_DIR (also its working
     directory, so no `.env` of the caller's applies), rate limits off, and `settings`
     as environment variables; migrated first, stopped with SIGTERM after. `cpus` pins
-    the server (and its workers) to those cores (`taskset -c`)."""
-    data_dir = Path(tempfile.mkdtemp(prefix=f"hexahub-bench-{name}-"))
+    the server (and its workers) to those cores (`taskset -c`). `share`: use that
+    server's DATA_DIR (its SQLite file and secrets) instead. `command`: Python's
+    arguments that start the server."""
+    data_dir = share.data_dir if share else Path(tempfile.mkdtemp(prefix=f"hexahub-bench-{name}-"))
     port = free_port()
     env = {
         key: value
@@ -96,6 +105,7 @@ async def serve(name: str, *, cpus: str | None = None, **settings: str) -> Async
         "DATA_DIR": str(data_dir),
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        "UVICORN_PORT": str(port),  # when `command` runs uvicorn itself
         "LOG_LEVEL": "WARNING",
         # Load from one address would be refused within seconds otherwise.
         "RATE_LIMIT_ENABLED": "false",
@@ -107,9 +117,13 @@ async def serve(name: str, *, cpus: str | None = None, **settings: str) -> Async
     )
     if migrated.returncode != 0:
         raise RuntimeError(f"{name}: migrate failed: {migrated.stderr.decode()[-2000:]}")
-    log = (data_dir / "server.log").open("wb")
+    log = (data_dir / f"server-{name}.log").open("wb")
     process = subprocess.Popen(
-        [*pinned(cpus), *cli, "serve"], env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT
+        [*pinned(cpus), sys.executable, *command],
+        env=env,
+        cwd=data_dir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     server = Server(name, port, process, data_dir)
     try:
@@ -123,7 +137,8 @@ async def serve(name: str, *, cpus: str | None = None, **settings: str) -> Async
             process.kill()
             process.wait()
         log.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if share is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def pinned(cpus: str | None) -> list[str]:
@@ -142,7 +157,7 @@ async def wait_ready(
     async with httpx.AsyncClient(base_url=server.base, timeout=5, headers=headers) as client:
         for _ in range(300):
             if server.process.poll() is not None:
-                output = (server.data_dir / "server.log").read_text(errors="replace")
+                output = (server.data_dir / f"server-{server.name}.log").read_text(errors="replace")
                 raise RuntimeError(f"{server.name}: server exited: {output[-2000:]}")
             with suppress(httpx.HTTPError):
                 if (await client.get(path)).status_code == 200:
@@ -187,6 +202,20 @@ async def scrape(server: Server) -> Samples:
         for sample in family.samples:
             samples[sample.name, frozenset(sample.labels.items())] = sample.value
     return samples
+
+
+async def delete_redis_keys(url: str, prefixes: Iterable[str]) -> None:
+    """Delete every key under each prefix (a benchmark's own namespace, never the rest)."""
+    import redis.asyncio as aioredis
+
+    client: Any = aioredis.from_url(url)
+    try:
+        for prefix in prefixes:
+            keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+            for start in range(0, len(keys), 1000):
+                await client.delete(*keys[start : start + 1000])
+    finally:
+        await client.aclose()
 
 
 def total(samples: Samples, name: str, **labels: str) -> float:

@@ -64,7 +64,8 @@ USERS = "/api/v1/users?limit=100"
 LOGIN = "/api/v1/auth/login"
 REFERENCE = "FastAPI + PyJWT"
 JWT_SECRET = "bench-" + "s" * 40  # known to the bench, so it can sign cursors and tokens
-GROUPS = ("refs", "me", "users", "login", "mixed", "workers")
+GROUPS = ("refs", "me", "users", "login", "mixed", "server", "workers")
+NEEDS_DATABASES = {"me", "users", "login", "mixed", "server"}
 HERE = Path(__file__).resolve().parent
 
 
@@ -141,7 +142,7 @@ async def reference_app(name: str) -> AsyncIterator[harness.Server]:
         "--no-server-header",
         "--no-proxy-headers",  # as HexaHub serves
     ]
-    with (data_dir / "server.log").open("wb") as log:
+    with (data_dir / f"server-{name}.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = harness.Server(name, port, process, data_dir)
     try:
@@ -159,11 +160,15 @@ def reference_token() -> str:
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
 
 
+SETTINGS: dict[str, str] = {}  # --env: settings for every HexaHub server
+
+
 def hexahub_settings(**extra: str) -> dict[str, str]:
     return {
         "JWT_SECRET": JWT_SECRET,
         "FIRST_ADMIN_EMAIL": "admin@bench.example",
         "FIRST_ADMIN_PASSWORD": harness.PASSWORD,
+        **SETTINGS,
         **extra,
     }
 
@@ -338,6 +343,40 @@ def hexahub_targets(
     return targets
 
 
+def protocol_targets(
+    bounded: harness.Server, stock: harness.Server, creds: Credentials
+) -> list[Target]:
+    """The hot path with the bounded request-head protocol against stock uvicorn."""
+    me = harness.bearer_requests(ME, creds.user_tokens)
+    return [
+        Target("SQLite: /health, bounded head (served)", bounded, [harness.Request("/health")]),
+        Target("SQLite: /health, stock uvicorn httptools", stock, [harness.Request("/health")]),
+        Target("SQLite: /me, bearer, stock uvicorn httptools", stock, me),
+    ]
+
+
+@contextlib.asynccontextmanager
+async def stock_uvicorn(served: harness.Server) -> AsyncIterator[harness.Server]:
+    """The same app on the same data, behind uvicorn's own httptools protocol."""
+    command = (
+        "-m",
+        "uvicorn",
+        "entrypoints.http.app:create_app",
+        "--factory",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--no-server-header",
+        "--no-proxy-headers",
+    )
+    async with harness.serve(
+        "stock", cpus=SERVER_CPU, share=served, command=command, **hexahub_settings()
+    ) as server:
+        yield server
+
+
 # --- argon2 --------------------------------------------------------------------------------
 
 
@@ -414,18 +453,6 @@ async def redis_info(url: str) -> str:
         await client.aclose()
 
 
-async def delete_keys(url: str, prefix: str) -> None:
-    import redis.asyncio as aioredis
-
-    client: Any = aioredis.from_url(url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-        for start in range(0, len(keys), 1000):
-            await client.delete(*keys[start : start + 1000])
-    finally:
-        await client.aclose()
-
-
 # --- the report ----------------------------------------------------------------------------
 
 
@@ -498,7 +525,7 @@ async def main(args: argparse.Namespace) -> None:
 
     async with contextlib.AsyncExitStack() as stack:
         targets: list[Target] = []
-        if "refs" in only or "me" in only or "users" in only:
+        if only & {"refs", "me", "users", "server"}:
             token = reference_token()
             for name, label in (
                 ("bare", "bare ASGI JSON"),
@@ -510,44 +537,49 @@ async def main(args: argparse.Namespace) -> None:
                 targets.append(Target(label, server, [harness.Request(ME, headers=headers)]))
 
         databases: list[tuple[str, harness.Server, Credentials, int]] = []
-        sqlite = await stack.enter_async_context(
-            harness.serve("sqlite", cpus=SERVER_CPU, **hexahub_settings())
-        )
-        print(f"seeding {sqlite_users:,} users into SQLite", flush=True)
-        seed_sqlite(sqlite.data_dir / "hexahub.db", sqlite_users, hashed)
-        databases.append(("SQLite", sqlite, await credentials(sqlite, sqlite_users), sqlite_users))
-        if postgres:
-            for size in pg_sizes:
-                url = await stack.enter_async_context(
-                    throwaway_database(postgres, f"hexahub_bench_{run_id}_{size}")
-                )
-                pg = await stack.enter_async_context(
-                    harness.serve(
-                        f"pg{size}",
-                        cpus=SERVER_CPU,
-                        **hexahub_settings(
-                            DATABASE_URL=url.replace("postgresql://", "postgresql+asyncpg://"),
-                            REDIS_URL=args.redis,
-                            REDIS_KEY_PREFIX=f"{prefix}{size}:",
-                        ),
+        if only & NEEDS_DATABASES:
+            sqlite = await stack.enter_async_context(
+                harness.serve("sqlite", cpus=SERVER_CPU, **hexahub_settings())
+            )
+            print(f"seeding {sqlite_users:,} users into SQLite", flush=True)
+            seed_sqlite(sqlite.data_dir / "hexahub.db", sqlite_users, hashed)
+            databases.append(
+                ("SQLite", sqlite, await credentials(sqlite, sqlite_users), sqlite_users)
+            )
+            if postgres:
+                for size in pg_sizes:
+                    url = await stack.enter_async_context(
+                        throwaway_database(postgres, f"hexahub_bench_{run_id}_{size}")
                     )
-                )
-                clock = time.perf_counter()
-                await seed_postgres(url, size, hashed)
-                print(
-                    f"seeded {size:,} users into Postgres in {time.perf_counter() - clock:.0f} s",
-                    flush=True,
-                )
-                databases.append(
-                    (f"Postgres+Redis {size:,}", pg, await credentials(pg, size), size)
-                )
-            stack.push_async_callback(delete_keys, args.redis, prefix)
+                    pg = await stack.enter_async_context(
+                        harness.serve(
+                            f"pg{size}",
+                            cpus=SERVER_CPU,
+                            **hexahub_settings(
+                                DATABASE_URL=url.replace("postgresql://", "postgresql+asyncpg://"),
+                                REDIS_URL=args.redis,
+                                REDIS_KEY_PREFIX=f"{prefix}{size}:",
+                            ),
+                        )
+                    )
+                    clock = time.perf_counter()
+                    await seed_postgres(url, size, hashed)
+                    took = time.perf_counter() - clock
+                    print(f"seeded {size:,} users into Postgres in {took:.0f} s", flush=True)
+                    databases.append(
+                        (f"Postgres+Redis {size:,}", pg, await credentials(pg, size), size)
+                    )
+                stack.push_async_callback(harness.delete_redis_keys, args.redis, [prefix])
 
         for index, (kind, server, creds, users) in enumerate(databases):
             wanted = set(only)
             if index > 1:  # the larger Postgres database: the lists are what depends on size
                 wanted.discard("me")
             targets += hexahub_targets(kind, server, creds, users, wanted)
+        if "server" in only:
+            kind, server, creds, _ = databases[0]
+            stock = await stack.enter_async_context(stock_uvicorn(server))
+            targets += protocol_targets(server, stock, creds)
 
         labels = [t.label for t in targets]
         if targets:
@@ -612,10 +644,12 @@ async def logins(
     # The hash threads the server runs: one less than its cores, at least one.
     threads = max(1, len(cores) - 1)
     rates, raws = [], []
+    seconds = min(args.seconds, 5.0) / 2
     for _ in range(args.repetitions):
-        result = await load.run_requests(server, login_requests(users))
-        rates.append(result)
-        raws.append(raw_argon2_rate(threads, min(args.seconds, 5.0), cores))
+        # The raw rate just before and just after: the machine's drift is shared.
+        before = raw_argon2_rate(threads, seconds, cores)
+        rates.append(await load.run_requests(server, login_requests(users)))
+        raws.append((before + raw_argon2_rate(threads, seconds, cores)) / 2)
     ok = [r.per_second * (1 - r.failures / max(1, r.requests)) for r in rates]
     ratio = statistics.median(o / raw for o, raw in zip(ok, raws, strict=True))
     return [
@@ -659,51 +693,68 @@ async def me_with_logins(
 async def workers(
     args: argparse.Namespace, postgres: str | None, run_id: str, prefix: str
 ) -> list[str]:
-    """/me with WORKERS=1 and WORKERS=2, servers and wrk on both cores."""
+    """/me with WORKERS=2 against one process, servers and wrk on both cores, with the
+    single-process variants that isolate what a second worker changes: the metrics in
+    shared files (PROMETHEUS_MULTIPROC_DIR) and, on SQLite, the in-process cache, which
+    is off with several workers and no Redis."""
     load = harness.Load("wrk", 64, args.seconds, args.warmup)
-    setups: list[tuple[str, dict[str, str]]] = [("SQLite", {})]
-    lines = ["**WORKERS=2 against one process, `/me`, servers and wrk sharing both cores:**", ""]
-    lines += [
-        "| setup | workers | req/s | p99 ms | CPU µs/req | non-2xx |",
-        "|---|---:|---:|---:|---:|---:|",
+    lines = [
+        "**WORKERS=2 against one process, `/me`, servers and wrk sharing both cores "
+        "(variants alternating):**",
+        "",
+        "| setup | variant | req/s | p99 ms | CPU µs/req | non-2xx | req/s vs 1 worker |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
+    setups: list[tuple[str, dict[str, str]]] = [("SQLite", {})]
     async with contextlib.AsyncExitStack() as stack:
         if postgres:
             url = await stack.enter_async_context(
                 throwaway_database(postgres, f"hexahub_bench_{run_id}_workers")
             )
+            database = url.replace("postgresql://", "postgresql+asyncpg://")
+            stack.push_async_callback(harness.delete_redis_keys, args.redis, [prefix])
             setups.append(
                 (
                     "Postgres+Redis",
-                    {
-                        "DATABASE_URL": url.replace("postgresql://", "postgresql+asyncpg://"),
-                        "REDIS_URL": args.redis,
-                        "REDIS_KEY_PREFIX": f"{prefix}workers:",
-                    },
+                    {"DATABASE_URL": database, "REDIS_URL": args.redis},
                 )
             )
         for kind, settings in setups:
-            results: dict[int, list[harness.Result]] = {1: [], 2: []}
-            for count in (1, 2):
-                async with harness.serve(
-                    f"w{count}", **hexahub_settings(WORKERS=str(count), **settings)
-                ) as server:
-                    tokens = await harness.sign_up(server, 16)
-                    requests = harness.bearer_requests(ME, tokens)
-                    await load.run_requests(server, requests)
-                    for _ in range(args.repetitions):
-                        results[count].append(await load.run_requests(server, requests))
-            for count, measured in results.items():
+            metrics_dir = stack.enter_context(tempfile.TemporaryDirectory())
+            variants = {
+                "1 worker": {"WORKERS": "1"},
+                "1 worker, metrics in shared files": {
+                    "WORKERS": "1",
+                    "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+                },
+                "2 workers": {"WORKERS": "2"},
+            }
+            if kind == "SQLite":
+                variants["1 worker, cache off"] = {"WORKERS": "1", "CACHE_ENABLED": "false"}
+            runs = harness.Runs()
+            async with contextlib.AsyncExitStack() as servers_stack:
+                servers, tokens = {}, {}
+                for n, (name, variant) in enumerate(variants.items()):
+                    extra = (
+                        {"REDIS_KEY_PREFIX": f"{prefix}w{n}:"} if "REDIS_URL" in settings else {}
+                    )
+                    servers[name] = await servers_stack.enter_async_context(
+                        harness.serve(f"w{n}", **hexahub_settings(**settings, **variant, **extra))
+                    )
+                    tokens[name] = await harness.sign_up(servers[name], 16)
+                    await load.run(servers[name], ME, tokens[name])
+                for _, name in harness.alternating(list(variants), args.repetitions):
+                    runs.add(name, await load.run(servers[name], ME, tokens[name]))
+            one = statistics.median(r.per_second for r in runs.results["1 worker"])
+            for name in variants:
+                measured = runs.results[name]
+                rate = statistics.median(r.per_second for r in measured)
                 lines.append(
-                    f"| {kind} | {count} | {statistics.median(r.per_second for r in measured):,.0f}"
+                    f"| {kind} | {name} | {rate:,.0f}"
                     f" | {statistics.median(r.p99_ms for r in measured):.1f}"
                     f" | {statistics.median(r.cpu_us_per_request for r in measured):,.0f}"
-                    f" | {sum(r.failures + r.errors for r in measured)} |"
+                    f" | {sum(r.failures + r.errors for r in measured)} | x{rate / one:.2f} |"
                 )
-            gain = statistics.median(r.per_second for r in results[2]) / statistics.median(
-                r.per_second for r in results[1]
-            )
-            lines.append(f"| {kind} | 2 vs 1 | x{gain:.2f} | | | |")
     return [*lines, ""]
 
 
@@ -726,7 +777,15 @@ if __name__ == "__main__":
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--output", default=str(HERE / "results.md"))
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for every HexaHub server (repeatable), e.g. WORKERS=2",
+    )
     arguments = parser.parse_args()
+    SETTINGS.update(item.split("=", 1) for item in arguments.env)
     if arguments.quick:
         arguments.seconds, arguments.warmup, arguments.repetitions = 3.0, 1.0, 1
         arguments.sqlite_users, arguments.pg_users = 10_000, "10000,20000"

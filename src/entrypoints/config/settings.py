@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     None: one less than the CPU count, so the event loop always keeps a core (measured
     with bench/login_storm.py: on 2 cores, 2 hash threads starved the loop into pool
     time-outs, 1 thread served every login and halved /health p99)."""
+    password_hash_nice: int = Field(default=0, ge=0, le=19)
+    """Scheduling niceness of the hash threads (Linux): above 0 they give way to the event
+    loop when both want the same core."""
     password_hash_max_waiting: int = Field(default=256, ge=0)
     password_hash_queue_timeout_seconds: float = Field(default=5.0, gt=0)
     password_min_length: int = Field(default=8, ge=8, le=128)
