@@ -49,8 +49,7 @@ class BoundedExecutor:
         self._pool = ThreadPoolExecutor(
             max_workers=max_workers,
             thread_name_prefix=thread_name_prefix,
-            initializer=_renice if nice else None,
-            initargs=(nice,) if nice else (),
+            initializer=functools.partial(_renice, nice) if nice else None,
         )
         self._slots = asyncio.Semaphore(max_workers)
         self._max_waiting = max_waiting
