@@ -28,7 +28,8 @@ Then, per database:
     .venv/bin/python bench/perf.py [--quick] [--only refs,me,users,login,mixed,workers]
         [--no-postgres] [--postgres URL] [--redis URL] [--output bench/results.md]
 
-Loopback only. The full run takes about 20 minutes; --quick a few.
+Loopback only. The full run takes about 25 minutes on a shared 2-core machine; --quick
+a minute or two.
 """
 
 import argparse
@@ -652,12 +653,15 @@ async def logins(
         raws.append((before + raw_argon2_rate(threads, seconds, cores)) / 2)
     ok = [r.per_second * (1 - r.failures / max(1, r.requests)) for r in rates]
     ratio = statistics.median(o / raw for o, raw in zip(ok, raws, strict=True))
+    cpu_ms = statistics.median(r.cpu_us_per_request for r in rates) / 1000
     return [
         f"**{kind}: POST /auth/login, 4 connections**: {statistics.median(ok):.1f} logins/s, "
+        f"{cpu_ms:.0f} ms of server CPU per login (hash included), "
         f"p50 {statistics.median(r.p50_ms for r in rates):.0f} ms, "
         f"p99 {statistics.median(r.p99_ms for r in rates):.0f} ms, "
         f"{sum(r.failures + r.errors for r in rates)} non-2xx; raw argon2id "
-        f"{statistics.median(raws):.1f}/s on {len(cores)} core(s) with {threads} thread(s): "
+        f"{statistics.median(raws):.1f}/s ({1000 / statistics.median(raws):.0f} ms each) on "
+        f"{len(cores)} core(s) with {threads} thread(s): "
         f"**{ratio:.0%} of the raw rate**",
         "",
     ]
@@ -741,7 +745,7 @@ async def workers(
                     servers[name] = await servers_stack.enter_async_context(
                         harness.serve(f"w{n}", **hexahub_settings(**settings, **variant, **extra))
                     )
-                    tokens[name] = await harness.sign_up(servers[name], 16)
+                    tokens[name] = await harness.sign_up(servers[name], 4)
                     await load.run(servers[name], ME, tokens[name])
                 for _, name in harness.alternating(list(variants), args.repetitions):
                     runs.add(name, await load.run(servers[name], ME, tokens[name]))
@@ -763,7 +767,7 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="1 x 3 s, 10,000 users: a smoke run")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(GROUPS)}")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--sqlite-users", type=int, default=100_000)
     parser.add_argument("--pg-users", default="100000,1000000", help="one database per size")

@@ -18,9 +18,9 @@ so the client reads the answer instead of a reset), then closes.
 The checks cost one flag test and one addition per read on the hot path: a head that
 arrives in one read (nearly every request) never arms a timer.
 
-Why a subclass rather than another server: uvicorn with httptools is the fastest
-HTTP/1.1 stack for this app measured in bench/perf.py, and h11's
-`h11_max_incomplete_event_size` bounds size but not time, at twice the CPU per request.
+Why a subclass rather than uvicorn's h11 protocol, whose `h11_max_incomplete_event_size`
+bounds the size (not the time): fed the same keep-alive GET in process, h11 costs about
+160 µs of CPU per request against 23 µs for httptools, and 25 µs with these checks.
 """
 
 import asyncio
