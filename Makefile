@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format migrate lock clean
+.PHONY: help setup run test lint format migrate lock clean bench soak
 
 help: ## list these targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "make %-8s %s\n", $$1, $$2 }' \
@@ -56,6 +56,17 @@ lint: $(VENV)/.installed-dev ## ruff, mypy and the import-layer rule
 format: $(VENV)/.installed-dev ## rewrite the code in the house format (ruff)
 	$(BIN)/ruff check --fix src tests migrations bench
 	$(BIN)/ruff format src tests migrations bench
+
+# The benchmark needs wrk (a C load generator) and taskset; on Debian and Ubuntu they are
+# installed when missing, elsewhere the line says what to install.
+bench: $(VENV)/.installed-dev ## HexaHub against the FastAPI references (about 20 min; BENCH_ARGS=--quick)
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && \
+		{ apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; }; } || \
+		{ echo "make bench needs wrk: install it (apt-get install wrk, brew install wrk)"; exit 1; }
+	$(BIN)/python -u bench/perf.py $(BENCH_ARGS)
+
+soak: $(VENV)/.installed-dev ## 10 minutes of mixed traffic: does memory stay flat? (SOAK_ARGS=--minutes N)
+	$(BIN)/python -u bench/soak.py $(SOAK_ARGS)
 
 lock: $(VENV)/.installed-dev ## re-pin the lock files after editing pyproject.toml
 	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras \

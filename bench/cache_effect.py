@@ -26,7 +26,6 @@ import argparse
 import contextlib
 import os
 import uuid
-from typing import Any
 
 import harness
 
@@ -72,7 +71,7 @@ async def main(args: argparse.Namespace) -> None:
                 counts[name] = (before[name], await harness.scrape(server))
     finally:
         if args.redis:
-            await _delete_keys(
+            await harness.delete_redis_keys(
                 args.redis,
                 [env["REDIS_KEY_PREFIX"] for env in chosen.values() if "REDIS_KEY_PREFIX" in env],
             )
@@ -117,19 +116,6 @@ def _cache_lines(before: harness.Samples, after: harness.Samples) -> list[str]:
     if len(lines) == 1:
         lines[0] += ", no cache lookups"
     return lines
-
-
-async def _delete_keys(url: str, prefixes: list[str]) -> None:
-    import redis.asyncio as aioredis
-
-    client: Any = aioredis.from_url(url)
-    try:
-        for prefix in prefixes:
-            keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=500)]
-            if keys:
-                await client.delete(*keys)
-    finally:
-        await client.aclose()
 
 
 if __name__ == "__main__":

@@ -80,11 +80,21 @@ class Server:
 
 
 @asynccontextmanager
-async def serve(name: str, **settings: str) -> AsyncIterator[Server]:
+async def serve(
+    name: str,
+    *,
+    cpus: str | None = None,
+    share: Server | None = None,
+    command: Sequence[str] = ("-m", "entrypoints.cli", "serve"),
+    **settings: str,
+) -> AsyncIterator[Server]:
     """`hexahub serve` on a free port with a temporary DATA_DIR (also its working
     directory, so no `.env` of the caller's applies), rate limits off, and `settings`
-    as environment variables; migrated first, stopped with SIGTERM after."""
-    data_dir = Path(tempfile.mkdtemp(prefix=f"hexahub-bench-{name}-"))
+    as environment variables; migrated first, stopped with SIGTERM after. `cpus` pins
+    the server (and its workers) to those cores (`taskset -c`). `share`: use that
+    server's DATA_DIR (its SQLite file and secrets) instead. `command`: Python's
+    arguments that start the server."""
+    data_dir = share.data_dir if share else Path(tempfile.mkdtemp(prefix=f"hexahub-bench-{name}-"))
     port = free_port()
     env = {
         key: value
@@ -95,6 +105,7 @@ async def serve(name: str, **settings: str) -> AsyncIterator[Server]:
         "DATA_DIR": str(data_dir),
         "HOST": "127.0.0.1",
         "PORT": str(port),
+        "UVICORN_PORT": str(port),  # when `command` runs uvicorn itself
         "LOG_LEVEL": "WARNING",
         # Load from one address would be refused within seconds otherwise.
         "RATE_LIMIT_ENABLED": "false",
@@ -106,13 +117,17 @@ async def serve(name: str, **settings: str) -> AsyncIterator[Server]:
     )
     if migrated.returncode != 0:
         raise RuntimeError(f"{name}: migrate failed: {migrated.stderr.decode()[-2000:]}")
-    log = (data_dir / "server.log").open("wb")
+    log = (data_dir / f"server-{name}.log").open("wb")
     process = subprocess.Popen(
-        [*cli, "serve"], env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT
+        [*pinned(cpus), sys.executable, *command],
+        env=env,
+        cwd=data_dir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     server = Server(name, port, process, data_dir)
     try:
-        await _wait_ready(server)
+        await wait_ready(server)
         yield server
     finally:
         process.send_signal(signal.SIGTERM)
@@ -122,17 +137,30 @@ async def serve(name: str, **settings: str) -> AsyncIterator[Server]:
             process.kill()
             process.wait()
         log.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if share is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
-async def _wait_ready(server: Server) -> None:
-    async with httpx.AsyncClient(base_url=server.base, timeout=5) as client:
+def pinned(cpus: str | None) -> list[str]:
+    """The command prefix that runs a program on `cpus` only (nothing when None)."""
+    if cpus is None:
+        return []
+    if shutil.which("taskset") is None:
+        raise SystemExit("taskset (util-linux) is needed to pin processes to cores")
+    return ["taskset", "-c", cpus]
+
+
+async def wait_ready(
+    server: Server, path: str = "/health", headers: dict[str, str] | None = None
+) -> None:
+    """Until `path` answers 200; a server that exits meanwhile raises with its log."""
+    async with httpx.AsyncClient(base_url=server.base, timeout=5, headers=headers) as client:
         for _ in range(300):
             if server.process.poll() is not None:
-                output = (server.data_dir / "server.log").read_text(errors="replace")
+                output = (server.data_dir / f"server-{server.name}.log").read_text(errors="replace")
                 raise RuntimeError(f"{server.name}: server exited: {output[-2000:]}")
             with suppress(httpx.HTTPError):
-                if (await client.get("/health")).status_code == 200:
+                if (await client.get(path)).status_code == 200:
                     return
             await asyncio.sleep(0.1)
     raise RuntimeError(f"{server.name}: not ready after 30 s")
@@ -176,6 +204,20 @@ async def scrape(server: Server) -> Samples:
     return samples
 
 
+async def delete_redis_keys(url: str, prefixes: Iterable[str]) -> None:
+    """Delete every key under each prefix (a benchmark's own namespace, never the rest)."""
+    import redis.asyncio as aioredis
+
+    client: Any = aioredis.from_url(url)
+    try:
+        for prefix in prefixes:
+            keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+            for start in range(0, len(keys), 1000):
+                await client.delete(*keys[start : start + 1000])
+    finally:
+        await client.aclose()
+
+
 def total(samples: Samples, name: str, **labels: str) -> float:
     """The sum of `name` over every series carrying `labels`."""
     wanted = set(labels.items())
@@ -206,27 +248,64 @@ class Result:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, every thread's, dead ones' included (Linux
-    /proc, 10 ms ticks; NaN elsewhere)."""
+    """User + system CPU time of a process and its living descendants (uvicorn's
+    workers), every thread's, dead threads' included (Linux /proc, 10 ms ticks; NaN
+    elsewhere)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return math.nan
     fields = stat.rsplit(")", 1)[1].split()  # after the command name, fields 3 onwards
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    with suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children += map(int, (task / "children").read_text().split())
+    return children
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request of a load's cycle, as wrk sends it."""
+
+    path: str
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+
+
+def bearer_requests(path: str, tokens: Sequence[str]) -> list[Request]:
+    """GET `path` once per token (as a bearer token), or once without any."""
+    return [Request(path, headers=(("Authorization", f"Bearer {t}"),)) for t in tokens] or [
+        Request(path)
+    ]
 
 
 class Load:
-    """Closed-loop load on one path: `connections` keep-alive connections, each cycling
-    through `tokens` (as bearer tokens) or sending none."""
+    """Closed-loop load: `connections` keep-alive connections, each cycling through a
+    list of requests (`run`: GET one path with each of `tokens` as a bearer token, or
+    with none). `cpus` pins wrk to those cores."""
 
-    def __init__(self, client: str, connections: int, seconds: float, warmup: float) -> None:
+    def __init__(
+        self,
+        client: str,
+        connections: int,
+        seconds: float,
+        warmup: float,
+        *,
+        cpus: str | None = None,
+    ) -> None:
         self.wrk = shutil.which("wrk") if client in ("auto", "wrk") else None
         if client == "wrk" and self.wrk is None:
             raise SystemExit("--client wrk: wrk is not on the PATH")
         self.connections = connections
         self.seconds = seconds
         self.warmup = warmup
+        self.cpus = cpus
 
     def describe(self) -> str:
         if self.wrk:
@@ -236,19 +315,23 @@ class Load:
     async def run(self, server: Server, path: str, tokens: Sequence[str] = ()) -> Result:
         pid = server.process.pid
         if self.wrk:
-            return await self._wrk(server.port, pid, path, tokens)
+            return await self.run_requests(server, bearer_requests(path, tokens))
         return await _python_load(
             server.port, pid, path, tokens, self.connections, self.seconds, self.warmup
         )
 
-    async def _wrk(self, port: int, pid: int, path: str, tokens: Sequence[str]) -> Result:
+    async def run_requests(self, server: Server, requests: Sequence[Request]) -> Result:
+        """Any methods, headers and bodies: wrk only."""
+        if self.wrk is None:
+            raise SystemExit("this benchmark needs wrk (apt-get install wrk)")
+        pid = server.process.pid
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(_wrk_script(path, tokens))
+            script.write(_wrk_script(requests))
         try:
             if self.warmup > 0:
-                await self._wrk_once(port, script.name, self.warmup)
+                await self._wrk_once(server.port, script.name, self.warmup)
             cpu = cpu_seconds(pid)
-            result = await self._wrk_once(port, script.name, self.seconds)
+            result = await self._wrk_once(server.port, script.name, self.seconds)
             return dataclasses.replace(result, cpu_seconds=cpu_seconds(pid) - cpu)
         finally:
             os.unlink(script.name)
@@ -256,6 +339,7 @@ class Load:
     async def _wrk_once(self, port: int, script: str, seconds: float) -> Result:
         assert self.wrk is not None
         process = await asyncio.create_subprocess_exec(
+            *pinned(self.cpus),
             self.wrk,
             "-t1",
             f"-c{self.connections}",
@@ -278,15 +362,22 @@ class Load:
         )
 
 
-def _wrk_script(path: str, tokens: Sequence[str]) -> str:
+def _lua(text: str) -> str:
+    """A Lua long string: no escaping needed for JSON bodies or tokens."""
+    return f"[==[{text}]==]"
+
+
+def _wrk_script(requests: Sequence[Request]) -> str:
     # wrk.format builds each request once; `done` prints exact figures for parsing.
-    headers = ", ".join(
-        f'wrk.format("GET", "{path}", {{Authorization = "Bearer {t}"}})' for t in tokens
-    )
-    if not headers:
-        headers = f'wrk.format("GET", "{path}")'
+    formatted = []
+    for request in requests:
+        headers = ", ".join(f"[ {_lua(k)} ] = {_lua(v)}" for k, v in request.headers)
+        body = _lua(request.body) if request.body is not None else "nil"
+        formatted.append(
+            f"wrk.format({_lua(request.method)}, {_lua(request.path)}, {{{headers}}}, {body})"
+        )
     return f"""
-local requests = {{{headers}}}
+local requests = {{{", ".join(formatted)}}}
 local i = 0
 request = function()
   i = i % #requests + 1

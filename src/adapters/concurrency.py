@@ -8,6 +8,8 @@ and latency (the caller maps it to a "busy, retry later" error).
 
 import asyncio
 import functools
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -33,7 +35,11 @@ class BoundedExecutor:
         max_waiting: int,
         queue_timeout: float,
         thread_name_prefix: str = "bounded",
+        nice: int = 0,
     ) -> None:
+        """`nice`: the workers' scheduling niceness (Linux, per thread; ignored
+        elsewhere). Above 0 they yield the core to the event loop whenever both want it,
+        and take all of it when the loop is idle."""
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
         if max_waiting < 0:
@@ -41,7 +47,9 @@ class BoundedExecutor:
         if queue_timeout <= 0:
             raise ValueError("queue_timeout must be positive")
         self._pool = ThreadPoolExecutor(
-            max_workers=max_workers, thread_name_prefix=thread_name_prefix
+            max_workers=max_workers,
+            thread_name_prefix=thread_name_prefix,
+            initializer=functools.partial(_renice, nice) if nice else None,
         )
         self._slots = asyncio.Semaphore(max_workers)
         self._max_waiting = max_waiting
@@ -91,3 +99,9 @@ class BoundedExecutor:
         """Refuse new work, drop queued jobs and (by default) wait for running ones."""
         self._closed = True
         self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _renice(nice: int) -> None:
+    # On Linux a thread is a task with its own niceness: this lowers only this worker.
+    if hasattr(os, "setpriority"):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)

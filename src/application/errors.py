@@ -102,15 +102,27 @@ class StorageUnavailableError(ServiceUnavailableError):
     default_message = "the database is unavailable; try again shortly"
 
 
+class BusyError(ServiceUnavailableError):
+    """The service itself is saturated (a full pool or queue), not a dependency down:
+    503 with a short `retry_after`, and no circuit breaker counts it as a failure."""
+
+    default_message = "the service is busy; try again shortly"
+    retry_after = 1
+
+
+class StorageBusyError(StorageUnavailableError, BusyError):
+    """Every pooled database connection stayed in use for the whole wait: back-pressure
+    from load, not a database failure."""
+
+    default_message = "the service is busy; try again shortly"
+
+
 class CacheUnavailableError(ServiceUnavailableError):
     default_message = "the token store is unavailable; try again shortly"
 
 
-class HasherBusyError(ServiceUnavailableError):
+class HasherBusyError(BusyError):
     """Too many password hashes queued: refuse fast rather than pile up memory."""
-
-    default_message = "the service is busy; try again shortly"
-    retry_after = 1
 
 
 class RoleNotFoundError(NotFoundError):

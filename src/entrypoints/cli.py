@@ -134,7 +134,11 @@ def _quiet_alembic() -> None:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import functools
+
     import uvicorn
+
+    from entrypoints.http.protocol import BoundedHttpToolsProtocol
 
     workers = args.workers or settings.workers
     # Each worker reads its settings afresh; --workers must reach them (the cache, for
@@ -163,6 +167,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         server_header=False,
         proxy_headers=False,  # the client address comes from the socket only
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        # httptools with the request head bounded in size and time (431, 408); a partial
+        # is picklable, so every worker process gets the same limits.
+        http=functools.partial(  # type: ignore[arg-type]
+            BoundedHttpToolsProtocol,
+            max_head_bytes=settings.max_header_bytes,
+            head_timeout=settings.header_timeout_seconds,
+        ),
     )
     return 0
 

@@ -45,7 +45,9 @@ class Argon2PasswordHasher(PasswordHasher):
     argon2-cffi releases the GIL while hashing, so worker threads hash truly in parallel
     while the event loop keeps serving. When all `max_concurrency` workers are busy, at
     most `max_waiting` callers queue, each for at most `queue_timeout` seconds; anyone
-    else gets `HasherBusyError` at once. Call `shutdown()` when the app stops.
+    else gets `HasherBusyError` at once. With `thread_nice` above 0 the hash threads
+    yield a shared core to the event loop, so logins cannot starve the other requests of
+    a busy process. Call `shutdown()` when the app stops.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class Argon2PasswordHasher(PasswordHasher):
         max_concurrency: int = 4,
         max_waiting: int = 64,
         queue_timeout: float = 2.0,
+        thread_nice: int = 0,
     ) -> None:
         if not meets_owasp_minimum(
             memory_cost=memory_cost, time_cost=time_cost, parallelism=parallelism
@@ -79,6 +82,7 @@ class Argon2PasswordHasher(PasswordHasher):
             max_waiting=max_waiting,
             queue_timeout=queue_timeout,
             thread_name_prefix="argon2",
+            nice=thread_nice,
         )
         self._dummy_hash: str | None = None
         self._dummy_lock = asyncio.Lock()

@@ -23,7 +23,7 @@ from enum import Enum
 
 import structlog
 
-from application.errors import ServiceUnavailableError
+from application.errors import BusyError, ServiceUnavailableError
 
 log = structlog.get_logger()
 
@@ -123,7 +123,8 @@ class CircuitBreaker:
 
     def guard(self) -> "_Guard":
         """`async with breaker.guard(): ...`: an unavailable error inside counts as a
-        failure, a clean exit as a success, anything else says nothing of the dependency."""
+        failure, a clean exit as a success, anything else (a `BusyError` included: the
+        service's own saturation) says nothing of the dependency."""
         return _Guard(self)
 
     def _retry_in(self) -> float:
@@ -159,7 +160,7 @@ class _Guard:
             return
         if kind is None:
             self._breaker.record_success(ticket)
-        elif issubclass(kind, ServiceUnavailableError):
+        elif issubclass(kind, ServiceUnavailableError) and not issubclass(kind, BusyError):
             self._breaker.record_failure(ticket)
         else:
             self._breaker.release(ticket)

@@ -3,11 +3,13 @@
 Built by the composition root, never at import time.
 """
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -39,10 +41,15 @@ def create_engine(
 ) -> AsyncEngine:
     """An engine for the application.
 
-    PostgreSQL: connections are pinged before use (so a server restart costs one
-    reconnect, not a burst of errors), connecting and waiting for a pooled connection
-    give up after a few seconds, and statements are cancelled server side after
-    `statement_timeout_ms` (with a client-side backstop a second later).
+    PostgreSQL: a connection idle for more than a second is pinged before use (so a
+    server restart costs one reconnect, not a burst of errors, while a busy pool pays
+    nothing), connecting gives up after `connect_timeout`, and
+    statements are cancelled server side after `statement_timeout_ms` (with a
+    client-side backstop a second later). A caller finding every connection in use
+    waits up to `pool_timeout` for one (then `StorageBusyError`: back-pressure, which the
+    circuit breaker ignores). Each connection prepares a statement once and keeps it
+    (`prepared_statement_cache_size`; behind PgBouncer in transaction mode set it to 0
+    with `?prepared_statement_cache_size=0` on the URL).
 
     SQLite: a file database in WAL mode with foreign keys enforced; every transaction
     starts with BEGIN IMMEDIATE, so writers queue on the file lock (up to 5 s) instead of
@@ -52,21 +59,59 @@ def create_engine(
     """
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _create_sqlite_engine(parsed, pool_size=pool_size, pool_timeout=pool_timeout)
-    return create_async_engine(
+        return _create_sqlite_engine(
+            parsed, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout
+        )
+    connect_args: dict[str, Any] = {
+        "timeout": connect_timeout,
+        "command_timeout": statement_timeout_ms / 1000 + 1.0,
+        "server_settings": {"statement_timeout": str(statement_timeout_ms)},
+    }
+    if "prepared_statement_cache_size" not in parsed.query:
+        # Room for every distinct statement the app runs: each is prepared once per
+        # connection, then only bound and executed (the URL's own value wins).
+        connect_args["prepared_statement_cache_size"] = 256
+    engine = create_async_engine(
         parsed,
         hide_parameters=True,  # errors and logs must never carry emails or hashes
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={
-            "timeout": connect_timeout,
-            "command_timeout": statement_timeout_ms / 1000 + 1.0,
-            "server_settings": {"statement_timeout": str(statement_timeout_ms)},
-        },
+        connect_args=connect_args,
     )
+    _ping_idle_connections(engine)
+    return engine
+
+
+# SQLAlchemy's pool_pre_ping pings on every checkout, and asyncpg's ping is three round
+# trips (BEGIN, an empty statement, ROLLBACK, so that it also works behind PgBouncer):
+# measured with bench/perf.py, a tenth of the CPU of an authenticated request. A
+# connection back in the pool less than this long ago was working a moment ago.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """Ping a connection on checkout only when it sat idle; a dead one is replaced (and
+    the pool's older connections with it) before the caller sees it. This is
+    SQLAlchemy's documented "pessimistic disconnect handling" recipe, made conditional."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _stamp(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in = record.info.get(_CHECKED_IN)
+        if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
+            return  # new (just connected) or busy a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise DisconnectionError("connection lost while idle in the pool") from error
+
+
+_CHECKED_IN = "hexahub_checked_in_at"
 
 
 def create_migration_engine(url: str | URL) -> AsyncEngine:
@@ -87,10 +132,16 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _create_sqlite_engine(url: URL, *, pool_size: int, pool_timeout: float) -> AsyncEngine:
+def _create_sqlite_engine(
+    url: URL, *, pool_size: int, max_overflow: int, pool_timeout: float
+) -> AsyncEngine:
     _ensure_parent_dir(url)
     engine = create_async_engine(
-        url, pool_size=pool_size, pool_timeout=pool_timeout, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

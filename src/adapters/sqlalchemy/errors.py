@@ -1,7 +1,9 @@
 """Translation of database failures into application errors.
 
 Two families matter to callers: "the database cannot serve now" (retry later, 503) and
-"a unique constraint refused the write" (409). A user given a role that does not exist
+"a unique constraint refused the write" (409). A pooled connection not freed in time is
+the first family's `StorageBusyError`: load, not a failure of the database, so the
+circuit breaker ignores it. A user given a role that does not exist
 (deleted meanwhile) is refused as `UnknownRoleError`. Anything else is a bug and
 propagates.
 """
@@ -27,6 +29,7 @@ from application.errors import (
     ConflictError,
     EmailAlreadyRegisteredError,
     RoleExistsError,
+    StorageBusyError,
     StorageUnavailableError,
     UsernameTakenError,
 )
@@ -36,7 +39,6 @@ from domain.roles import UnknownRoleError
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     sa.OperationalError,  # includes SQLite "database is locked" after the busy timeout
     sa.InterfaceError,
-    sa.TimeoutError,  # no pooled connection came free in time
     sa.DisconnectionError,
     OSError,  # ConnectionError, refused or reset sockets, an unreadable database file
     TimeoutError,
@@ -64,6 +66,8 @@ def translate(error: BaseException) -> DomainError | None:
         return None
     if isinstance(error, sa.IntegrityError):
         return _conflict(error)
+    if _in_chain(error, sa.TimeoutError):  # no pooled connection came free in time
+        return StorageBusyError()
     if _is_unavailable(error):
         return StorageUnavailableError()
     return None
@@ -126,16 +130,25 @@ def _driver_error(error: sa.DBAPIError) -> BaseException | None:
 
 
 def _is_unavailable(error: BaseException) -> bool:
+    return any(
+        isinstance(current, _UNAVAILABLE)
+        or (isinstance(current, sa.DBAPIError) and current.connection_invalidated)
+        for current in _chain(error)
+    )
+
+
+def _in_chain(error: BaseException, kind: type[BaseException]) -> bool:
+    return any(isinstance(current, kind) for current in _chain(error))
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """`error`, then what it wraps (a DBAPI error's driver error) or was raised from."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, sa.DBAPIError) and current.connection_invalidated:
-            return True
-        if isinstance(current, _UNAVAILABLE):
-            return True
+        yield current
         if isinstance(current, sa.DBAPIError) and current.orig is not None:
             current = current.orig
         else:
             current = current.__cause__
-    return False

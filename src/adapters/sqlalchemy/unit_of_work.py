@@ -19,7 +19,7 @@ from adapters.sqlalchemy.service_client_repository import SqlAlchemyServiceClien
 from adapters.sqlalchemy.session_repository import SqlAlchemySessionRepository
 from adapters.sqlalchemy.signing_key_repository import SqlAlchemySigningKeyRepository
 from adapters.sqlalchemy.user_repository import SqlAlchemyUserRepository
-from application.errors import StorageUnavailableError
+from application.errors import BusyError, StorageUnavailableError
 from application.ports.transaction import Transaction
 
 
@@ -42,7 +42,8 @@ class SqlAlchemyUnitOfWork(Transaction):
     the seconds until the next probe) while the circuit is open. A transaction that
     ends in `StorageUnavailableError` counts as a failure; one that reached the
     database and ended any other way (a domain refusal included: the database answered)
-    as a success; one that never reached it, or was cancelled, counts as neither.
+    as a success; one that never reached it, was cancelled, or waited in vain for a
+    pooled connection (`StorageBusyError`: load, not a failure) counts as neither.
     """
 
     users: SqlAlchemyUserRepository
@@ -145,7 +146,10 @@ class SqlAlchemyUnitOfWork(Transaction):
     def _report(self, outcome: BaseException | None, reached_database: bool) -> None:
         if self._breaker is None or self._ticket is None:
             return
-        if isinstance(outcome, StorageUnavailableError):
+        if isinstance(outcome, BusyError):
+            # No connection came free in time: load, which says nothing of the database.
+            self._breaker.release(self._ticket)
+        elif isinstance(outcome, StorageUnavailableError):
             self._breaker.record_failure(self._ticket)
         elif reached_database and (outcome is None or isinstance(outcome, Exception)):
             self._breaker.record_success(self._ticket)

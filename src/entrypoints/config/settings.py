@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy async URL; None means the SQLite file under `data_dir`."""
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    """Postgres connections kept per process (as many again may open in a burst): one event
+    loop holds a connection only for a statement or a short transaction."""
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """How long a request waits for a pooled connection before a 503 "busy" (back-pressure,
+    never counted by the circuit breaker)."""
     database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     database_statement_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     redis_url: SecretStr | None = None
@@ -110,6 +115,9 @@ class Settings(BaseSettings):
     None: one less than the CPU count, so the event loop always keeps a core (measured
     with bench/login_storm.py: on 2 cores, 2 hash threads starved the loop into pool
     time-outs, 1 thread served every login and halved /health p99)."""
+    password_hash_nice: int = Field(default=0, ge=0, le=19)
+    """Scheduling niceness of the hash threads (Linux): above 0 they give way to the event
+    loop when both want the same core."""
     password_hash_max_waiting: int = Field(default=256, ge=0)
     password_hash_queue_timeout_seconds: float = Field(default=5.0, gt=0)
     password_min_length: int = Field(default=8, ge=8, le=128)
@@ -165,6 +173,12 @@ class Settings(BaseSettings):
     """Send HSTS even when TLS ends at a proxy (it is always sent over https)."""
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+    max_header_bytes: int = Field(default=16_384, ge=1_024, le=1_048_576)
+    """Largest request head (request line and headers) accepted; larger is 431 before it
+    is buffered (nginx and Node accept 8-16 KiB; a few large cookies fit in 16)."""
+    header_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    """A request head, or a new connection's first request, must arrive within this
+    (Apache's mod_reqtimeout allows 20 s for the headers by default)."""
     docs_enabled: bool = True
     metrics_enabled: bool = True
     """Count every request and serve `GET /metrics`; off: neither (bench/observability_cost.py
@@ -309,7 +323,9 @@ class Settings(BaseSettings):
 
     @property
     def effective_hash_concurrency(self) -> int:
-        return self.password_hash_concurrency or max(1, (os.cpu_count() or 2) - 1)
+        # The cores this process may run on (a cpuset or taskset), not the machine's.
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        return self.password_hash_concurrency or max(1, (cores or os.cpu_count() or 2) - 1)
 
     @property
     def uses_sqlite(self) -> bool:

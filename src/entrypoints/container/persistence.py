@@ -30,6 +30,7 @@ async def _engine(settings: Settings) -> AsyncIterator[AsyncEngine | None]:
     engine = create_engine(
         settings.effective_database_url,
         pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout_seconds,
         connect_timeout=settings.database_connect_timeout_seconds,
         statement_timeout_ms=int(settings.database_statement_timeout_seconds * 1000),
     )

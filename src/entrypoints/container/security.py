@@ -32,6 +32,7 @@ def _hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
         max_concurrency=settings.effective_hash_concurrency,
         max_waiting=settings.password_hash_max_waiting,
         queue_timeout=settings.password_hash_queue_timeout_seconds,
+        thread_nice=settings.password_hash_nice,
     )
     try:
         yield hasher

@@ -10,6 +10,7 @@ from application.errors import (
     CacheUnavailableError,
     InvalidTokenError,
     ServiceUnavailableError,
+    StorageBusyError,
     StorageUnavailableError,
 )
 
@@ -225,6 +226,15 @@ async def test_the_guard_says_nothing_of_errors_that_are_not_about_the_dependenc
     # Both probes gave their slot back, so another caller may probe now.
     async with breaker.guard():
         pass
+    assert breaker.state is BreakerState.CLOSED
+
+
+async def test_the_guard_never_counts_the_service_being_busy(breaker: CircuitBreaker) -> None:
+    # A full pool or queue is load on this service, not a failing dependency.
+    for _ in range(10):
+        with pytest.raises(StorageBusyError):
+            async with breaker.guard():
+                raise StorageBusyError()
     assert breaker.state is BreakerState.CLOSED
 
 

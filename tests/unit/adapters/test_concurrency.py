@@ -1,6 +1,7 @@
 """BoundedExecutor: bounded work, bounded queue, fail fast, and honest slot accounting."""
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -122,3 +123,18 @@ async def test_after_shutdown_no_new_work_is_accepted() -> None:
 def test_nonsense_bounds_are_refused(workers: int, waiting: int, timeout: float) -> None:
     with pytest.raises(ValueError, match="must"):
         BoundedExecutor(max_workers=workers, max_waiting=waiting, queue_timeout=timeout)
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread niceness is Linux's")
+async def test_workers_can_yield_the_core_to_the_event_loop() -> None:
+    """With `nice`, only the worker threads are lowered: the loop's thread keeps its own."""
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    executor = BoundedExecutor(max_workers=1, max_waiting=1, queue_timeout=1, nice=5)
+    try:
+        worker = await executor.run(
+            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        )
+    finally:
+        executor.shutdown()
+    assert worker == min(19, own + 5)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from adapters.resilience.circuit_breaker import BreakerState, CircuitBreaker
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.errors import InvalidTokenError, StorageUnavailableError
+from application.errors import InvalidTokenError, StorageBusyError, StorageUnavailableError
 
 
 class FakeMonotonic:
@@ -152,3 +152,43 @@ async def test_failures_must_run_together_to_open_it(
         database.is_down = False
         await read(database, breaker)
     assert breaker.state is BreakerState.CLOSED
+
+
+async def test_an_exhausted_pool_is_back_pressure_and_never_opens_the_circuit(
+    sqlite_url: str, breaker: CircuitBreaker
+) -> None:
+    # One pooled connection, held by a transaction in progress: every other caller waits
+    # briefly for it, then is refused as busy, many times over the failure threshold.
+    engine = create_engine(sqlite_url, pool_size=1, max_overflow=0, pool_timeout=0.05)
+    factory = create_session_factory(engine)
+    try:
+        async with SqlAlchemyUnitOfWork(factory, breaker=breaker) as holder:
+            await holder.users.get(uuid.uuid4())
+            for _ in range(5):
+                with pytest.raises(StorageBusyError) as refused:
+                    async with SqlAlchemyUnitOfWork(factory, breaker=breaker) as waiter:
+                        await waiter.users.get(uuid.uuid4())
+                assert refused.value.retry_after == 1
+                assert breaker.state is BreakerState.CLOSED
+        # The connection is back: the next caller is served at once.
+        async with SqlAlchemyUnitOfWork(factory, breaker=breaker) as work:
+            assert await work.users.get(uuid.uuid4()) is None
+        assert breaker.state is BreakerState.CLOSED
+    finally:
+        await engine.dispose()
+
+
+async def test_a_busy_refusal_is_still_a_storage_refusal_to_callers(
+    sqlite_url: str,
+) -> None:
+    """Code that handles "the database cannot serve now" handles "busy" too."""
+    engine = create_engine(sqlite_url, pool_size=1, max_overflow=0, pool_timeout=0.05)
+    factory = create_session_factory(engine)
+    try:
+        async with SqlAlchemyUnitOfWork(factory) as holder:
+            await holder.users.get(uuid.uuid4())
+            with pytest.raises(StorageUnavailableError):
+                async with SqlAlchemyUnitOfWork(factory) as waiter:
+                    await waiter.users.get(uuid.uuid4())
+    finally:
+        await engine.dispose()
