@@ -7,6 +7,7 @@ from application.audit import Auditor
 from application.names import optional_full_name
 from application.passwords import PasswordRules
 from application.ports.clock import Clock
+from application.ports.email_normaliser import EmailNormaliser
 from application.ports.event_publisher import EventPublisher
 from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
@@ -14,7 +15,7 @@ from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.uniqueness import ensure_identity_free
 from domain.roles import Role
 from domain.user import User
-from domain.value_objects import Email, Username
+from domain.value_objects import Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,7 +47,9 @@ class AccountCreator:
         events: EventPublisher,
         password_rules: PasswordRules,
         auditor: Auditor,
+        emails: EmailNormaliser,
     ) -> None:
+        self._emails = emails
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._ids = ids
@@ -56,7 +59,7 @@ class AccountCreator:
         self._auditor = auditor
 
     async def create(self, account: NewAccount) -> User:
-        email = Email(account.email)
+        email = self._emails.normalise(account.email)
         username = Username(account.username)
         full_name = optional_full_name(account.full_name)
         self._password_rules.check(account.password, email=email.value, username=username.value)

@@ -11,7 +11,6 @@ from typing import Any
 
 import structlog
 from dependency_injector import containers, providers
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.argon2.password_hasher import Argon2PasswordHasher
@@ -20,6 +19,7 @@ from adapters.context.request_context import ContextVarRequestContext
 from adapters.crypto.file_keys import load_signing_keys
 from adapters.crypto.key_factory import CryptographyKeyFactory
 from adapters.crypto.secret_box import FernetSecretBox
+from adapters.emails.normaliser import EmailValidatorNormaliser
 from adapters.jwt.keys import hs256_key
 from adapters.jwt.refresh_tokens import OpaqueRefreshTokenGenerator
 from adapters.jwt.token_service import PyJwtTokenService
@@ -48,7 +48,6 @@ from adapters.resilience.circuit_breaker import CircuitBreaker
 from adapters.resilience.fallback_rate_limiter import FallbackRateLimiter
 from adapters.secrets.api_keys import HashedApiKeySecrets
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
-from adapters.sqlalchemy.errors import translating
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system.clock import SystemClock
 from adapters.system.id_generator import Uuid7IdGenerator
@@ -125,6 +124,8 @@ from domain.password_policy import PasswordPolicy
 from domain.signing_keys import KeyAlgorithm
 from entrypoints.config.secrets import resolve_encryption_keys, resolve_jwt_secret
 from entrypoints.config.settings import Settings, parse_rate
+from entrypoints.http import health
+from entrypoints.http.health import Check
 from entrypoints.http.pagination import CursorCodec
 from entrypoints.tracing import trace_engine, trace_redis
 
@@ -303,19 +304,6 @@ def _notifier_kind(settings: Settings) -> str:
     return "smtp" if settings.smtp_host else "console"
 
 
-def _database_probe(engine: AsyncEngine | None, breaker: CircuitBreaker) -> Any:
-    async def probe() -> None:
-        if engine is None:
-            return
-        # Through the breaker, so readiness polls alone can close it again.
-        async with breaker.guard():
-            with translating():
-                async with engine.connect() as connection:
-                    await connection.execute(text("SELECT 1"))
-
-    return probe
-
-
 def _breaker(
     name: str, unavailable: type[ServiceUnavailableError], settings: Settings
 ) -> CircuitBreaker:
@@ -329,14 +317,34 @@ def _breaker(
     return breaker
 
 
-def _health_breakers(
-    settings: Settings, database: CircuitBreaker, redis: CircuitBreaker
-) -> dict[str, CircuitBreaker | None]:
-    """The breaker behind each readiness check, None where no breaker guards it."""
-    return {
-        "database": database if _storage_kind(settings) == "sql" else None,
-        "cache": redis if settings.redis_url else None,
+def _readiness_checks(
+    settings: Settings,
+    engine: AsyncEngine | None,
+    database: CircuitBreaker,
+    redis: CircuitBreaker,
+    revocations: Any,
+) -> dict[str, Check]:
+    """What `/health/ready` checks: the database and its schema (not with `memory://`),
+    and the revocation store, which is Redis when configured and required only with
+    READINESS_REQUIRES_REDIS."""
+    sql = engine is not None
+    checks = {
+        "database": Check(
+            probe=health.database_probe(engine, database),
+            breaker=database if sql else None,
+            dependency="database" if sql else None,
+        )
     }
+    if engine is not None:
+        checks["migrations"] = Check(probe=health.migrations_probe(engine, database))
+    with_redis = settings.redis_url is not None
+    checks["cache"] = Check(
+        probe=revocations.ping,
+        breaker=redis if with_redis else None,
+        dependency="redis" if with_redis else None,
+        required=settings.readiness_requires_redis or not with_redis,
+    )
+    return checks
 
 
 class Container(containers.DeclarativeContainer):
@@ -372,6 +380,7 @@ class Container(containers.DeclarativeContainer):
     password_rules = providers.Singleton(PasswordRules, password_policy, password_blocklist)
     request_context = providers.Singleton(ContextVarRequestContext)
     api_key_secrets = providers.Singleton(HashedApiKeySecrets)
+    emails = providers.Singleton(EmailValidatorNormaliser)
     one_time_tokens = providers.Singleton(OpaqueRefreshTokenGenerator, prefix="hxo_")
     mail_composer = providers.Singleton(
         MailComposer,
@@ -538,6 +547,7 @@ class Container(containers.DeclarativeContainer):
         events=events,
         password_rules=password_rules,
         auditor=auditor,
+        emails=emails,
     )
     mail_dispatcher = providers.Singleton(
         MailDispatcher,
@@ -580,6 +590,7 @@ class Container(containers.DeclarativeContainer):
         policy=login_policy,
         throttle=throttle,
         mfa_tokens=token_service,
+        emails=emails,
     )
     refresh_session = providers.Factory(
         RefreshSession,
@@ -613,7 +624,7 @@ class Container(containers.DeclarativeContainer):
         **_writes,
     )
     get_own_profile = providers.Factory(GetOwnProfile)
-    update_own_profile = providers.Factory(UpdateOwnProfile, **_writes)
+    update_own_profile = providers.Factory(UpdateOwnProfile, emails=emails, **_writes)
     change_password = providers.Factory(
         ChangePassword,
         uow_factory=uow_factory,
@@ -634,7 +645,7 @@ class Container(containers.DeclarativeContainer):
     list_users = providers.Factory(ListUsers, uow_factory=uow_factory)
     get_user = providers.Factory(GetUser, uow_factory=uow_factory)
     create_user = providers.Factory(CreateUser, uow_factory, accounts)
-    update_user = providers.Factory(UpdateUser, revoker=revoker, **_writes)
+    update_user = providers.Factory(UpdateUser, revoker=revoker, emails=emails, **_writes)
     delete_user = providers.Factory(DeleteUser, revoker=revoker, **_writes)
     assign_roles = providers.Factory(AssignRoles, **_writes)
     unlock_user = providers.Factory(UnlockUser, **_writes)
@@ -668,6 +679,7 @@ class Container(containers.DeclarativeContainer):
         policy=providers.Callable(_token_policy, settings),
         wake_mailer=mail_wake.provided.set,
         throttle=throttle,
+        emails=emails,
     )
     verify_email = providers.Factory(VerifyEmail, tokens=one_time_tokens, **_writes)
     reset_password = providers.Factory(
@@ -740,17 +752,8 @@ class Container(containers.DeclarativeContainer):
         lambda s: {"name": s.public_name, "version": VERSION, "environment": s.environment.value},
         settings,
     )
-    health_probes = providers.Callable(
-        lambda engine, breaker, store: {
-            "database": _database_probe(engine, breaker),
-            "cache": store.ping,
-        },
-        engine,
-        database_breaker,
-        revocation_store,
-    )
-    health_breakers = providers.Callable(
-        _health_breakers, settings, database_breaker, redis_breaker
+    health_checks = providers.Callable(
+        _readiness_checks, settings, engine, database_breaker, redis_breaker, revocation_store
     )
 
 

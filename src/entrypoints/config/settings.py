@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # open it, and calls then fail at once with 503 until a probe is let through.
     circuit_failure_threshold: int = Field(default=5, ge=1, le=1000)
     circuit_reset_seconds: float = Field(default=5.0, gt=0, le=300)
+    readiness_requires_redis: bool = False
+    """With Redis configured and down, /health/ready answers 503 instead of 200 `degraded`.
+    Off by default: the service keeps serving without Redis (in-process limits, the
+    database for revocations), and a shared Redis outage must not take every replica out
+    of the load balancer at once."""
 
     # --- tokens ------------------------------------------------------------------
     jwt_secret: SecretStr | None = None

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import pytest
 
+from adapters.emails.normaliser import EmailValidatorNormaliser
 from adapters.jwt.keys import hs256_key
 from adapters.jwt.refresh_tokens import OpaqueRefreshTokenGenerator
 from adapters.jwt.token_service import PyJwtTokenService
@@ -256,7 +257,8 @@ def build_app(
     throttle = Throttle(
         InMemoryRateLimiter(clock), context, throttle_policy or ThrottlePolicy(enabled=False)
     )
-    accounts = AccountCreator(uow_factory, hasher, ids, clock, events, rules, auditor)
+    emails = EmailValidatorNormaliser()
+    accounts = AccountCreator(uow_factory, hasher, ids, clock, events, rules, auditor, emails)
     notifier = InMemoryNotifier()
     one_time = OpaqueRefreshTokenGenerator(prefix="hxo_")
     composer = MailComposer("https://id.example.test")
@@ -291,6 +293,7 @@ def build_app(
             login_policy,
             throttle,
             mfa_tokens=tokens,
+            emails=emails,
         ),
         refresh_session=RefreshSession(
             uow_factory,
@@ -311,14 +314,14 @@ def build_app(
             uow_factory, refresh_tokens, tokens, revoker, clock, events, auditor
         ),
         get_own_profile=GetOwnProfile(),
-        update_own_profile=UpdateOwnProfile(uow_factory, clock, events, auditor),
+        update_own_profile=UpdateOwnProfile(uow_factory, clock, events, auditor, emails),
         change_password=ChangePassword(uow_factory, hasher, revoker, clock, events, rules, auditor),
         list_own_sessions=ListOwnSessions(uow_factory, clock),
         revoke_own_session=RevokeOwnSession(uow_factory, revoker, clock, events, auditor),
         list_users=ListUsers(uow_factory),
         get_user=GetUser(uow_factory),
         create_user=CreateUser(uow_factory, accounts),
-        update_user=UpdateUser(uow_factory, revoker, clock, events, auditor),
+        update_user=UpdateUser(uow_factory, revoker, clock, events, auditor, emails),
         delete_user=DeleteUser(uow_factory, revoker, clock, events, auditor),
         bootstrap_admin=BootstrapAdmin(uow_factory, accounts),
         context=context,
@@ -340,7 +343,7 @@ def build_app(
             uow_factory, one_time, composer, ids, clock, token_policy, wake
         ),
         request_password_reset=RequestPasswordReset(
-            uow_factory, one_time, composer, ids, clock, token_policy, wake, throttle
+            uow_factory, one_time, composer, ids, clock, token_policy, wake, throttle, emails=emails
         ),
         verify_email=VerifyEmail(uow_factory, one_time, clock, events, auditor),
         reset_password=ResetPassword(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from adapters.emails.normaliser import EmailValidatorNormaliser
 from adapters.memory.id_generator import SequentialIdGenerator
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.redis.client import create_redis_client
@@ -227,6 +228,7 @@ async def guessing(
         Auditor(ids, app.clock, app.context),
         LoginPolicy(lockout_threshold=10),
         Throttle(limiter, app.context, generous),
+        emails=EmailValidatorNormaliser(),
     )
     try:
         yield Guessing(app, log_in, hasher)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.emails.normaliser import EmailValidatorNormaliser
 from adapters.memory.event_publisher import InMemoryEventPublisher
 from adapters.memory.id_generator import SequentialIdGenerator
 from adapters.memory.request_context import FixedRequestContext
@@ -475,7 +476,16 @@ async def test_login_without_an_mfa_token_issuer_fails_closed(app: App) -> None:
     ids = SequentialIdGenerator()
     minter = TokenMinter(app.tokens, app.refresh_tokens, app.clock, 3600)
     auditor = Auditor(ids, app.clock, FixedRequestContext(RequestMeta()))
-    bare = LogIn(app.uow, app.hasher, minter, ids, app.clock, InMemoryEventPublisher(), auditor)
+    bare = LogIn(
+        app.uow,
+        app.hasher,
+        minter,
+        ids,
+        app.clock,
+        InMemoryEventPublisher(),
+        auditor,
+        emails=EmailValidatorNormaliser(),
+    )
 
     with pytest.raises(RuntimeError):
         await bare.execute(LogInCommand(login="ada", password=PASSWORD))

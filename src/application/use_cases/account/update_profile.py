@@ -4,12 +4,13 @@ from application.audit import Auditor
 from application.errors import UserNotFoundError
 from application.names import clears_full_name, optional_full_name
 from application.ports.clock import Clock
+from application.ports.email_normaliser import EmailNormaliser
 from application.ports.event_publisher import EventPublisher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.security import Principal
 from application.uniqueness import ensure_identity_free
 from domain.user import User
-from domain.value_objects import Email, Username
+from domain.value_objects import Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,7 +38,9 @@ class UpdateOwnProfile:
         clock: Clock,
         events: EventPublisher,
         auditor: Auditor,
+        emails: EmailNormaliser,
     ) -> None:
+        self._emails = emails
         self._auditor = auditor
         self._uow_factory = uow_factory
         self._clock = clock
@@ -45,7 +48,7 @@ class UpdateOwnProfile:
 
     async def execute(self, principal: Principal, command: UpdateOwnProfileCommand) -> User:
         principal.require_session()
-        email = Email(command.email) if command.email is not None else None
+        email = self._emails.normalise(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
         full_name = optional_full_name(command.full_name)
         async with self._uow_factory() as uow:

@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from application.audit import Auditor
@@ -11,6 +12,7 @@ from application.errors import InvalidOneTimeTokenError
 from application.mail_templates import MailComposer
 from application.passwords import PasswordRules
 from application.ports.clock import Clock
+from application.ports.email_normaliser import EmailNormaliser
 from application.ports.event_publisher import EventPublisher
 from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
@@ -24,7 +26,6 @@ from domain.errors import InvalidValueError
 from domain.mail import MailMessage, OutboxMail
 from domain.one_time_tokens import OneTimeToken, TokenPurpose
 from domain.user import User
-from domain.value_objects import Email
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,15 +132,25 @@ class RequestPasswordReset(_MailingUseCase):
     address. Unknown or inactive addresses get nothing, and the caller's answer does not
     depend on which: `admit` (rate limits per client and per address) is all the caller
     waits for; `execute` runs after the answer. The token is bound to the current
-    password hash, so it dies when the password changes by any path."""
+    password hash, so it dies when the password changes by any path. Every spelling of
+    one mailbox (case, Unicode form, IDNA form of the domain) is the same address, for
+    the lookup and for its mail budget."""
+
+    def __init__(self, *args: Any, emails: EmailNormaliser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._emails = emails
 
     async def admit(self, email: str) -> None:
         if self._throttle is not None:
-            await self._throttle.password_reset(email)
+            try:
+                budget = self._emails.normalise(email).value
+            except InvalidValueError:
+                budget = email  # nothing will be sent, but the client still pays
+            await self._throttle.password_reset(budget)
 
     async def execute(self, email: str) -> None:
         try:
-            address = Email(email)
+            address = self._emails.normalise(email)
         except InvalidValueError:
             return
         async with self._uow_factory() as uow:

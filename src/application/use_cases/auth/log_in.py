@@ -5,6 +5,7 @@ from application.attempts import LockoutPolicy, PasswordAttempts
 from application.audit import Auditor
 from application.errors import EmailNotVerifiedError, InvalidCredentialsError, MfaRequiredError
 from application.ports.clock import Clock
+from application.ports.email_normaliser import EmailNormaliser
 from application.ports.event_publisher import EventPublisher
 from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
@@ -46,7 +47,8 @@ class LogInCommand:
 class LogIn:
     """Check a password and open a new session with a token pair.
 
-    - `login` may be the username or the email (case-insensitive).
+    - `login` may be the username or the email, in any spelling of the mailbox (case,
+      Unicode form, IDNA form of the domain).
     - Rate limited per client address and per account name (`rate_limited`).
     - Unknown account, wrong password, inactive, locked and password-less accounts all
       fail the same way (`invalid_credentials`) and cost one hash, so neither the
@@ -80,8 +82,11 @@ class LogIn:
         policy: LoginPolicy | None = None,
         throttle: Throttle | None = None,
         mfa_tokens: MfaTokenService | None = None,
+        *,
+        emails: EmailNormaliser,
     ) -> None:
         self._throttle = throttle
+        self._emails = emails
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._opener = SessionOpener(minter, ids, clock)
@@ -200,7 +205,9 @@ class LogIn:
 
     async def _find(self, login: str) -> User | None:
         try:
-            key: Email | Username = Email(login) if "@" in login else Username(login)
+            key: Email | Username = (
+                self._emails.normalise(login) if "@" in login else Username(login)
+            )
         except InvalidValueError:
             return None
         async with self._uow_factory() as uow:

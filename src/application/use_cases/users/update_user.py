@@ -6,6 +6,7 @@ from application.audit import Auditor
 from application.errors import LastAdministratorError, UserNotFoundError
 from application.names import clears_full_name, optional_full_name
 from application.ports.clock import Clock
+from application.ports.email_normaliser import EmailNormaliser
 from application.ports.event_publisher import EventPublisher
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
@@ -15,7 +16,7 @@ from application.uniqueness import ensure_identity_free
 from domain.permissions import Permission
 from domain.session import AuthSession
 from domain.user import User
-from domain.value_objects import Email, Username
+from domain.value_objects import Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +53,9 @@ class UpdateUser:
         clock: Clock,
         events: EventPublisher,
         auditor: Auditor,
+        emails: EmailNormaliser,
     ) -> None:
+        self._emails = emails
         self._uow_factory = uow_factory
         self._revoker = revoker
         self._clock = clock
@@ -63,7 +66,7 @@ class UpdateUser:
         self, principal: Principal, user_id: UUID, command: UpdateUserCommand
     ) -> User:
         principal.require(Permission.USERS_WRITE)
-        email = Email(command.email) if command.email is not None else None
+        email = self._emails.normalise(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
         full_name = optional_full_name(command.full_name)
         now = self._clock.now()
