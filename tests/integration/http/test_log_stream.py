@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 
 from entrypoints.logging import configure_logging
 from entrypoints.tracing import tracer_provider
@@ -16,6 +17,20 @@ from tests.unit.entrypoints.test_logging import logging_restored as logging_rest
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+
+
+@pytest.fixture
+def json_logs(app_factory: AppFactory, logging_restored: None) -> None:
+    """Puts the logging set-up back (`logging_restored`) before the apps stop, so their
+    last lines do not go to a closed capture."""
+
+
+def log_json() -> None:
+    """The service's own log pipeline, in JSON. Called in the test itself: capsys swaps
+    standard output only once the test runs. No logger is cached meanwhile: one cached
+    now would keep writing through this pipeline in later tests."""
+    configure_logging("INFO", "json")
+    structlog.configure(cache_logger_on_first_use=False)
 
 
 async def _lines_of(
@@ -34,13 +49,13 @@ async def _lines_of(
     return mine
 
 
-@pytest.mark.usefixtures("logging_restored")
+@pytest.mark.usefixtures("json_logs")
 async def test_a_callers_trace_id_is_on_every_line_of_its_request(
     app_factory: AppFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert tracer_provider() is None, "this is about logs without any trace exporter"
     client = await app_factory(database_url="memory://", _fake_hasher=True)
-    configure_logging("INFO", "json")
+    log_json()
 
     traced = await _lines_of(client, capsys, traceparent=TRACEPARENT)
     assert {line["event"] for line in traced} >= {"user_registered", "request"}
@@ -53,7 +68,7 @@ async def test_a_callers_trace_id_is_on_every_line_of_its_request(
     assert {line.get("trace_id") for line in await _lines_of(client, capsys)} == {None}
 
 
-@pytest.mark.usefixtures("logging_restored")
+@pytest.mark.usefixtures("json_logs")
 @pytest.mark.parametrize(
     "traceparent",
     [
@@ -71,6 +86,6 @@ async def test_an_invalid_traceparent_is_ignored(
     app_factory: AppFactory, capsys: pytest.CaptureFixture[str], traceparent: str
 ) -> None:
     client = await app_factory(database_url="memory://", _fake_hasher=True)
-    configure_logging("INFO", "json")
+    log_json()
     lines = await _lines_of(client, capsys, traceparent=traceparent)
     assert {line.get("trace_id") for line in lines} == {None}
