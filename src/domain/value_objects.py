@@ -16,7 +16,13 @@ _USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{1,30}[a-z0-9])?$")
 
 @dataclass(frozen=True, slots=True)
 class Email:
-    """An email address, normalised to lower case so lookups and uniqueness agree."""
+    """An email address as HexaHub stores and compares it: trimmed, lower-cased, one
+    "@", a dotted domain, within the RFC 5321 lengths.
+
+    The rest of the canonical form (Unicode NFC, one IDNA form of the domain) needs the
+    IDNA tables, which the standard library does not have: use cases build an `Email`
+    from caller input through the `EmailNormaliser` port, never directly, and this class
+    checks what it can of the result."""
 
     value: str
 

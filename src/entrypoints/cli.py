@@ -108,12 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"hexahub: invalid configuration:\n{problems}", file=sys.stderr)
         return EXIT_USAGE
-    if args.command == "serve":
-        return _serve(settings, args)  # each worker configures logging in create_app
     from entrypoints.logging import configure_logging
 
+    # Here for the commands and for the parent of several workers; each worker process
+    # configures its own in create_app.
     configure_logging(settings.log_level, settings.effective_log_format)
     _quiet_alembic()
+    if args.command == "serve":
+        return _serve(settings, args)
     if args.command == "migrate":
         from entrypoints.migrate import migrate
 

@@ -1,7 +1,10 @@
-"""structlog set-up: one pipeline for our logs and the standard library's (uvicorn's).
+"""structlog set-up: one pipeline for our logs and the standard library's (uvicorn's,
+Alembic's, warnings), written to standard output, where container runtimes and process
+managers collect a service's log stream (twelve-factor: logs are an event stream).
 
 Request ids are bound through contextvars, so every line of a request carries one, and
-while tracing is on also the `trace_id` and `span_id` of the current span. A
+the caller's `trace_id` when its request carried a W3C `traceparent`; while tracing is on,
+the `trace_id` and `span_id` of the current span. A
 last-line-of-defence processor masks values under names that look secret.
 """
 
@@ -49,7 +52,7 @@ def configure_logging(level: str, fmt: str) -> None:
         structlog.processors.JSONRenderer()
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
         )
     )
     structlog.configure(
@@ -58,7 +61,7 @@ def configure_logging(level: str, fmt: str) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
@@ -72,6 +75,8 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Python's warnings (deprecations from a library, say) join the same stream.
+    logging.captureWarnings(True)
     # Our access line replaces uvicorn's, which would log raw query strings.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

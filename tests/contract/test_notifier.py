@@ -295,3 +295,13 @@ async def test_console_hides_the_body_unless_asked() -> None:
 async def test_console_writes_to_stdout_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     await ConsoleNotifier(show_body=True).send(message())
     assert LINK in capsys.readouterr().out
+
+
+async def test_smtp_sends_an_internationalised_domain_in_its_ascii_form(
+    catcher: MailCatcher,
+) -> None:
+    await smtp_notifier(catcher.port).send(message(to="ada@bücher.example"))
+
+    [received] = catcher.messages
+    assert received["To"] == "ada@xn--bcher-kva.example"
+    assert catcher.envelopes == [("no-reply@hexahub.test", ["ada@xn--bcher-kva.example"])]

@@ -244,3 +244,35 @@ def test_invalid_configuration_stops_without_echoing_secrets(tmp_path: Path, sec
     assert "the-admin-passphrase" not in result.stderr
     if secret:
         assert secret not in result.stderr
+
+
+@pytest.mark.parametrize("problem", ["missing", "both", "short"])
+def test_a_bad_secret_file_stops_the_start_with_one_clear_line(
+    tmp_path: Path, problem: str
+) -> None:
+    secret = tmp_path / "jwt_secret"
+    if problem != "missing":
+        secret.write_text("a-private-but-short-secret\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JWT_", "DATABASE_"))}
+    env |= {"DATA_DIR": str(tmp_path), "JWT_SECRET_FILE": str(secret)}
+    if problem == "both":
+        env["JWT_SECRET"] = "another-private-value-that-is-long-enough-0123"
+    result = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "JWT_SECRET" in result.stderr
+    for private in ("a-private-but-short-secret", "another-private-value"):
+        assert private not in result.stdout + result.stderr
+    expected = {
+        "missing": f"JWT_SECRET_FILE: cannot read {secret} (No such file or directory)",
+        "both": "JWT_SECRET and JWT_SECRET_FILE are both set",
+        "short": "JWT_SECRET must be at least 32 bytes",
+    }[problem]
+    assert expected in result.stderr

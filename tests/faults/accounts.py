@@ -60,10 +60,11 @@ def ready(url: str) -> httpx.Response:
 
 
 def wait_until_ready(*urls: str, within: float) -> None:
-    """Every instance says ready (200) within `within` seconds."""
+    """Every instance says ready with every check answering (200 `ok`, not `degraded`)
+    within `within` seconds."""
     deadline = time.monotonic() + within
     for url in urls:
-        while (answer := ready(url)).status_code != 200:
+        while (answer := ready(url)).status_code != 200 or answer.json()["status"] != "ok":
             assert time.monotonic() < deadline, f"{url} not ready in {within}s: {answer.text}"
             time.sleep(0.2)
 

@@ -2,8 +2,9 @@
 
 Policy while Redis is down: caches fall through to the database, rate limits fall back to
 in-process budgets, the revocation check falls back to the session rows, `/health/ready`
-answers 503 naming the cache; nothing answers 500. When Redis returns, readiness is back
-within 30 s and cross-instance cache invalidation works again. The two instances live
+stays 200 but says `degraded`, naming the cache (so a load balancer keeps every replica);
+nothing answers 500. When Redis returns, readiness is `ok` again within 30 s and
+cross-instance cache invalidation works again. The two instances live
 through every test of this module: none of this may need a restart.
 """
 
@@ -49,7 +50,7 @@ STEADY_SECONDS = 2.0
 # invalidation would otherwise wait out.
 AT_ONCE_SECONDS = 0.5
 
-DURING_OUTAGE = {op: {status} for op, status in NORMAL.items()} | {"ready": {200, 503}}
+DURING_OUTAGE = {op: {status} for op, status in NORMAL.items()}
 
 Pair = tuple[Server, Server]
 
@@ -74,7 +75,7 @@ async def test_redis_stopped_and_restarted_mid_traffic(
         await asyncio.to_thread(fault_redis.start)
         restarted = time.monotonic()
         recovered = await traffic.wait_for(
-            "/health/ready back to 200 after Redis returned",
+            "/health/ready back to ok after Redis returned",
             lambda: fully_served(traffic.since(restarted), ["ready"]),
             within=RECOVERY_WITHIN,
         )
@@ -86,9 +87,9 @@ async def test_redis_stopped_and_restarted_mid_traffic(
     outage = traffic.between(stopped, recovered)
     assert_only(outage, DURING_OUTAGE, "while Redis was down")
 
-    not_ready = [o for o in outage if o.op == "ready" and o.status == 503]
-    assert not_ready, "/health/ready never said 503 while Redis was down"
-    checks = not_ready[-1].body["checks"]
+    degraded = [o for o in outage if o.op == "ready" and o.body["status"] == "degraded"]
+    assert degraded, "/health/ready never said degraded while Redis was down"
+    checks = degraded[-1].body["checks"]
     assert checks["cache"]["status"] != "ok", checks
     assert checks["database"]["status"] == "ok", checks
 

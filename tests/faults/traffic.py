@@ -39,6 +39,9 @@ class Outcome:
 
     @property
     def normal(self) -> bool:
+        if self.op == "ready" and self.status == 200:
+            # 200 is also `degraded` (Redis down): normal is every check answering.
+            return isinstance(self.body, dict) and self.body.get("status") == "ok"
         return self.status == NORMAL[self.op]
 
     def describe(self) -> str:

@@ -4,6 +4,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 import aiosmtplib
 import structlog
 
+from adapters.emails.normaliser import with_ascii_domain
 from application.errors import NotifierUnavailableError
 from application.ports.notifier import Notifier
 from domain.mail import MailMessage
@@ -69,7 +70,7 @@ class SmtpNotifier(Notifier):
             await aiosmtplib.send(
                 email,
                 sender=self._envelope_from,
-                recipients=[message.to],
+                recipients=[with_ascii_domain(message.to)],
                 hostname=self._host,
                 port=self._port,
                 username=self._username,
@@ -87,7 +88,9 @@ class SmtpNotifier(Notifier):
     def _build(self, message: MailMessage) -> EmailMessage:
         email = EmailMessage()  # policy.default: refuses CR/LF in headers (no injection)
         email["From"] = self._mail_from
-        email["To"] = message.to
+        # Stored addresses keep an internationalised domain in Unicode; on the wire it
+        # is IDNA, which every server accepts (RFC 5890 §2.3.2.1).
+        email["To"] = with_ascii_domain(message.to)
         email["Subject"] = message.subject
         email["Date"] = formatdate(usegmt=True)
         email["Message-ID"] = make_msgid(domain=self._msgid_domain)

@@ -129,7 +129,21 @@ def _driver_error(error: sa.DBAPIError) -> BaseException | None:
     return orig.__cause__ if orig is not None and orig.__cause__ is not None else orig
 
 
+# SQLite reports a table or column that is not there as an OperationalError, the class it
+# also uses for a locked or unreadable file. That is a schema not migrated (readiness
+# says so), not an outage: counted as one it would open the circuit breaker.
+_SQLITE_SCHEMA_MISSING = ("no such table", "no such column", "has no column named")
+
+
+def _is_schema_missing(error: BaseException) -> bool:
+    return isinstance(error, sa.OperationalError) and any(
+        marker in str(error.orig) for marker in _SQLITE_SCHEMA_MISSING
+    )
+
+
 def _is_unavailable(error: BaseException) -> bool:
+    if _is_schema_missing(error):
+        return False
     return any(
         isinstance(current, _UNAVAILABLE)
         or (isinstance(current, sa.DBAPIError) and current.connection_invalidated)

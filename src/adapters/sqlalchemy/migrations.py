@@ -25,6 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.engine import create_migration_engine
 
@@ -118,17 +119,40 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaHistory:
+    head: str | None
+    known: frozenset[str]
+    """Every revision this release has a script for."""
+
+
+@cache
+def schema_history() -> SchemaHistory:
+    """The migrations this release ships (read once per process: Alembic imports every
+    script to walk them)."""
+    script = ScriptDirectory.from_config(alembic_config(""))
+    known = frozenset(revision.revision for revision in script.walk_revisions())
+    return SchemaHistory(head=script.get_current_head(), known=known)
+
+
+def _read_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def database_revision(connection: AsyncConnection) -> str | None:
+    """The revision the database behind `connection` is at; None when unmigrated (no
+    `alembic_version` table is not an error)."""
+    return await connection.run_sync(_read_revision)
+
+
 def current_revision(url: str) -> str | None:
     """The revision the database is at; None for an unmigrated database."""
-
-    def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
 
     async def run() -> str | None:
         engine = create_migration_engine(url)
         try:
             async with engine.connect() as connection:
-                return await connection.run_sync(read)
+                return await database_revision(connection)
         finally:
             await engine.dispose()
 

@@ -7,12 +7,13 @@ from application.identity.names import optional_full_name
 from application.identity.passwords import PasswordRules
 from application.identity.uniqueness import ensure_identity_free
 from application.ports.clock import Clock
+from application.ports.email_normaliser import EmailNormaliser
 from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from domain.roles import Role
 from domain.user import User
-from domain.value_objects import Email, Username
+from domain.value_objects import Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,7 +43,9 @@ class AccountCreator:
         ids: IdGenerator,
         clock: Clock,
         password_rules: PasswordRules,
+        emails: EmailNormaliser,
     ) -> None:
+        self._emails = emails
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._ids = ids
@@ -50,7 +53,7 @@ class AccountCreator:
         self._password_rules = password_rules
 
     async def create(self, account: NewAccount) -> User:
-        email = Email(account.email)
+        email = self._emails.normalise(account.email)
         username = Username(account.username)
         full_name = optional_full_name(account.full_name)
         self._password_rules.check(account.password, email=email.value, username=username.value)

@@ -11,6 +11,7 @@ from application.errors import InvalidOneTimeTokenError
 from application.identity.throttle import Throttle
 from application.mail.templates import MailComposer
 from application.ports.clock import Clock
+from application.ports.email_normaliser import EmailNormaliser
 from application.ports.id_generator import IdGenerator
 from application.ports.token_service import RefreshTokenGenerator
 from application.ports.transaction import Transaction
@@ -19,7 +20,6 @@ from domain.errors import InvalidValueError
 from domain.mail import MailMessage, OutboxMail
 from domain.one_time_tokens import OneTimeToken, TokenPurpose
 from domain.user import User
-from domain.value_objects import Email
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,7 +54,9 @@ class OneTimeMail:
         policy: OneTimeTokenPolicy,
         throttle: Throttle,
         wake_mailer: Callable[[], None],
+        emails: EmailNormaliser,
     ) -> None:
+        self._emails = emails
         self._uow_factory = uow_factory
         self._tokens = tokens
         self._composer = composer
@@ -63,6 +65,15 @@ class OneTimeMail:
         self._policy = policy
         self._throttle = throttle
         self._wake_mailer = wake_mailer
+
+    def mailbox(self, email: str) -> str:
+        """The one spelling of `email`'s mailbox (case, Unicode form, IDNA form of the
+        domain), so every spelling shares one mail budget; text that is no address is
+        kept as typed (nothing will be sent to it, but the client still pays)."""
+        try:
+            return self._emails.normalise(email).value
+        except InvalidValueError:
+            return email
 
     def digest(self, token: str) -> str:
         return self._tokens.digest(token)
@@ -92,7 +103,7 @@ class OneTimeMail:
         """A reset link bound to the current password and address; nothing for an
         unknown, inactive or password-less account."""
         try:
-            address = Email(email)
+            address = self._emails.normalise(email)
         except InvalidValueError:
             return
         async with self._uow_factory() as uow:

@@ -2,9 +2,13 @@
 
 Flat names, because deployments rely on the exact names in the HTTP contract
 (`DATABASE_URL`, `JWT_SECRET`, ...); sections are grouped by comments instead.
+
+Every secret can also be read from a file, as Docker and Kubernetes mount secrets:
+`JWT_SECRET_FILE=/run/secrets/jwt_secret` instead of `JWT_SECRET` (see `SECRET_FILES`).
 """
 
 import os
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,6 +21,41 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 MIN_JWT_SECRET_BYTES = 32
 # Values that appear in examples and must never sign production tokens.
 KNOWN_WEAK_SECRETS = frozenset({"changeme", "change-me", "secret", "dev-secret", "development"})
+
+
+SECRET_FILES = (
+    "jwt_secret",
+    "key_encryption_keys",
+    "database_url",
+    "redis_url",
+    "smtp_password",
+    "first_admin_password",
+)
+"""Settings that may come from a file instead, named by `<NAME>_FILE`: every secret (a
+database or Redis URL can carry a password)."""
+
+
+def read_secret_file(path: object, setting: str) -> str:
+    """The secret in the file at `path`, without the line break an editor or `echo`
+    leaves at its end. A missing, unreadable or empty file stops the start with a
+    message naming the setting and the path, never the content."""
+    try:
+        text = Path(str(path)).read_text(encoding="utf-8")
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ValueError(f"{setting}: cannot read {path} ({reason})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{setting}: {path} is not UTF-8 text") from None
+    value = text.rstrip("\r\n")
+    if not value.strip():
+        raise ValueError(f"{setting}: {path} is empty")
+    return value
+
+
+def _is_set(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return value is not None and value != [] and not (isinstance(value, str) and not value.strip())
 
 
 def parse_rate(spec: str) -> tuple[int, int]:
@@ -57,6 +96,8 @@ class Settings(BaseSettings):
     # --- storage -----------------------------------------------------------------
     database_url: str | None = None
     """SQLAlchemy async URL; None means the SQLite file under `data_dir`."""
+    database_url_file: Path | None = None
+    """A file holding DATABASE_URL (it may carry the database password)."""
     database_pool_size: int = Field(default=10, ge=1, le=200)
     """Postgres connections kept per process (as many again may open in a burst): one event
     loop holds a connection only for a statement or a short transaction."""
@@ -66,6 +107,8 @@ class Settings(BaseSettings):
     database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     database_statement_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     redis_url: SecretStr | None = None
+    redis_url_file: Path | None = None
+    """A file holding REDIS_URL (it may carry the Redis password)."""
     redis_key_prefix: str = "hexahub:"
 
     # --- cache -------------------------------------------------------------------
@@ -80,10 +123,17 @@ class Settings(BaseSettings):
     # open it, and calls then fail at once with 503 until a probe is let through.
     circuit_failure_threshold: int = Field(default=5, ge=1, le=1000)
     circuit_reset_seconds: float = Field(default=5.0, gt=0, le=300)
+    readiness_requires_redis: bool = False
+    """With Redis configured and down, /health/ready answers 503 instead of 200 `degraded`.
+    Off by default: the service keeps serving without Redis (in-process limits, the
+    database for revocations), and a shared Redis outage must not take every replica out
+    of the load balancer at once."""
 
     # --- tokens ------------------------------------------------------------------
     jwt_secret: SecretStr | None = None
     """None in development: generated once and kept in `data_dir`."""
+    jwt_secret_file: Path | None = None
+    """A file holding JWT_SECRET (a Docker or Kubernetes secret); not with JWT_SECRET."""
     jwt_algorithm: Literal["HS256", "RS256", "EdDSA"] = "HS256"
     """HS256 signs with JWT_SECRET; RS256 and EdDSA with keys kept in the database
     (rotated by `hexahub keys rotate`) or supplied as files."""
@@ -93,6 +143,8 @@ class Settings(BaseSettings):
     key_encryption_keys: Annotated[list[SecretStr], NoDecode] = []
     """Fernet keys (comma-separated) encrypting private keys and TOTP secrets at rest;
     the first encrypts, all decrypt. None in development: generated into DATA_DIR."""
+    key_encryption_keys_file: Path | None = None
+    """A file holding KEY_ENCRYPTION_KEYS, one key per line or comma-separated."""
     key_refresh_interval_seconds: float = Field(default=30.0, gt=0, le=60)
     """How often each instance reloads signing keys: a rotation reaches all within 60 s."""
     jwt_issuer: str | None = None
@@ -127,6 +179,8 @@ class Settings(BaseSettings):
     registration_enabled: bool = True
     first_admin_email: str | None = None
     first_admin_password: SecretStr | None = None
+    first_admin_password_file: Path | None = None
+    """A file holding FIRST_ADMIN_PASSWORD."""
     first_admin_username: str = "admin"
 
     # --- access control and brute force -------------------------------------------
@@ -151,6 +205,8 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_password_file: Path | None = None
+    """A file holding SMTP_PASSWORD."""
     smtp_starttls: bool = True
     mail_from: str = "HexaHub <no-reply@localhost>"
     mail_dispatch_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
@@ -198,11 +254,30 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] | None = None
     """None: console in development, JSON elsewhere."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: object) -> object:
+        """`<NAME>_FILE` stands in for `<NAME>`; both at once is a mistake to stop on,
+        not a precedence to guess."""
+        if not isinstance(data, dict):
+            return data
+        values = dict(data)
+        for name in SECRET_FILES:
+            path = values.get(f"{name}_file")
+            if not _is_set(path):
+                continue
+            if _is_set(values.get(name)):
+                raise ValueError(
+                    f"{name.upper()} and {name.upper()}_FILE are both set; set only one"
+                )
+            values[name] = read_secret_file(path, f"{name.upper()}_FILE")
+        return values
+
     @field_validator("key_encryption_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [key.strip() for key in value.split(",") if key.strip()]
+        if isinstance(value, str):  # comma-separated; a file may put one per line
+            return [key for key in re.split(r"[,\s]+", value) if key]
         return value
 
     @field_validator("cors_origins", "trusted_proxies", "allowed_hosts", mode="before")
@@ -254,14 +329,15 @@ class Settings(BaseSettings):
             secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
             if len(secret.encode()) < MIN_JWT_SECRET_BYTES or secret.lower() in KNOWN_WEAK_SECRETS:
                 raise ValueError(
-                    "ENVIRONMENT=production needs JWT_SECRET set to at least "
-                    f"{MIN_JWT_SECRET_BYTES} random bytes; generated or default secrets "
+                    "ENVIRONMENT=production needs JWT_SECRET (or JWT_SECRET_FILE) set to at "
+                    f"least {MIN_JWT_SECRET_BYTES} random bytes; generated or default secrets "
                     "are refused"
                 )
             self._check_public_base_url()
             if not self.key_encryption_keys:
                 raise ValueError(
-                    "ENVIRONMENT=production needs KEY_ENCRYPTION_KEYS (a Fernet key: "
+                    "ENVIRONMENT=production needs KEY_ENCRYPTION_KEYS or "
+                    "KEY_ENCRYPTION_KEYS_FILE (a Fernet key: "
                     "python -c 'from cryptography.fernet import Fernet; "
                     "print(Fernet.generate_key().decode())') to encrypt private keys and "
                     "TOTP secrets at rest"

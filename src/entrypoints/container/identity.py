@@ -76,6 +76,7 @@ class Identity(containers.DeclarativeContainer):
         core.ids,
         core.clock,
         security.password_rules,
+        security.emails,
     )
     opener = providers.Singleton(SessionOpener, tokens.minter, core.ids, core.clock)
     # Checks of what a person typed share the lockout bookkeeping and the rate limits.
@@ -90,6 +91,7 @@ class Identity(containers.DeclarativeContainer):
         providers.Singleton(_token_policy, settings),
         security.throttle,
         mail.wake.provided.set,
+        security.emails,
     )
 
     # --- signing in and out ----------------------------------------------------------
@@ -109,6 +111,7 @@ class Identity(containers.DeclarativeContainer):
         opener=opener,
         mfa_tokens=tokens.token_service,
         policy=security.login_policy,
+        emails=security.emails,
     )
     refresh_session = providers.Singleton(
         RefreshSession,
@@ -127,7 +130,7 @@ class Identity(containers.DeclarativeContainer):
 
     # --- one's own account -----------------------------------------------------------
     get_own_profile = providers.Singleton(GetOwnProfile)
-    update_own_profile = providers.Singleton(UpdateOwnProfile, *_uow)
+    update_own_profile = providers.Singleton(UpdateOwnProfile, *_uow, security.emails)
     change_password = providers.Singleton(
         ChangePassword, *_uow, security.password_hasher, security.password_rules, attempts
     )
@@ -147,7 +150,7 @@ class Identity(containers.DeclarativeContainer):
     list_users = providers.Singleton(ListUsers, events.uow_factory)
     get_user = providers.Singleton(GetUser, events.uow_factory)
     create_user = providers.Singleton(CreateUser, events.uow_factory, accounts)
-    update_user = providers.Singleton(UpdateUser, *_uow)
+    update_user = providers.Singleton(UpdateUser, *_uow, security.emails)
     delete_user = providers.Singleton(DeleteUser, *_uow)
     unlock_user = providers.Singleton(UnlockUser, *_uow)
     end_user_sessions = providers.Singleton(EndUserSessions, *_uow)

@@ -1,44 +1,49 @@
 """Gauges sampled on a timer, readiness checks, and what `GET /` says of the service."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from typing import Any
 
 from dependency_injector import containers, providers
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.metrics.sampler import MetricsSampler
 from adapters.resilience.circuit_breaker import CircuitBreaker
-from adapters.sqlalchemy.errors import translating
 from entrypoints.config.settings import Settings
 from entrypoints.container.lifecycle import Loop, supervised
-from entrypoints.container.persistence import storage_kind
+from entrypoints.http import health
+from entrypoints.http.health import Check
 
 VERSION = "0.1.0"
 
 
-def _database_probe(
-    engine: AsyncEngine | None, breaker: CircuitBreaker
-) -> Callable[[], Awaitable[None]]:
-    async def probe() -> None:
-        if engine is None:
-            return
-        # Through the breaker, so readiness polls alone can close it again.
-        async with breaker.guard():
-            with translating():
-                async with engine.connect() as connection:
-                    await connection.execute(text("SELECT 1"))
-
-    return probe
-
-
-def _health_breakers(
-    settings: Settings, database: CircuitBreaker, redis: CircuitBreaker
-) -> dict[str, CircuitBreaker | None]:
-    """The breaker behind each readiness check, None where no breaker guards it."""
-    return {
-        "database": database if storage_kind(settings) == "sql" else None,
-        "cache": redis if settings.redis_url else None,
+def _readiness_checks(
+    settings: Settings,
+    engine: AsyncEngine | None,
+    database: CircuitBreaker,
+    redis: CircuitBreaker,
+    revocations: Any,
+) -> dict[str, Check]:
+    """What `/health/ready` checks: the database and its schema (not with `memory://`),
+    and the revocation store, which is Redis when configured and required only with
+    READINESS_REQUIRES_REDIS."""
+    sql = engine is not None
+    checks = {
+        "database": Check(
+            probe=health.database_probe(engine, database),
+            breaker=database if sql else None,
+            dependency="database" if sql else None,
+        )
     }
+    if engine is not None:
+        checks["migrations"] = Check(probe=health.migrations_probe(engine, database))
+    with_redis = settings.redis_url is not None
+    checks["cache"] = Check(
+        probe=revocations.ping,
+        breaker=redis if with_redis else None,
+        dependency="redis" if with_redis else None,
+        required=settings.readiness_requires_redis or not with_redis,
+    )
+    return checks
 
 
 async def _sampling(sampler: MetricsSampler) -> AsyncIterator[object]:
@@ -64,15 +69,11 @@ class Observability(containers.DeclarativeContainer):
         lambda s: {"name": s.public_name, "version": VERSION, "environment": s.environment.value},
         settings,
     )
-    health_probes = providers.Callable(
-        lambda engine, breaker, store: {
-            "database": _database_probe(engine, breaker),
-            "cache": store.ping,
-        },
+    health_checks = providers.Callable(
+        _readiness_checks,
+        settings,
         persistence.engine,
         persistence.database_breaker,
+        core.redis_breaker,
         security.revocation_store,
-    )
-    health_breakers = providers.Callable(
-        _health_breakers, settings, persistence.database_breaker, core.redis_breaker
     )

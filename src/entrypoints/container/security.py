@@ -6,6 +6,7 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from adapters.argon2.password_hasher import Argon2PasswordHasher
+from adapters.emails.normaliser import EmailValidatorNormaliser
 from adapters.jwt.refresh_tokens import OpaqueRefreshTokenGenerator
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.revocation_store import InMemoryRevocationStore
@@ -78,6 +79,7 @@ class Security(containers.DeclarativeContainer):
     password_rules = providers.Singleton(PasswordRules, password_policy, password_blocklist)
     login_policy = providers.Singleton(_login_policy, settings)
     api_key_secrets = providers.Singleton(HashedApiKeySecrets)
+    emails = providers.Singleton(EmailValidatorNormaliser)
     refresh_tokens = providers.Singleton(OpaqueRefreshTokenGenerator)
     one_time_tokens = providers.Singleton(OpaqueRefreshTokenGenerator, prefix="hxo_")
     totp_engine = providers.Singleton(PyotpTotpEngine)

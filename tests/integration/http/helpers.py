@@ -4,6 +4,7 @@ import itertools
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count()
@@ -52,3 +53,13 @@ async def registered_and_logged_in(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     user = await register(client)
     return user, await login(client, user["username"], user["password"])
+
+
+def gauge(text: str, name: str, dependency: str, **labels: str) -> float:
+    """The value of a dependency's sample in a /metrics text, matched on the labels given."""
+    wanted = {"dependency": dependency, **labels}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and wanted.items() <= sample.labels.items():
+                return sample.value
+    raise AssertionError(f"{name}{wanted} not exported")

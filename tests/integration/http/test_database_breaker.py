@@ -6,19 +6,11 @@ tests/unit/adapters/test_unit_of_work_breaker.py, and with a database really com
 back in test_database_outage.py.)"""
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.http.conftest import AppFactory
+from tests.integration.http.helpers import gauge
 
 DOWN = "postgresql+asyncpg://postgres@127.0.0.1:1/none"
-
-
-def gauge(text: str, name: str, dependency: str) -> float:
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and sample.labels.get("dependency") == dependency:
-                return sample.value
-    raise AssertionError(f"{name}{{dependency={dependency!r}}} not exported")
 
 
 async def log_in(client: httpx.AsyncClient) -> httpx.Response:
@@ -60,7 +52,8 @@ async def test_a_run_of_failures_opens_the_circuit_and_503s_come_at_once(
     assert db.json()["checks"]["database"]["circuit"] == "open"
 
     metrics = (await client.get("/metrics")).text
-    assert gauge(metrics, "hexahub_circuit_breaker_state", "database") == 2
+    assert gauge(metrics, "hexahub_circuit_breaker_state", "database", state="open") == 1
+    assert gauge(metrics, "hexahub_circuit_breaker_state", "database", state="half_open") == 0
     assert gauge(metrics, "hexahub_dependency_up", "database") == 0
 
 
@@ -76,5 +69,6 @@ async def test_readiness_shows_a_closed_circuit_and_the_dependency_up_when_all_i
     # No Redis configured: no breaker guards the in-process revocation store.
     assert "circuit" not in ready.json()["checks"]["cache"]
     metrics = (await client.get("/metrics")).text
-    assert gauge(metrics, "hexahub_circuit_breaker_state", "database") == 0
+    assert gauge(metrics, "hexahub_circuit_breaker_state", "database", state="closed") == 1
+    assert gauge(metrics, "hexahub_circuit_breaker_state", "database", state="open") == 0
     assert gauge(metrics, "hexahub_dependency_up", "database") == 1

@@ -97,23 +97,43 @@ async def test_api_key_uses_are_counted_by_outcome(memory_client: httpx.AsyncCli
     assert moved(before, after, "hexahub_api_key_uses_total", outcome="refused") == 1
 
 
-async def test_http_metrics_label_route_templates_and_status_classes(
-    memory_client: httpx.AsyncClient,
+async def test_http_metrics_label_route_templates_and_exact_status_codes(
+    app_factory: AppFactory,
 ) -> None:
-    before = await scrape(memory_client)
+    client = await app_factory(
+        database_url="memory://",
+        _fake_hasher=True,
+        rate_limit_enabled=True,
+        rate_limit_requests_per_client="9/60",
+    )
+    before = await scrape(client)
     user_id = str(uuid.uuid4())
-    assert (await memory_client.get(f"/api/v1/users/{user_id}")).status_code == 401
-    assert (await memory_client.get("/health")).status_code == 200
-    assert (await memory_client.get(f"/no/such/{user_id}")).status_code == 404
+    assert (await client.get(f"/api/v1/users/{user_id}")).status_code == 401
+    assert (await client.get("/health")).status_code == 200
+    assert (await client.get(f"/no/such/{user_id}")).status_code == 404
+    assert (await client.get("/openapi.json")).status_code == 200
+    assert (await client.get("/docs")).status_code == 200
+    assert (await client.get("/static/docs/swagger-ui.css")).status_code == 200
+    # The general budget (health, metrics and docs are exempt) runs out on the root.
+    statuses = [(await client.get("/")).status_code for _ in range(9)]
+    assert statuses[-1] == 429, statuses
 
-    after = await scrape(memory_client)
+    after = await scrape(client)
     requests = "hexahub_http_requests_total"
     users = {"method": "GET", "route": "/api/v1/users/{user_id}"}
-    assert moved(before, after, requests, **users, status_class="4xx") == 1
-    assert moved(before, after, requests, method="GET", route="/health", status_class="2xx") == 1
-    assert moved(before, after, requests, method="GET", route="unmatched", status_class="4xx") == 1
+    # 401, 404 and 429 are different stories: each code is its own series.
+    assert moved(before, after, requests, **users, code="401") == 1
+    assert moved(before, after, requests, method="GET", route="/health", code="200") == 1
+    assert moved(before, after, requests, method="GET", route="unmatched", code="404") == 1
+    refused = statuses.count(429)
+    assert moved(before, after, requests, method="GET", route="unmatched", code="429") == refused
+    assert moved(before, after, requests, method="GET", route="/", code="200") == 9 - refused
+    # The documentation is a route like any other, not an unmatched request.
+    for route in ("/openapi.json", "/docs", "/static/docs/{path}"):
+        assert moved(before, after, requests, method="GET", route=route, code="200") == 1, route
     # The scrape before the traffic was itself counted once it finished.
-    assert moved(before, after, requests, method="GET", route="/metrics", status_class="2xx") >= 1
+    assert moved(before, after, requests, method="GET", route="/metrics", code="200") >= 1
+    assert not any("status_class" in dict(labels) for _, labels in after)
     # Never the raw path: no label anywhere carries the id.
     assert not any(user_id in v for _, labels in after for _, v in labels)
 
@@ -126,6 +146,8 @@ async def test_http_metrics_label_route_templates_and_status_classes(
     assert moved(before, after, "hexahub_http_response_size_bytes_sum", **users) > 0
     # The scrape that reports it is the one request in flight.
     assert value(after, "hexahub_http_requests_in_flight") >= 1
+    # Prometheus conventions: no `_created` companion series in the text format.
+    assert not [name for name, _ in after if name.endswith("_created")]
 
 
 async def test_metrics_is_not_in_the_schema_nor_rate_limited(

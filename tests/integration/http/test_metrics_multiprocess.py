@@ -23,7 +23,7 @@ WORKER = textwrap.dedent(
 
     event = UserRegistered(occurred_at=datetime.now(UTC), user_id=uuid4())
     asyncio.run(PrometheusEventPublisher().publish([event]))
-    REQUESTS.labels("GET", "/health", "2xx").inc()
+    REQUESTS.labels("GET", "/health", "200").inc()
     """
 )
 
@@ -53,7 +53,7 @@ def test_one_scrape_covers_every_worker(tmp_path: Path) -> None:
         for sample in family.samples
     }
     assert values["hexahub_registrations_total", ()] == 2
-    labels = (("method", "GET"), ("route", "/health"), ("status_class", "2xx"))
+    labels = (("code", "200"), ("method", "GET"), ("route", "/health"))
     assert values["hexahub_http_requests_total", labels] == 2
 
 

@@ -23,5 +23,5 @@ async def test_metrics_off_serves_no_metrics_and_counts_nothing(app_factory: App
 
     after = await scrape(witness)
     for method, route in (("GET", ME), ("GET", "/health"), ("POST", "/api/v1/auth/login")):
-        labels = {"method": method, "route": route, "status_class": "2xx"}
+        labels = {"method": method, "route": route, "code": "200"}
         assert moved(before, after, "hexahub_http_requests_total", **labels) == 0, route

@@ -7,10 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.http.conftest import ADMIN, AppFactory
-from tests.integration.http.helpers import PASSWORD, bearer, login, register
+from tests.integration.http.helpers import PASSWORD, bearer, gauge, login, register
 
 # Nothing listens on port 1: every connection is refused at once.
 REDIS_DOWN = {"redis_url": "redis://127.0.0.1:1/0", "redis_key_prefix": "hexahub-down:"}
@@ -27,14 +26,6 @@ async def redis_down_app(
     app_factory: AppFactory, storage: dict[str, Any], **settings: Any
 ) -> httpx.AsyncClient:
     return await app_factory(**storage, **REDIS_DOWN, **settings)
-
-
-def gauge(text: str, name: str, dependency: str) -> float:
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and sample.labels.get("dependency") == dependency:
-                return sample.value
-    raise AssertionError(f"{name}{{dependency={dependency!r}}} not exported")
 
 
 async def test_the_general_budget_still_answers_429_in_process(
@@ -136,22 +127,38 @@ async def test_no_endpoint_answers_5xx_while_redis_is_down(
         assert response.status_code < 500, (response.request.url, response.text)
 
 
-async def test_readiness_reports_redis_down_while_liveness_stays_up(
+async def test_readiness_reports_redis_down_as_degraded_and_stays_routable(
     app_factory: AppFactory, storage: dict[str, Any]
 ) -> None:
+    """Every replica shares one Redis: were its outage a 503, the load balancer would
+    drop all of them at once, although each still serves."""
     client = await redis_down_app(app_factory, storage, circuit_failure_threshold=100)
     assert (await client.get("/health")).json() == {"status": "ok"}
     ready = await client.get("/health/ready")
-    assert ready.status_code == 503
-    assert ready.headers["retry-after"] == "5"
+    assert ready.status_code == 200
+    assert "retry-after" not in ready.headers
     body = ready.json()
-    assert body["status"] == "unavailable"
-    assert set(body["checks"]) == {"database", "cache"}
+    assert body["status"] == "degraded"
+    expected = {"database", "cache"} | ({"migrations"} if "sqlite" in str(storage) else set())
+    assert set(body["checks"]) == expected
     assert body["checks"]["database"]["status"] == "ok"
     cache = body["checks"]["cache"]
     assert cache["status"] == "unavailable"
     assert cache["circuit"] == "closed"  # one failure is not yet a run of them
     assert "127.0.0.1:1" not in ready.text
+
+
+async def test_readiness_can_require_redis(
+    app_factory: AppFactory, storage: dict[str, Any]
+) -> None:
+    client = await redis_down_app(
+        app_factory, storage, circuit_failure_threshold=100, readiness_requires_redis=True
+    )
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 503
+    assert ready.headers["retry-after"] == "5"
+    assert ready.json()["status"] == "unavailable"
+    assert ready.json()["checks"]["cache"]["status"] == "unavailable"
 
 
 async def test_the_redis_circuit_opens_and_requests_go_on_without_redis(
@@ -173,8 +180,9 @@ async def test_the_redis_circuit_opens_and_requests_go_on_without_redis(
         "circuit": "open",
     }
     metrics = (await client.get("/metrics")).text
-    assert gauge(metrics, "hexahub_circuit_breaker_state", "redis") == 2
-    assert gauge(metrics, "hexahub_dependency_up", "cache") == 0
+    assert gauge(metrics, "hexahub_circuit_breaker_state", "redis", state="open") == 1
+    assert gauge(metrics, "hexahub_circuit_breaker_state", "redis", state="closed") == 0
+    assert gauge(metrics, "hexahub_dependency_up", "redis") == 0
     # Open circuit: rate limits, the revocation check, everything goes on in process.
     for _ in range(3):
         assert (await client.get("/api/v1/auth/me", headers=bearer(tokens))).status_code == 200

@@ -1,6 +1,7 @@
 """Rate limits as the use cases apply them: logins per account and per client address,
 registrations per address, reset requests per address and per email."""
 
+import unicodedata
 from collections.abc import Callable
 
 import pytest
@@ -117,6 +118,16 @@ async def test_reset_requests_are_limited_per_email_whatever_its_case(
         await app.request_password_reset.admit("Ada@Example.com")
     assert (caught.value.limit, caught.value.retry_after) == (2, 1800)
     await app.request_password_reset.admit("bob@example.com")
+
+
+async def test_every_spelling_of_a_mailbox_shares_its_reset_budget(
+    make_app: Callable[..., App],
+) -> None:
+    app = throttled(make_app, reset_per_email=Rate(2, 3600))
+    await app.request_password_reset.admit(unicodedata.normalize("NFC", "zoë@bücher.example"))
+    await app.request_password_reset.admit(unicodedata.normalize("NFD", "zoë@bücher.example"))
+    with pytest.raises(RateLimitedError):
+        await app.request_password_reset.admit("ZOË@xn--bcher-kva.example.")
 
 
 async def test_reset_requests_are_limited_per_address(make_app: Callable[..., App]) -> None:

@@ -1,6 +1,7 @@
 """Email verification and password reset by mailed single-use codes: one mail per
 request, a code works once and only while the account is as it was when it was mailed."""
 
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ import pytest
 from application.errors import InvalidCredentialsError, InvalidOneTimeTokenError, InvalidTokenError
 from application.identity.attempts import LoginPolicy
 from application.identity.use_cases.change_password import ChangePasswordCommand
+from application.identity.use_cases.register_user import RegisterUserCommand
 from application.identity.use_cases.update_own_profile import UpdateOwnProfileCommand
 from application.identity.use_cases.update_user import UpdateUserCommand
 from application.identity.use_cases.verification import ResetPasswordCommand, VerifyEmailCommand
@@ -86,7 +88,9 @@ async def test_the_verification_code_works_until_just_before_24_hours(app: App) 
 async def test_the_verification_code_dies_when_the_email_changes(app: App) -> None:
     code = await verification_code(app)
     ada = await app.principal_for(await app.log_in_as("ada"))
-    await app.update_own_profile.execute(ada, UpdateOwnProfileCommand(email="ada@elsewhere.test"))
+    await app.update_own_profile.execute(
+        ada, UpdateOwnProfileCommand(email="ada@elsewhere.example")
+    )
     with pytest.raises(InvalidOneTimeTokenError):
         await verify(app, code)
     stored = await app.stored_user(ada.user_id)
@@ -119,6 +123,17 @@ async def test_a_reset_request_mails_a_one_hour_link(app: App) -> None:
     assert mail.to == "ada@example.com"
     assert f"https://id.example.test/reset-password?token={code}" in mail.text
     assert "1 hour" in mail.text
+
+
+async def test_a_reset_asked_for_in_another_spelling_reaches_the_account(app: App) -> None:
+    await app.register_user.execute(
+        RegisterUserCommand(email="zoë@bücher.example", username="zoe", password=PASSWORD)
+    )
+    await app.request_password_reset.execute(
+        unicodedata.normalize("NFD", "Zoë@XN--BCHER-KVA.example")
+    )
+    [mail] = await delivered(app)
+    assert mail.to == "zoë@bücher.example"
 
 
 @pytest.mark.parametrize("email", ["nobody@example.com", "not an email", "bob@example.com"])

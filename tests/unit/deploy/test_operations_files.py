@@ -403,3 +403,40 @@ def test_promtool_parses_every_dashboard_query(tmp_path: Path) -> None:
     path = tmp_path / "dashboard-queries.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
     promtool("check", "rules", path)
+
+
+# --- labels ---------------------------------------------------------------------------
+
+_SELECTOR = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^{}]*)\}")
+_MATCHER = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)")
+# Added by Prometheus (target labels) or by the histogram itself.
+_ALWAYS_THERE = frozenset({"job", "instance", "le"})
+
+
+def hexahub_label_names() -> dict[str, set[str]]:
+    """Every series name HexaHub serves -> the labels it carries."""
+    for module in ("entrypoints.container", "entrypoints.http.app"):
+        importlib.import_module(module)
+    collectors = REGISTRY._names_to_collectors  # type: ignore[attr-defined]
+    labels: dict[str, set[str]] = {}
+    for name in HEXAHUB_METRICS:
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        collector = collectors.get(name) or collectors[base]
+        labels[name] = set(collector._labelnames) | _ALWAYS_THERE
+    return labels
+
+
+def test_rules_and_panels_filter_only_on_labels_the_metrics_carry() -> None:
+    known = hexahub_label_names()
+    exprs = [rule["expr"] for rule in alert_rules()] + [
+        target["expr"] for panel in panels(dashboard()) for target in panel["targets"]
+    ]
+    unknown = {
+        (metric, label)
+        for expr in exprs
+        for metric, matchers in _SELECTOR.findall(expr)
+        if metric in known
+        for label in _MATCHER.findall(_STRING.sub('""', matchers))
+        if label not in known[metric]
+    }
+    assert unknown == set()

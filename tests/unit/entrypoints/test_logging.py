@@ -38,6 +38,7 @@ def logging_restored() -> Iterator[None]:
         logging.getLogger(name).handlers[:] = saved
         logging.getLogger(name).propagate = propagate
     logging.getLogger("uvicorn.access").disabled = access_disabled
+    logging.captureWarnings(False)
 
 
 @pytest.mark.usefixtures("logging_restored")

@@ -5,6 +5,7 @@ from application.errors import EmailNotVerifiedError, InvalidCredentialsError, M
 from application.identity.attempts import Guarded, LoginPolicy
 from application.identity.sessions import SessionOpener
 from application.identity.token_pairs import TokenPair
+from application.ports.email_normaliser import EmailNormaliser
 from application.ports.password_hasher import PasswordHasher
 from application.ports.token_service import MfaTokenService
 from application.ports.unit_of_work import UnitOfWork
@@ -27,7 +28,8 @@ class LogInCommand:
 class LogIn(Guarded):
     """Check a password and open a new session with a token pair.
 
-    - `login` may be the username or the email (case-insensitive).
+    - `login` may be the username or the email, in any spelling of the mailbox (case,
+      Unicode form, IDNA form of the domain).
     - Rate limited per client address and per account name (`rate_limited`).
     - Unknown account, wrong password, inactive, locked and password-less accounts all
       fail the same way (`invalid_credentials`) and cost one hash, so neither the
@@ -53,6 +55,7 @@ class LogIn(Guarded):
     opener: SessionOpener
     mfa_tokens: MfaTokenService
     policy: LoginPolicy
+    emails: EmailNormaliser
 
     async def execute(self, command: LogInCommand) -> TokenPair:
         await self.throttle.login_client()
@@ -154,7 +157,9 @@ class LogIn(Guarded):
 
     async def _find(self, login: str) -> User | None:
         try:
-            key: Email | Username = Email(login) if "@" in login else Username(login)
+            key: Email | Username = (
+                self.emails.normalise(login) if "@" in login else Username(login)
+            )
         except InvalidValueError:
             return None
         async with self.uow_factory() as uow:

@@ -5,8 +5,9 @@ from application.common.use_case import Transactional
 from application.errors import UserNotFoundError
 from application.identity.names import clears_full_name, optional_full_name
 from application.identity.uniqueness import ensure_identity_free
+from application.ports.email_normaliser import EmailNormaliser
 from domain.user import User
-from domain.value_objects import Email, Username
+from domain.value_objects import Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,9 +30,11 @@ class UpdateOwnProfile(Transactional):
     - Needs a login session: an API key cannot rewrite its owner's identity.
     """
 
+    emails: EmailNormaliser
+
     async def execute(self, principal: Principal, command: UpdateOwnProfileCommand) -> User:
         principal.require_session()
-        email = Email(command.email) if command.email is not None else None
+        email = self.emails.normalise(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
         full_name = optional_full_name(command.full_name)
         async with self.uow_factory() as uow:

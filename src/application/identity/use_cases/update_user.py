@@ -9,9 +9,10 @@ from application.errors import LastAdministratorError
 from application.identity.names import clears_full_name, optional_full_name
 from application.identity.revocation import revoke_user_sessions
 from application.identity.uniqueness import ensure_identity_free
+from application.ports.email_normaliser import EmailNormaliser
 from domain.permissions import Permission
 from domain.user import User
-from domain.value_objects import Email, Username
+from domain.value_objects import Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,11 +43,13 @@ class UpdateUser(Transactional):
       (`conflict`), so the service never locks its operators out.
     """
 
+    emails: EmailNormaliser
+
     async def execute(
         self, principal: Principal, user_id: UUID, command: UpdateUserCommand
     ) -> User:
         principal.require(Permission.USERS_WRITE)
-        email = Email(command.email) if command.email is not None else None
+        email = self.emails.normalise(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
         full_name = optional_full_name(command.full_name)
         now = self.clock.now()

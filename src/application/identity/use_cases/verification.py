@@ -34,13 +34,14 @@ class RequestPasswordReset:
     address. Unknown or inactive addresses get nothing, and the caller's answer does not
     depend on which: `admit` (rate limits per client and per address) is all the caller
     waits for; `execute` runs after the answer. The token is bound to the current
-    password hash, so it dies when the password changes by any path."""
+    password hash, so it dies when the password changes by any path. Every spelling of
+    one mailbox is the same address, for the lookup and for its mail budget."""
 
     mail: OneTimeMail
     throttle: Throttle
 
     async def admit(self, email: str) -> None:
-        await self.throttle.password_reset(email)
+        await self.throttle.password_reset(self.mail.mailbox(email))
 
     async def execute(self, email: str) -> None:
         await self.mail.send_reset(email)

@@ -3,8 +3,11 @@ would buffer streamed bodies and cost a task per request).
 
 `route` is the template of the route the router matched (`/api/v1/users/{user_id}`),
 read from `scope["route"]` after the inner app ran; the raw path would give every user
-id its own series. Requests no route matched (404s, and anything answered before
-routing, such as 429s from the throttle or refused hosts) share `route="unmatched"`.
+id its own series. Routes FastAPI does not set there (`/openapi.json`, the docs' static
+assets) are found by their endpoint. Requests no route matched (404s, and anything
+answered before routing, such as 429s from the throttle or refused hosts) share
+`route="unmatched"`. `code` is the exact status (401, 404 and 429 are different
+stories); a class is a regular expression away (`code=~"5.."`).
 Starlette's `path_format` of a route in a router included into another router carries
 only the inner prefix under FastAPI 0.165; HexaHub includes every router into the app
 directly, so the templates are complete.
@@ -26,8 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # Module-level: the Prometheus registry is process-global (see the adapters' counters).
 REQUESTS = Counter(
     "hexahub_http_requests",
-    "HTTP requests by method, route template and status class.",
-    ["method", "route", "status_class"],
+    "HTTP requests by method, route template and status code.",
+    ["method", "route", "code"],
 )
 # 1 ms to 10 s, roughly doubling: resolves a cached read as well as a slow argon2 hash.
 DURATION = Histogram(
@@ -61,14 +64,14 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 
 class _Series:
-    """The labelled children of one (method, route, status class): `labels()` validates
+    """The labelled children of one (method, route, status code): `labels()` validates
     and locks on every call, which cost more than the observations themselves on the
     cheapest routes, so each combination is looked up once and kept."""
 
     __slots__ = ("duration", "request_size", "requests", "response_size")
 
-    def __init__(self, method: str, route: str, status_class: str) -> None:
-        self.requests = REQUESTS.labels(method, route, status_class)
+    def __init__(self, method: str, route: str, code: int) -> None:
+        self.requests = REQUESTS.labels(method, route, str(code))
         self.duration = DURATION.labels(method, route)
         self.request_size = REQUEST_SIZE.labels(method, route)
         self.response_size = RESPONSE_SIZE.labels(method, route)
@@ -77,7 +80,8 @@ class _Series:
 class MetricsMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # Bounded: methods are a fixed set, routes the app's templates, classes five.
+        # Bounded: methods are a fixed set, routes the app's templates, codes the few the
+        # app answers with.
         self._series: dict[tuple[str, str, int], _Series] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -110,10 +114,10 @@ class MetricsMiddleware:
             IN_FLIGHT.dec()
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
             route = route_template(scope)
-            key = (method, route, status // 100)
+            key = (method, route, status)
             series = self._series.get(key)
             if series is None:
-                series = self._series[key] = _Series(method, route, f"{status // 100}xx")
+                series = self._series[key] = _Series(method, route, status)
             series.requests.inc()
             series.duration.observe(time.perf_counter() - start)
             series.request_size.observe(received)
@@ -121,8 +125,17 @@ class MetricsMiddleware:
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's template, or `unmatched`. Starlette's router sets
-    `scope["route"]` on a full match and on a partial one (a 405)."""
-    route = scope.get("route")
-    template = getattr(route, "path_format", None)
-    return template if isinstance(template, str) and template else UNMATCHED
+    """The matched route's template, or `unmatched`. FastAPI's router sets
+    `scope["route"]` for its own routes, on a full match and on a partial one (a 405);
+    a plain Starlette route or mount it matched leaves only its `endpoint`."""
+    template = getattr(scope.get("route"), "path_format", None)
+    if isinstance(template, str) and template:
+        return template
+    endpoint = scope.get("endpoint")
+    if endpoint is not None:
+        for route in getattr(scope.get("app"), "routes", ()):
+            if endpoint is getattr(route, "endpoint", None) or endpoint is getattr(
+                route, "app", None
+            ):
+                return str(route.path_format)
+    return UNMATCHED

@@ -1,14 +1,14 @@
 """Service identity and health. `/health` touches nothing, so it stays 200 while a
 dependency is down or the process is shutting down; `/health/ready` is what a load
-balancer should route by: 503 with `"status": "draining"` once a SIGTERM arrived."""
-
-from typing import Any
+balancer should route by: 503 when the database or its schema cannot serve, 200
+`degraded` while only Redis is down (unless READINESS_REQUIRES_REDIS), and 503 with
+`"status": "draining"` once a SIGTERM arrived."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from entrypoints.http.dependencies import container_of
-from entrypoints.http.health import run_probes
+from entrypoints.http.health import Check, run_checks
 from entrypoints.http.schemas.platform import Liveness, Readiness, ServiceInfo
 
 router = APIRouter(tags=["platform"])
@@ -34,7 +34,7 @@ async def health() -> Liveness:
 async def ready(request: Request) -> JSONResponse:
     draining: bool = request.app.state.shutdown.draining
     container = container_of(request)
-    return await _checked(container.health_probes(), container.health_breakers(), draining=draining)
+    return await _checked(container.health_checks(), draining=draining)
 
 
 @router.get(
@@ -44,18 +44,16 @@ async def ready(request: Request) -> JSONResponse:
     responses={503: {"model": Readiness, "description": "The database check failed"}},
 )
 async def database(request: Request) -> JSONResponse:
-    container = container_of(request)
-    probes = container.health_probes()
-    return await _checked({"database": probes["database"]}, container.health_breakers())
+    checks = container_of(request).health_checks()
+    return await _checked({"database": checks["database"]})
 
 
-async def _checked(
-    probes: dict[str, Any], breakers: dict[str, Any], *, draining: bool = False
-) -> JSONResponse:
-    ok, checks = await run_probes(probes, breakers)
-    status = "draining" if draining else "ok" if ok else "unavailable"
-    ok = ok and not draining
-    body = {"status": status, "checks": checks}
+async def _checked(checks: dict[str, Check], *, draining: bool = False) -> JSONResponse:
+    status, results = await run_checks(checks)
+    if draining:
+        status = "draining"
+    ok = status in ("ok", "degraded")
+    body = {"status": status, "checks": results}
     headers = {"Cache-Control": "no-store"}
     if not ok:
         headers["Retry-After"] = "5"

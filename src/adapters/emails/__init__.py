@@ -1,0 +1,1 @@
+"""Email addresses: their one canonical form."""
