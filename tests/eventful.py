@@ -14,8 +14,22 @@ from application.ports.event_handler import EventHandler
 from application.ports.request_context import RequestMeta
 from application.ports.unit_of_work_factory import TransactionFactory, UnitOfWorkFactory
 from application.tokens.events import TOKEN_EVENTS
+from domain.access import events as access_events
+from domain.common.events import DomainEvent
+from domain.identity import events as identity_events
+from domain.tokens import events as token_events
 
 CATALOG = Catalog(IDENTITY_EVENTS, ACCESS_EVENTS, TOKEN_EVENTS)
+
+
+def domain_event_types() -> list[type[DomainEvent]]:
+    """Every event type the domain's features define."""
+    return [
+        kind
+        for module in (identity_events, access_events, token_events)
+        for kind in vars(module).values()
+        if isinstance(kind, type) and issubclass(kind, DomainEvent) and kind is not DomainEvent
+    ]
 
 
 def pipeline(*, after_commit: Sequence[EventHandler] = ()) -> EventPipeline:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from adapters.emails.normaliser import normalise_email
-from domain.errors import InvalidEmailError
+from domain.common.errors import InvalidEmailError
 
 revision: str = "0006_normalise_emails"
 down_revision: str | None = "0005_event_outbox"

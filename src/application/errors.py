@@ -3,7 +3,7 @@
 Entrypoints map these classes to transport status codes in one table.
 """
 
-from domain.errors import DomainError, InvalidValueError
+from domain.common.errors import DomainError, InvalidValueError
 
 
 class ApplicationError(DomainError):

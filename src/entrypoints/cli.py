@@ -185,7 +185,7 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 
 def _rotate_keys(settings: Settings) -> int:
-    from domain.errors import DomainError
+    from domain.common.errors import DomainError
     from entrypoints.container import Container, start, stop
 
     async def run() -> int:
@@ -236,7 +236,7 @@ def _admin_password(settings: Settings, from_stdin: bool) -> str:
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
-    from domain.errors import DomainError
+    from domain.common.errors import DomainError
     from entrypoints.container import Container, start, stop
 
     if not args.email:

@@ -21,18 +21,18 @@ from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system.id_generator import Uuid7IdGenerator
 from application.ports.transaction import Transaction
-from domain.api_keys import ApiKey
-from domain.audit import AuditDetail, AuditEvent, Outcome
-from domain.mail import MailMessage, OutboxMail
-from domain.mfa import TotpFactor
-from domain.one_time_tokens import OneTimeToken, TokenPurpose
-from domain.permissions import Permission
-from domain.roles import Role, RoleDefinition
-from domain.service_clients import ServiceClient
-from domain.session import AuthSession, RefreshTokenRecord
-from domain.signing_keys import KeyAlgorithm, SigningKey
-from domain.user import User
-from domain.value_objects import Email, FullName, Username
+from domain.access.api_keys import ApiKey
+from domain.access.permissions import Permission
+from domain.access.roles import Role, RoleDefinition
+from domain.audit.entries import AuditDetail, AuditEvent, Outcome
+from domain.identity.mfa import TotpFactor
+from domain.identity.one_time_tokens import OneTimeToken, TokenPurpose
+from domain.identity.session import AuthSession, RefreshTokenRecord
+from domain.identity.user import User
+from domain.identity.value_objects import Email, FullName, Username
+from domain.mail.messages import MailMessage, OutboxMail
+from domain.tokens.service_clients import ServiceClient
+from domain.tokens.signing_keys import KeyAlgorithm, SigningKey
 
 # Microseconds and a non-UTC offset on purpose: both must survive a round trip.
 T0 = datetime(2025, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)

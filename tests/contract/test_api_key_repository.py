@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from application.errors import ApiKeyNotFoundError, ConflictError
-from domain.permissions import Permission
+from domain.access.permissions import Permission
 from tests.contract.persistence import (
     PLUS_TWO,
     T0,

@@ -9,7 +9,7 @@ from sqlalchemy import exc as sa
 from sqlalchemy import text
 
 from application.ports.audit_log import AuditFilter
-from domain.audit import Outcome
+from domain.audit.entries import Outcome
 from tests.contract.persistence import (
     PLUS_TWO,
     T0,

@@ -7,7 +7,7 @@ import pytest
 
 from adapters.emails.normaliser import EmailValidatorNormaliser
 from application.ports.email_normaliser import EmailNormaliser
-from domain.errors import InvalidEmailError
+from domain.common.errors import InvalidEmailError
 
 NFC = unicodedata.normalize("NFC", "jürgen@example.com")
 NFD = unicodedata.normalize("NFD", "jürgen@example.com")

@@ -17,7 +17,7 @@ from structlog.testing import LogCapture
 from adapters.logging.event_publisher import StructlogEventPublisher
 from adapters.memory.event_publisher import InMemoryEventPublisher
 from application.ports.event_publisher import EventPublisher
-from domain.events import LoginFailed, SessionRevoked, UserLoggedIn, UserRegistered
+from domain.identity.events import LoginFailed, SessionRevoked, UserLoggedIn, UserRegistered
 
 AT = datetime(2025, 1, 1, tzinfo=UTC)
 USER = uuid.UUID("01940000-0000-7000-8000-000000000001")

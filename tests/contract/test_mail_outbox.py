@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from adapters.memory import mail_outbox as memory_outbox
 from adapters.sqlalchemy import mail_outbox as sql_outbox
-from domain.mail import OutboxMail
+from domain.mail.messages import OutboxMail
 from tests.contract.persistence import (
     PLUS_TWO,
     T0,

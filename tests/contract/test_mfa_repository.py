@@ -10,7 +10,7 @@ from sqlalchemy import text
 from adapters.crypto.secret_box import FernetSecretBox, SecretDecryptionError
 from adapters.sqlalchemy.engine import create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from domain.mfa import TotpFactor
+from domain.identity.mfa import TotpFactor
 from tests.contract.persistence import (
     PLUS_TWO,
     T0,

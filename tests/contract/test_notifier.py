@@ -15,7 +15,7 @@ from adapters.mail.smtp_notifier import SmtpNotifier
 from adapters.memory.notifier import InMemoryNotifier
 from application.errors import NotifierUnavailableError
 from application.ports.notifier import Notifier
-from domain.mail import MailMessage
+from domain.mail.messages import MailMessage
 from tests.mail_catcher import MailCatcher, free_port
 
 # aiosmtpd warns when AUTH runs without TLS; the auth tests do so on purpose (localhost).

@@ -4,7 +4,7 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
-from domain.one_time_tokens import TokenPurpose
+from domain.identity.one_time_tokens import TokenPurpose
 from tests.contract.persistence import (
     PLUS_TWO,
     T0,

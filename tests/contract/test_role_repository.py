@@ -7,8 +7,8 @@ import pytest
 
 from application.errors import RoleExistsError, RoleNotFoundError
 from application.ports.user_repository import UserFilter
-from domain.permissions import ALL_PERMISSIONS, Permission
-from domain.roles import (
+from domain.access.permissions import ALL_PERMISSIONS, Permission
+from domain.access.roles import (
     BUILTIN_PERMISSIONS,
     BuiltinRoleError,
     Role,

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 
 from application.errors import ConflictError, ServiceClientNotFoundError
-from domain.permissions import Permission
-from domain.service_clients import ServiceClient
+from domain.access.permissions import Permission
+from domain.tokens.service_clients import ServiceClient
 from tests.contract.persistence import (
     PLUS_TWO,
     T0,

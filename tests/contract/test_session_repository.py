@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from application.errors import SessionNotFoundError
-from domain.session import RefreshTokenRecord
+from domain.identity.session import RefreshTokenRecord
 from tests.contract.persistence import (
     PLUS_TWO,
     T0,

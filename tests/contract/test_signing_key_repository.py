@@ -11,7 +11,7 @@ from adapters.crypto.secret_box import FernetSecretBox, SecretDecryptionError
 from adapters.sqlalchemy.engine import create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import ConflictError, NotFoundError
-from domain.signing_keys import KeyAlgorithm, SigningKey
+from domain.tokens.signing_keys import KeyAlgorithm, SigningKey
 from tests.contract.persistence import (
     PLUS_TWO,
     PRIVATE_PEM,

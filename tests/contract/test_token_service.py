@@ -26,7 +26,7 @@ from application.ports.token_service import (
     TokenVerifier,
 )
 from application.tokens.key_ring import KeyRing
-from domain.signing_keys import KeyAlgorithm, SigningKey
+from domain.tokens.signing_keys import KeyAlgorithm, SigningKey
 
 TTL = 900
 LEEWAY = 10

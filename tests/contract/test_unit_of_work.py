@@ -12,7 +12,7 @@ from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import StorageUnavailableError
 from application.ports.audit_log import AuditFilter
-from domain.value_objects import Username
+from domain.identity.value_objects import Username
 from tests.contract.persistence import (
     T0,
     Backend,

@@ -8,9 +8,9 @@ import pytest
 from application.errors import EmailAlreadyRegisteredError, UsernameTakenError
 from application.ports.audit_log import AuditFilter
 from application.ports.user_repository import UserFilter
-from domain.audit import Outcome
-from domain.roles import Role, UnknownRoleError
-from domain.value_objects import Email, FullName, Username
+from domain.access.roles import Role, UnknownRoleError
+from domain.audit.entries import Outcome
+from domain.identity.value_objects import Email, FullName, Username
 from tests.contract.persistence import (
     PLUS_TWO,
     T0,

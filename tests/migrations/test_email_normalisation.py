@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.migrations import alembic_config, downgrade_to, upgrade_to
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from domain.value_objects import Email
+from domain.identity.value_objects import Email
 
 REVISION = "0006_normalise_emails"
 USERS = sa.table(

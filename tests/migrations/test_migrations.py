@@ -25,8 +25,8 @@ from adapters.sqlalchemy.migrations import (
 )
 from adapters.sqlalchemy.models import metadata
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from domain.permissions import ALL_PERMISSIONS
-from domain.roles import UnknownRoleError
+from domain.access.permissions import ALL_PERMISSIONS
+from domain.access.roles import UnknownRoleError
 from tests.contract.persistence import (
     make_factor,
     make_service_client,

@@ -15,7 +15,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from adapters.crypto.key_factory import signing_key_from_private_key
-from domain.signing_keys import SigningKey
+from domain.tokens.signing_keys import SigningKey
 
 PEM_SUFFIX = ".pem"
 

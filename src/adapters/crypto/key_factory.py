@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from application.ports.key_factory import KeyFactory
-from domain.signing_keys import KeyAlgorithm, SigningKey
+from domain.tokens.signing_keys import KeyAlgorithm, SigningKey
 
 RSA_KEY_BITS = 2048
 # RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used with these algorithms."

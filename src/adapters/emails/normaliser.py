@@ -13,8 +13,8 @@ import unicodedata
 from email_validator import EmailNotValidError, validate_email
 
 from application.ports.email_normaliser import EmailNormaliser
-from domain.errors import InvalidEmailError
-from domain.value_objects import Email
+from domain.common.errors import InvalidEmailError
+from domain.identity.value_objects import Email
 
 
 def normalise_email(raw: str) -> str:
@@ -26,7 +26,12 @@ def normalise_email(raw: str) -> str:
         text = f"{local}@{domain[:-1]}"  # "example.com." is the fully qualified example.com
     try:
         # strict: the RFC 5321 length limit on the local part too (64 octets).
-        normalised = validate_email(text, check_deliverability=False, strict=True).normalized
+        # test_environment: `.test` (RFC 6761) is for testing, and test authors and API
+        # fuzzers use it; the names that can never receive mail (`localhost`, `invalid`,
+        # `local`, `onion`, `arpa`) stay refused.
+        normalised = validate_email(
+            text, check_deliverability=False, strict=True, test_environment=True
+        ).normalized
     except EmailNotValidError as error:
         raise InvalidEmailError(f"not a valid email address: {error}") from None
     # Lower-casing can leave a string that is not NFC (rarely, e.g. a Turkish dotted I).

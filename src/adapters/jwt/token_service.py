@@ -18,7 +18,7 @@ from application.ports.token_service import (
     TokenIssuer,
     TokenVerifier,
 )
-from domain.signing_keys import KeyAlgorithm
+from domain.tokens.signing_keys import KeyAlgorithm
 
 # RFC 9068 §2.1: access tokens are typed "at+jwt"; §4: resource servers accept
 # "at+jwt" or "application/at+jwt" and nothing else. Media types compare

@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 
 from application.ports.event_publisher import EventPublisher
-from domain.events import DomainEvent
+from domain.common.events import DomainEvent
 
 log = structlog.get_logger()
 _fallback = logging.getLogger(__name__)

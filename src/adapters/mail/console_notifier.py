@@ -2,7 +2,7 @@ import sys
 from typing import TextIO
 
 from application.ports.notifier import Notifier
-from domain.mail import MailMessage
+from domain.mail.messages import MailMessage
 
 _RULE = "-" * 72
 

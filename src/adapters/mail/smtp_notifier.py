@@ -7,7 +7,7 @@ import structlog
 from adapters.emails.normaliser import with_ascii_domain
 from application.errors import NotifierUnavailableError
 from application.ports.notifier import Notifier
-from domain.mail import MailMessage
+from domain.mail.messages import MailMessage
 
 log = structlog.get_logger()
 

@@ -3,7 +3,7 @@ from uuid import UUID
 from adapters.memory.store import Tables, detached, utc, utc_or_none
 from application.errors import ApiKeyNotFoundError, ConflictError
 from application.ports.api_key_repository import ApiKeyRepository
-from domain.api_keys import ApiKey
+from domain.access.api_keys import ApiKey
 
 
 class InMemoryApiKeyRepository(ApiKeyRepository):

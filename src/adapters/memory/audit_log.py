@@ -4,7 +4,7 @@ from uuid import UUID
 
 from adapters.memory.store import Tables, utc
 from application.ports.audit_log import AuditFilter, AuditLog
-from domain.audit import AuditEvent
+from domain.audit.entries import AuditEvent
 
 
 class InMemoryAuditLog(AuditLog):

@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 
 from application.ports.event_publisher import EventPublisher
-from domain.events import DomainEvent
+from domain.common.events import DomainEvent
 
 
 class InMemoryEventPublisher(EventPublisher):

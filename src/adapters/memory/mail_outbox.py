@@ -4,7 +4,7 @@ from uuid import UUID
 
 from adapters.memory.store import Tables, utc, utc_or_none
 from application.ports.mail_outbox import MailOutbox
-from domain.mail import OutboxMail
+from domain.mail.messages import OutboxMail
 
 MAX_CLAIMS = 25
 """As in the SQL adapter: a mail claimed this often is never claimed again."""

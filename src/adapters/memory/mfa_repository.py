@@ -2,7 +2,7 @@ from uuid import UUID
 
 from adapters.memory.store import Tables, detached, utc, utc_or_none
 from application.ports.mfa_repository import MfaRepository
-from domain.mfa import TotpFactor
+from domain.identity.mfa import TotpFactor
 
 
 class InMemoryMfaRepository(MfaRepository):

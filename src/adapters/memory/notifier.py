@@ -2,7 +2,7 @@ import asyncio
 
 from application.errors import NotifierUnavailableError
 from application.ports.notifier import Notifier
-from domain.mail import MailMessage
+from domain.mail.messages import MailMessage
 
 
 class InMemoryNotifier(Notifier):

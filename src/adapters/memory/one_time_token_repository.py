@@ -3,7 +3,7 @@ from datetime import datetime
 
 from adapters.memory.store import Tables, utc, utc_or_none
 from application.ports.one_time_token_repository import OneTimeTokenRepository
-from domain.one_time_tokens import OneTimeToken
+from domain.identity.one_time_tokens import OneTimeToken
 
 
 class InMemoryOneTimeTokenRepository(OneTimeTokenRepository):

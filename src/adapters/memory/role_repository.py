@@ -1,7 +1,7 @@
 from adapters.memory.store import Tables, detached, utc
 from application.errors import RoleExistsError, RoleNotFoundError
 from application.ports.role_repository import RoleRepository
-from domain.roles import BUILTIN_PERMISSIONS, BuiltinRoleError, RoleDefinition
+from domain.access.roles import BUILTIN_PERMISSIONS, BuiltinRoleError, RoleDefinition
 
 
 class InMemoryRoleRepository(RoleRepository):

@@ -1,7 +1,7 @@
 from adapters.memory.store import Tables, detached, utc, utc_or_none
 from application.errors import ConflictError, ServiceClientNotFoundError
 from application.ports.service_client_repository import ServiceClientRepository
-from domain.service_clients import ServiceClient
+from domain.tokens.service_clients import ServiceClient
 
 
 class InMemoryServiceClientRepository(ServiceClientRepository):

@@ -5,7 +5,7 @@ from uuid import UUID
 from adapters.memory.store import Tables, detached, utc, utc_or_none
 from application.errors import SessionNotFoundError
 from application.ports.session_repository import SessionRepository
-from domain.session import AuthSession, RefreshTokenRecord
+from domain.identity.session import AuthSession, RefreshTokenRecord
 
 
 class InMemorySessionRepository(SessionRepository):

@@ -4,7 +4,7 @@ from datetime import datetime
 from adapters.memory.store import Tables, detached, utc, utc_or_none
 from application.errors import ConflictError, NotFoundError
 from application.ports.signing_key_repository import SigningKeyRepository
-from domain.signing_keys import SigningKey
+from domain.tokens.signing_keys import SigningKey
 
 
 class InMemorySigningKeyRepository(SigningKeyRepository):

@@ -6,17 +6,17 @@ from typing import TypeVar
 from uuid import UUID
 
 from application.ports.event_outbox import OutboxEvent
-from domain.aggregate import Aggregate
-from domain.api_keys import ApiKey
-from domain.audit import AuditEvent
-from domain.mail import OutboxMail
-from domain.mfa import TotpFactor
-from domain.one_time_tokens import OneTimeToken
-from domain.roles import Role, RoleDefinition, builtin_role
-from domain.service_clients import ServiceClient
-from domain.session import AuthSession, RefreshTokenRecord
-from domain.signing_keys import SigningKey
-from domain.user import User
+from domain.access.api_keys import ApiKey
+from domain.access.roles import Role, RoleDefinition, builtin_role
+from domain.audit.entries import AuditEvent
+from domain.common.aggregate import Aggregate
+from domain.identity.mfa import TotpFactor
+from domain.identity.one_time_tokens import OneTimeToken
+from domain.identity.session import AuthSession, RefreshTokenRecord
+from domain.identity.user import User
+from domain.mail.messages import OutboxMail
+from domain.tokens.service_clients import ServiceClient
+from domain.tokens.signing_keys import SigningKey
 
 T = TypeVar("T")
 

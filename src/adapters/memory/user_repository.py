@@ -5,9 +5,9 @@ from uuid import UUID
 from adapters.memory.store import Tables, detached, utc, utc_or_none
 from application.errors import EmailAlreadyRegisteredError, UsernameTakenError, UserNotFoundError
 from application.ports.user_repository import UserFilter, UserRepository
-from domain.roles import Role, UnknownRoleError
-from domain.user import User
-from domain.value_objects import Email, Username
+from domain.access.roles import Role, UnknownRoleError
+from domain.identity.user import User
+from domain.identity.value_objects import Email, Username
 
 
 class InMemoryUserRepository(UserRepository):

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from prometheus_client import Counter
 
 from application.ports.event_publisher import EventPublisher
-from domain.events import (
+from domain.access.events import ApiKeyFirstUsed
+from domain.common.events import DomainEvent
+from domain.identity.events import (
     AccountLocked,
-    ApiKeyFirstUsed,
-    DomainEvent,
     LoginFailed,
     RefreshReuseDetected,
     SessionRefreshed,

@@ -7,8 +7,8 @@ from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import ApiKeyRow
 from application.errors import ApiKeyNotFoundError
 from application.ports.api_key_repository import ApiKeyRepository
-from domain.api_keys import ApiKey
-from domain.permissions import Permission
+from domain.access.api_keys import ApiKey
+from domain.access.permissions import Permission
 
 
 class SqlAlchemyApiKeyRepository(ApiKeyRepository):

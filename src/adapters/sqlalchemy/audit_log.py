@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import AuditEventRow
 from application.ports.audit_log import AuditFilter, AuditLog
-from domain.audit import AuditDetail, AuditEvent, Outcome
+from domain.audit.entries import AuditDetail, AuditEvent, Outcome
 
 
 class SqlAlchemyAuditLog(AuditLog):

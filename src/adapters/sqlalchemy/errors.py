@@ -33,8 +33,8 @@ from application.errors import (
     StorageUnavailableError,
     UsernameTakenError,
 )
-from domain.errors import DomainError
-from domain.roles import UnknownRoleError
+from domain.access.roles import UnknownRoleError
+from domain.common.errors import DomainError
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     sa.OperationalError,  # includes SQLite "database is locked" after the busy timeout

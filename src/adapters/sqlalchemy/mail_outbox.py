@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import MailOutboxRow
 from application.ports.mail_outbox import MailOutbox
-from domain.mail import MailMessage, OutboxMail
+from domain.mail.messages import MailMessage, OutboxMail
 
 MAX_CLAIMS = 25
 """A mail claimed this often is never claimed again, even if no sender ever reported on

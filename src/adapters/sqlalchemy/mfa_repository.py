@@ -7,7 +7,7 @@ from adapters.crypto.secret_box import FernetSecretBox
 from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import MfaFactorRow
 from application.ports.mfa_repository import MfaRepository
-from domain.mfa import TotpFactor
+from domain.identity.mfa import TotpFactor
 
 
 class SqlAlchemyMfaRepository(MfaRepository):

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import OneTimeTokenRow
 from application.ports.one_time_token_repository import OneTimeTokenRepository
-from domain.one_time_tokens import OneTimeToken, TokenPurpose
+from domain.identity.one_time_tokens import OneTimeToken, TokenPurpose
 
 
 class SqlAlchemyOneTimeTokenRepository(OneTimeTokenRepository):

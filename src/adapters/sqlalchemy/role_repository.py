@@ -6,8 +6,8 @@ from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import RoleRow
 from application.errors import RoleNotFoundError
 from application.ports.role_repository import RoleRepository
-from domain.permissions import Permission
-from domain.roles import BUILTIN_PERMISSIONS, BuiltinRoleError, RoleDefinition
+from domain.access.permissions import Permission
+from domain.access.roles import BUILTIN_PERMISSIONS, BuiltinRoleError, RoleDefinition
 
 
 class SqlAlchemyRoleRepository(RoleRepository):

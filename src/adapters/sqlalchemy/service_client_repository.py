@@ -5,8 +5,8 @@ from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import ServiceClientRow
 from application.errors import ServiceClientNotFoundError
 from application.ports.service_client_repository import ServiceClientRepository
-from domain.permissions import Permission
-from domain.service_clients import ServiceClient
+from domain.access.permissions import Permission
+from domain.tokens.service_clients import ServiceClient
 
 
 class SqlAlchemyServiceClientRepository(ServiceClientRepository):

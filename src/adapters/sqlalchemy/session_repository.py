@@ -8,7 +8,7 @@ from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import RefreshTokenRow, SessionRow
 from application.errors import SessionNotFoundError
 from application.ports.session_repository import SessionRepository
-from domain.session import AuthSession, RefreshTokenRecord
+from domain.identity.session import AuthSession, RefreshTokenRecord
 
 
 class SqlAlchemySessionRepository(SessionRepository):

@@ -8,7 +8,7 @@ from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import SigningKeyRow
 from application.errors import NotFoundError
 from application.ports.signing_key_repository import SigningKeyRepository
-from domain.signing_keys import KeyAlgorithm, SigningKey
+from domain.tokens.signing_keys import KeyAlgorithm, SigningKey
 
 
 class SqlAlchemySigningKeyRepository(SigningKeyRepository):

@@ -14,9 +14,9 @@ from adapters.sqlalchemy.errors import is_foreign_key_violation, translated
 from adapters.sqlalchemy.models import UserRoleRow, UserRow
 from application.errors import UserNotFoundError
 from application.ports.user_repository import UserFilter, UserRepository
-from domain.roles import Role, UnknownRoleError
-from domain.user import User
-from domain.value_objects import Email, FullName, Username
+from domain.access.roles import Role, UnknownRoleError
+from domain.identity.user import User
+from domain.identity.value_objects import Email, FullName, Username
 
 
 class SqlAlchemyUserRepository(UserRepository):

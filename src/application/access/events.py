@@ -1,7 +1,7 @@
 """How access control's events leave the service (see `application.events.catalog`)."""
 
 from application.events.catalog import ACCOUNT, USERS, EventSpec, EventTable, fields, no_account
-from domain.events import (
+from domain.access.events import (
     ApiKeyCreated,
     ApiKeyFirstUsed,
     ApiKeyRevoked,

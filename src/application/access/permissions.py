@@ -2,9 +2,9 @@
 
 from application.common.security import Principal
 from application.ports.role_repository import RoleRepository
-from domain.errors import UnknownRoleError
-from domain.permissions import Permission
-from domain.roles import permissions_of, role_name
+from domain.access.permissions import Permission
+from domain.access.roles import permissions_of, role_name
+from domain.common.errors import UnknownRoleError
 
 
 async def permissions_for(roles: RoleRepository, names: frozenset[str]) -> frozenset[Permission]:

@@ -7,7 +7,7 @@ from application.access.permissions import permissions_for
 from application.common.security import Principal
 from application.errors import UserNotFoundError
 from application.ports.transaction import Transaction
-from domain.user import User
+from domain.identity.user import User
 
 
 async def locked_target(uow: Transaction, principal: Principal, user_id: UUID) -> tuple[User, int]:

@@ -5,14 +5,19 @@ acted and the request's facts), so an audited change and its audit row are durab
 together or not at all.
 """
 
-from domain.audit import AuditDetail, Outcome
-from domain.events import (
-    AccountLocked,
-    AccountUnlocked,
+from domain.access.events import (
     ApiKeyCreated,
     ApiKeyFirstUsed,
     ApiKeyRevoked,
-    DomainEvent,
+    RoleCreated,
+    RoleDeleted,
+    RoleUpdated,
+)
+from domain.audit.entries import AuditDetail, Outcome
+from domain.common.events import DomainEvent
+from domain.identity.events import (
+    AccountLocked,
+    AccountUnlocked,
     EmailVerified,
     LoginFailed,
     MfaChallengePassed,
@@ -22,15 +27,9 @@ from domain.events import (
     PasswordReset,
     RecoveryCodeUsed,
     RefreshReuseDetected,
-    RoleCreated,
-    RoleDeleted,
     RolesAssigned,
-    RoleUpdated,
-    ServiceClientCreated,
-    ServiceClientRevoked,
     SessionRefreshed,
     SessionRevoked,
-    SigningKeyRotated,
     UserCreated,
     UserDeactivated,
     UserDeleted,
@@ -38,6 +37,7 @@ from domain.events import (
     UserRegistered,
     UserUpdated,
 )
+from domain.tokens.events import ServiceClientCreated, ServiceClientRevoked, SigningKeyRotated
 
 Described = tuple[str, str | None, Outcome, dict[str, AuditDetail]]
 

@@ -9,7 +9,9 @@ from application.caching.user_cache import ROLES_KEY, SIGNING_KEYS_KEY, user_key
 from application.errors import ServiceUnavailableError
 from application.ports.cache import Cache
 from application.ports.event_handler import Committed, EventHandler
-from domain.events import DomainEvent, RoleCreated, RoleDeleted, RoleUpdated, SigningKeyRotated
+from domain.access.events import RoleCreated, RoleDeleted, RoleUpdated
+from domain.common.events import DomainEvent
+from domain.tokens.events import SigningKeyRotated
 
 
 class CacheInvalidation(EventHandler):

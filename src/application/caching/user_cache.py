@@ -28,10 +28,10 @@ from application.caching.single_flight import SingleFlight
 from application.errors import ServiceUnavailableError
 from application.ports.cache import Cache, CacheEntry
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.permissions import Permission
-from domain.roles import BUILTIN_PERMISSIONS
-from domain.user import User
-from domain.value_objects import Email, FullName, Username
+from domain.access.permissions import Permission
+from domain.access.roles import BUILTIN_PERMISSIONS
+from domain.identity.user import User
+from domain.identity.value_objects import Email, FullName, Username
 
 T = TypeVar("T")
 

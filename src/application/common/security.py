@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.errors import PermissionDeniedError, SessionRequiredError
-from domain.errors import InvalidValueError
-from domain.permissions import Permission, parse_permissions
-from domain.user import User
+from domain.access.permissions import Permission, parse_permissions
+from domain.common.errors import InvalidValueError
+from domain.identity.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

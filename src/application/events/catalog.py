@@ -17,8 +17,8 @@ from typing import Any
 from uuid import UUID
 
 from application.ports.event_outbox import OutboxEvent
-from domain.aggregate import Aggregate
-from domain.events import DomainEvent
+from domain.common.aggregate import Aggregate
+from domain.common.events import DomainEvent
 
 USERS = "users"
 """Accounts as administrators see them (`users:read`)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from application.ports.event_handler import Committed, EventHandler
 from application.ports.event_publisher import EventPublisher
-from domain.events import DomainEvent
+from domain.common.events import DomainEvent
 
 ErrorListener = Callable[[str, BaseException], None]
 """Told (handler name, error) when a committed-moment handler fails. Must not raise."""

@@ -5,18 +5,15 @@ from collections.abc import Sequence
 
 from application.events.handlers import ErrorListener, HandlerTable, Route
 from application.ports.event_handler import EventHandler
-from domain.events import (
+from domain.access.events import RoleCreated, RoleDeleted, RoleUpdated
+from domain.identity.events import (
     AccountLocked,
     AccountUnlocked,
     EmailVerified,
     PasswordChanged,
     PasswordReset,
-    RoleCreated,
-    RoleDeleted,
     RolesAssigned,
-    RoleUpdated,
     SessionRevoked,
-    SigningKeyRotated,
     UserCreated,
     UserDeactivated,
     UserDeleted,
@@ -24,6 +21,7 @@ from domain.events import (
     UserRegistered,
     UserUpdated,
 )
+from domain.tokens.events import SigningKeyRotated
 
 STALE_CACHE = (
     # A user as `GET /auth/me` shows it changed (a login moves `last_login_at`).

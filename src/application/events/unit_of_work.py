@@ -33,9 +33,9 @@ from application.ports.transaction import Transaction
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.unit_of_work_factory import TransactionFactory, UnitOfWorkFactory
 from application.ports.user_repository import UserRepository
-from domain.aggregate import Aggregate
-from domain.audit import AuditDetail, AuditEvent, Outcome
-from domain.events import DomainEvent
+from domain.audit.entries import AuditDetail, AuditEvent, Outcome
+from domain.common.aggregate import Aggregate
+from domain.common.events import DomainEvent
 
 AuditDescription = tuple[str, str | None, Outcome, dict[str, AuditDetail]]
 """(action, target, outcome, details) of an audited event."""

@@ -11,9 +11,9 @@ from application.ports.email_normaliser import EmailNormaliser
 from application.ports.id_generator import IdGenerator
 from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.roles import Role
-from domain.user import User
-from domain.value_objects import Username
+from domain.access.roles import Role
+from domain.identity.user import User
+from domain.identity.value_objects import Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

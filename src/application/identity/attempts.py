@@ -17,8 +17,8 @@ from application.identity.throttle import Throttle
 from application.ports.clock import Clock
 from application.ports.password_hasher import PasswordHasher
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.events import LoginFailed
-from domain.user import User
+from domain.identity.events import LoginFailed
+from domain.identity.user import User
 
 T = TypeVar("T")
 

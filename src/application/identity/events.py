@@ -1,7 +1,7 @@
 """How identity's events leave the service (see `application.events.catalog`)."""
 
 from application.events.catalog import ACCOUNT, USERS, EventSpec, EventTable, fields
-from domain.events import (
+from domain.identity.events import (
     AccountLocked,
     AccountUnlocked,
     EmailVerified,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from application.ports.totp import TotpEngine
-from domain.mfa import TotpFactor
+from domain.identity.mfa import TotpFactor
 
 RECOVERY_CODE_COUNT = 10
 # No 0/o, 1/i/l: codes are read off paper and typed by hand.

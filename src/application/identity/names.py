@@ -1,6 +1,6 @@
 """Reading an optional full name the same way on every path."""
 
-from domain.value_objects import FullName
+from domain.identity.value_objects import FullName
 
 
 def optional_full_name(raw: str | None) -> FullName | None:

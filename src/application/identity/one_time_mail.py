@@ -16,10 +16,10 @@ from application.ports.id_generator import IdGenerator
 from application.ports.token_service import RefreshTokenGenerator
 from application.ports.transaction import Transaction
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.errors import InvalidValueError
-from domain.mail import MailMessage, OutboxMail
-from domain.one_time_tokens import OneTimeToken, TokenPurpose
-from domain.user import User
+from domain.common.errors import InvalidValueError
+from domain.identity.one_time_tokens import OneTimeToken, TokenPurpose
+from domain.identity.user import User
+from domain.mail.messages import MailMessage, OutboxMail
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,8 +1,8 @@
 """Every rule a new password must pass, in one place for every path that sets one."""
 
 from application.ports.password_blocklist import PasswordBlocklist
-from domain.errors import WeakPasswordError
-from domain.password_policy import PasswordPolicy
+from domain.common.errors import WeakPasswordError
+from domain.identity.password_policy import PasswordPolicy
 
 
 class PasswordRules:

@@ -9,8 +9,8 @@ from application.errors import ServiceUnavailableError
 from application.ports.event_handler import Committed, EventHandler
 from application.ports.revocation_store import RevocationStore
 from application.ports.session_repository import SessionRepository
-from domain.events import SessionRevoked, UserDeleted
-from domain.session import AuthSession
+from domain.identity.events import SessionRevoked, UserDeleted
+from domain.identity.session import AuthSession
 
 
 class SessionRevoker(EventHandler):

@@ -5,8 +5,8 @@ from application.identity.token_pairs import TokenMinter, TokenPair
 from application.ports.clock import Clock
 from application.ports.id_generator import IdGenerator
 from application.ports.unit_of_work import UnitOfWork
-from domain.session import AuthSession
-from domain.user import User
+from domain.identity.session import AuthSession
+from domain.identity.user import User
 
 
 class SessionOpener:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from application.ports.clock import Clock
 from application.ports.token_service import RefreshTokenGenerator, TokenIssuer
-from domain.session import AuthSession, RefreshTokenRecord
+from domain.identity.session import AuthSession, RefreshTokenRecord
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

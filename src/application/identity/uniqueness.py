@@ -8,7 +8,7 @@ from uuid import UUID
 
 from application.errors import EmailAlreadyRegisteredError, UsernameTakenError
 from application.ports.user_repository import UserRepository
-from domain.value_objects import Email, Username
+from domain.identity.value_objects import Email, Username
 
 
 async def ensure_identity_free(

@@ -10,7 +10,7 @@ from application.errors import NotifierUnavailableError
 from application.ports.clock import Clock
 from application.ports.notifier import Notifier
 from application.ports.unit_of_work_factory import TransactionFactory
-from domain.mail import OutboxMail
+from domain.mail.messages import OutboxMail
 
 # However many attempts have failed, the next one is at most this far away.
 MAX_BACKOFF = timedelta(hours=1)

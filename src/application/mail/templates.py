@@ -5,7 +5,7 @@ point a reset link at an attacker's site)."""
 from datetime import timedelta
 from urllib.parse import quote
 
-from domain.mail import MailMessage
+from domain.mail.messages import MailMessage
 
 
 class MailComposer:

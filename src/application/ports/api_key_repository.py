@@ -2,7 +2,7 @@ from abc import abstractmethod
 from typing import Protocol
 from uuid import UUID
 
-from domain.api_keys import ApiKey
+from domain.access.api_keys import ApiKey
 
 
 class ApiKeyRepository(Protocol):

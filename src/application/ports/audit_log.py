@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.audit import AuditEvent
+from domain.audit.entries import AuditEvent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,7 +1,7 @@
 from abc import abstractmethod
 from typing import Protocol
 
-from domain.value_objects import Email
+from domain.identity.value_objects import Email
 
 
 class EmailNormaliser(Protocol):

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from application.ports.event_outbox import OutboxEvent
-from domain.events import DomainEvent
+from domain.common.events import DomainEvent
 
 
 @dataclass(frozen=True, slots=True)

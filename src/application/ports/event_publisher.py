@@ -2,7 +2,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Protocol
 
-from domain.events import DomainEvent
+from domain.common.events import DomainEvent
 
 
 class EventPublisher(Protocol):

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.mail import OutboxMail
+from domain.mail.messages import OutboxMail
 
 
 class MailOutbox(Protocol):

@@ -2,7 +2,7 @@ from abc import abstractmethod
 from typing import Protocol
 from uuid import UUID
 
-from domain.mfa import TotpFactor
+from domain.identity.mfa import TotpFactor
 
 
 class MfaRepository(Protocol):

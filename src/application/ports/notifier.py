@@ -1,7 +1,7 @@
 from abc import abstractmethod
 from typing import Protocol
 
-from domain.mail import MailMessage
+from domain.mail.messages import MailMessage
 
 
 class Notifier(Protocol):

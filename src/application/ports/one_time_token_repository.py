@@ -2,7 +2,7 @@ from abc import abstractmethod
 from datetime import datetime
 from typing import Protocol
 
-from domain.one_time_tokens import OneTimeToken
+from domain.identity.one_time_tokens import OneTimeToken
 
 
 class OneTimeTokenRepository(Protocol):

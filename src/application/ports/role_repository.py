@@ -1,7 +1,7 @@
 from abc import abstractmethod
 from typing import Protocol
 
-from domain.roles import RoleDefinition
+from domain.access.roles import RoleDefinition
 
 
 class RoleRepository(Protocol):

@@ -1,7 +1,7 @@
 from abc import abstractmethod
 from typing import Protocol
 
-from domain.service_clients import ServiceClient
+from domain.tokens.service_clients import ServiceClient
 
 
 class ServiceClientRepository(Protocol):

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.session import AuthSession, RefreshTokenRecord
+from domain.identity.session import AuthSession, RefreshTokenRecord
 
 
 class SessionRepository(Protocol):

@@ -2,7 +2,7 @@ from abc import abstractmethod
 from datetime import timedelta
 from typing import Protocol
 
-from domain.signing_keys import KeyAlgorithm, SigningKey
+from domain.tokens.signing_keys import KeyAlgorithm, SigningKey
 
 
 class SigningKeys(Protocol):

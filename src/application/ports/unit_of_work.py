@@ -3,7 +3,7 @@ from typing import Protocol
 from uuid import UUID
 
 from application.ports.transaction import Transaction
-from domain.events import DomainEvent
+from domain.common.events import DomainEvent
 
 
 class UnitOfWork(Transaction, Protocol):

@@ -4,8 +4,8 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.user import User
-from domain.value_objects import Email, Username
+from domain.identity.user import User
+from domain.identity.value_objects import Email, Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

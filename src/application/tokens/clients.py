@@ -6,8 +6,8 @@ import hmac
 from application.access.permissions import permissions_for
 from application.errors import InvalidClientError
 from application.ports.transaction import Transaction
-from domain.permissions import Permission
-from domain.service_clients import ServiceClient
+from domain.access.permissions import Permission
+from domain.tokens.service_clients import ServiceClient
 
 CLIENT_ID_PREFIX = "hxc_"
 CLIENT_SECRET_PREFIX = "hxs_"  # noqa: S105 - a public prefix for secret scanners

@@ -4,7 +4,7 @@ Service clients and signing keys are operators' business: topic `system`, audite
 relayed, never offered to the clients of the API's live events."""
 
 from application.events.catalog import SYSTEM, EventSpec, EventTable, fields, no_account
-from domain.events import ServiceClientCreated, ServiceClientRevoked, SigningKeyRotated
+from domain.tokens.events import ServiceClientCreated, ServiceClientRevoked, SigningKeyRotated
 
 # As `GET /clients` shows it (the secret's digest never).
 CLIENT = fields("client_id", "name", "scopes", "created_at", "revoked_at")

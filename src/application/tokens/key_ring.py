@@ -32,8 +32,8 @@ from application.ports.clock import Clock
 from application.ports.key_factory import KeyFactory
 from application.ports.signing_keys import SigningKeys
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.events import SigningKeyRotated
-from domain.signing_keys import KeyAlgorithm, SigningKey
+from domain.tokens.events import SigningKeyRotated
+from domain.tokens.signing_keys import KeyAlgorithm, SigningKey
 
 
 class SigningKeyUnavailableError(ServiceUnavailableError):

@@ -20,7 +20,7 @@ from adapters.totp.totp_engine import PyotpTotpEngine
 from application.identity.attempts import LoginPolicy
 from application.identity.passwords import PasswordRules
 from application.identity.throttle import Rate, Throttle, ThrottlePolicy
-from domain.password_policy import PasswordPolicy
+from domain.identity.password_policy import PasswordPolicy
 from entrypoints.config.settings import Settings, parse_rate
 from entrypoints.container.core import redis_or_memory
 

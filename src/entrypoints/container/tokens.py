@@ -26,7 +26,7 @@ from application.tokens.use_cases.client_credentials import IssueClientToken
 from application.tokens.use_cases.introspect import IntrospectToken
 from application.tokens.use_cases.manage_clients import CreateClient, ListClients, RevokeClient
 from application.tokens.use_cases.rotate_signing_key import RotateSigningKey
-from domain.signing_keys import KeyAlgorithm
+from domain.tokens.signing_keys import KeyAlgorithm
 from entrypoints.config.settings import Settings
 from entrypoints.container.lifecycle import Loop, supervised
 

@@ -29,8 +29,8 @@ from application.errors import (
     RateLimitedError,
     ServiceUnavailableError,
 )
-from domain.errors import DomainError, InvalidValueError
-from domain.roles import BuiltinRoleError
+from domain.access.roles import BuiltinRoleError
+from domain.common.errors import DomainError, InvalidValueError
 from entrypoints.http.middleware.allowed_methods import allow_header
 from entrypoints.http.schemas.common import ErrorBody
 

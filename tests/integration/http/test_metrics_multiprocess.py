@@ -18,7 +18,7 @@ WORKER = textwrap.dedent(
     from uuid import uuid4
 
     from adapters.metrics.event_publisher import PrometheusEventPublisher
-    from domain.events import UserRegistered
+    from domain.identity.events import UserRegistered
     from entrypoints.http.middleware.metrics import REQUESTS
 
     event = UserRegistered(occurred_at=datetime.now(UTC), user_id=uuid4())

@@ -41,7 +41,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.python import asgi
 
 from adapters.memory.password_hasher import FakePasswordHasher
-from domain.permissions import Permission
+from domain.access.permissions import Permission
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.integration.http.conftest import ADMIN, make_settings

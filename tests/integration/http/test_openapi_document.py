@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from domain.permissions import Permission
+from domain.access.permissions import Permission
 from tests.integration.http.conftest import AppFactory
 from tests.integration.http.helpers import operations
 

@@ -13,7 +13,7 @@ from adapters.crypto.file_keys import KeyFileError, load_key_file, load_signing_
 from adapters.crypto.key_factory import jwk_thumbprint
 from adapters.memory.clock import FixedClock
 from application.tokens.key_ring import KeyRing
-from domain.signing_keys import KeyAlgorithm
+from domain.tokens.signing_keys import KeyAlgorithm
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

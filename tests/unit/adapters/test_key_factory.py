@@ -12,7 +12,7 @@ from adapters.crypto.key_factory import (
     jwk_thumbprint,
     signing_key_from_private_key,
 )
-from domain.signing_keys import KeyAlgorithm
+from domain.tokens.signing_keys import KeyAlgorithm
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 

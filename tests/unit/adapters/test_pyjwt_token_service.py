@@ -23,7 +23,7 @@ from adapters.memory.clock import FixedClock
 from adapters.memory.id_generator import SequentialIdGenerator
 from application.errors import InvalidTokenError
 from application.tokens.key_ring import KeyRing, SigningKeyUnavailableError
-from domain.signing_keys import KeyAlgorithm, SigningKey
+from domain.tokens.signing_keys import KeyAlgorithm, SigningKey
 from tests.eventful import units_of_work
 
 SECRET = "k" * 32

@@ -10,8 +10,9 @@ import structlog
 from structlog.testing import LogCapture
 
 from adapters.logging.event_publisher import StructlogEventPublisher, event_name
-from domain import events
-from domain.events import DomainEvent, RefreshReuseDetected, SessionRevoked, UserUpdated
+from domain.common.events import DomainEvent
+from domain.identity import events
+from domain.identity.events import RefreshReuseDetected, SessionRevoked, UserUpdated
 
 AT = datetime(2025, 1, 1, tzinfo=UTC)
 USER = uuid.uuid4()

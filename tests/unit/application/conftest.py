@@ -40,8 +40,8 @@ from application.ports.request_context import RequestMeta
 from application.ports.revocation_store import RevocationStore
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.tokens.use_cases.authenticate import AuthenticateCommand
-from domain.session import AuthSession
-from domain.user import User
+from domain.identity.session import AuthSession
+from domain.identity.user import User
 from entrypoints.config.settings import Settings
 from entrypoints.container import Container
 from tests.unit.application.fakes import CountingPasswordHasher

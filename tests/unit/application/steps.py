@@ -16,9 +16,9 @@ from application.identity.use_cases.confirm_totp import ConfirmTotpCommand
 from application.identity.use_cases.create_user import CreateUserCommand
 from application.identity.use_cases.setup_totp import SetupTotpCommand
 from application.ports.audit_log import AuditFilter
-from domain.audit import AuditEvent
-from domain.mail import MailMessage
-from domain.roles import RoleDefinition
+from domain.access.roles import RoleDefinition
+from domain.audit.entries import AuditEvent
+from domain.mail.messages import MailMessage
 from tests.unit.application.conftest import PASSWORD, App
 
 _CODE = re.compile(r"submitting this code: (\S+)")

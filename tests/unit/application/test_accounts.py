@@ -13,15 +13,15 @@ from application.errors import (
 from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
 from application.identity.use_cases.create_user import CreateUserCommand
 from application.identity.use_cases.register_user import RegisterUserCommand
-from domain.errors import (
+from domain.access.roles import Role
+from domain.common.errors import (
     InvalidEmailError,
     InvalidUsernameError,
     UnknownRoleError,
     WeakPasswordError,
 )
-from domain.events import UserRegistered
-from domain.roles import Role
-from domain.value_objects import Email, FullName, Username
+from domain.identity.events import UserRegistered
+from domain.identity.value_objects import Email, FullName, Username
 from tests.unit.application.conftest import ADMIN_EMAIL, PASSWORD, App
 from tests.unit.application.fakes import CountingPasswordHasher
 

@@ -20,8 +20,8 @@ from application.errors import (
 from application.identity.use_cases.change_password import ChangePasswordCommand
 from application.identity.use_cases.update_own_profile import UpdateOwnProfileCommand
 from application.identity.use_cases.update_user import UpdateUserCommand
-from domain.errors import InvalidValueError
-from domain.permissions import Permission, UnknownPermissionError
+from domain.access.permissions import Permission, UnknownPermissionError
+from domain.common.errors import InvalidValueError
 from tests.unit.application.conftest import PASSWORD, App
 from tests.unit.application.steps import audit_rows, define_role, member_of
 

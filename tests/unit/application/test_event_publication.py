@@ -17,8 +17,8 @@ from application.errors import (
 from application.identity.use_cases.change_password import ChangePasswordCommand
 from application.identity.use_cases.refresh_session import RefreshSessionCommand
 from application.identity.use_cases.update_user import UpdateUserCommand
-from domain.events import (
-    DomainEvent,
+from domain.common.events import DomainEvent
+from domain.identity.events import (
     PasswordChanged,
     SessionRefreshed,
     SessionRevoked,

@@ -14,7 +14,7 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.memory.clock import FixedClock
 from application.ports.key_factory import KeyFactory
 from application.tokens.key_ring import KeyRing, SigningKeyUnavailableError, StaticKeysError
-from domain.signing_keys import KeyAlgorithm, SigningKey
+from domain.tokens.signing_keys import KeyAlgorithm, SigningKey
 from tests.eventful import units_of_work
 
 LIFETIME = timedelta(minutes=15)

@@ -18,7 +18,7 @@ from application.identity.attempts import LoginPolicy
 from application.identity.throttle import Rate, ThrottlePolicy
 from application.identity.use_cases.log_in import LogIn, LogInCommand
 from application.identity.use_cases.update_user import UpdateUserCommand
-from domain.audit import Outcome
+from domain.audit.entries import Outcome
 from tests.unit.application.conftest import PASSWORD, App
 from tests.unit.application.fakes import CountingPasswordHasher, YieldingPasswordHasher
 from tests.unit.application.steps import audit_rows

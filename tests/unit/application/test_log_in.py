@@ -7,7 +7,7 @@ import pytest
 from adapters.memory.password_hasher import FakePasswordHasher
 from application.errors import InvalidCredentialsError
 from application.identity.use_cases.log_in import LogInCommand
-from domain.events import LoginFailed, UserLoggedIn
+from domain.identity.events import LoginFailed, UserLoggedIn
 from tests.unit.application.conftest import ACCESS_TTL, PASSWORD, REFRESH_TTL, App
 from tests.unit.application.fakes import CountingPasswordHasher
 

@@ -10,7 +10,7 @@ from application.errors import InvalidTokenError
 from application.identity.revocation import SessionRevoker
 from application.identity.use_cases.refresh_session import RefreshSessionCommand
 from application.identity.use_cases.revoke_token import RevokeTokenCommand
-from domain.events import SessionRevoked
+from domain.identity.events import SessionRevoked
 from tests.unit.application.conftest import App
 from tests.unit.application.fakes import UnavailableRevocationStore
 

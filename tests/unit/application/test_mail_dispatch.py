@@ -17,7 +17,7 @@ from application.errors import NotifierUnavailableError, StorageUnavailableError
 from application.mail.dispatch import MailDispatcher
 from application.ports.notifier import Notifier
 from application.ports.transaction import Transaction
-from domain.mail import MailMessage, OutboxMail
+from domain.mail.messages import MailMessage, OutboxMail
 
 
 @dataclass

@@ -36,8 +36,8 @@ from application.identity.use_cases.update_user import UpdateUserCommand
 from application.identity.use_cases.verify_mfa import VerifyMfaCommand
 from application.ports.request_context import RequestMeta
 from application.tokens.use_cases.authenticate import AuthenticateCommand
-from domain.audit import Outcome
-from domain.mfa import TotpFactor
+from domain.audit.entries import Outcome
+from domain.identity.mfa import TotpFactor
 from tests.unit.application.conftest import PASSWORD, App
 from tests.unit.application.steps import (
     audit_rows,

@@ -18,10 +18,10 @@ from application.errors import (
 )
 from application.identity.use_cases.change_password import ChangePasswordCommand
 from application.identity.use_cases.update_own_profile import UpdateOwnProfileCommand
-from domain.errors import InvalidEmailError, InvalidFullNameError, WeakPasswordError
-from domain.events import PasswordChanged, SessionRevoked, UserUpdated
-from domain.roles import Role
-from domain.value_objects import Email, FullName, Username
+from domain.access.roles import Role
+from domain.common.errors import InvalidEmailError, InvalidFullNameError, WeakPasswordError
+from domain.identity.events import PasswordChanged, SessionRevoked, UserUpdated
+from domain.identity.value_objects import Email, FullName, Username
 from tests.unit.application.conftest import PASSWORD, REFRESH_TTL, App
 from tests.unit.application.fakes import UnavailableRevocationStore
 

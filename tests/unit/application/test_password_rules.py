@@ -5,8 +5,8 @@ import pytest
 
 from adapters.memory.password_blocklist import InMemoryPasswordBlocklist
 from application.identity.passwords import PasswordRules
-from domain.errors import WeakPasswordError
-from domain.password_policy import PasswordPolicy
+from domain.common.errors import WeakPasswordError
+from domain.identity.password_policy import PasswordPolicy
 
 EMAIL, USERNAME = "grace.hopper@navy.example", "ghopper"
 

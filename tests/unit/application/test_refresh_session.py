@@ -7,7 +7,7 @@ import pytest
 from application.errors import InvalidTokenError, RefreshTokenReuseError
 from application.identity.token_pairs import TokenPair
 from application.identity.use_cases.refresh_session import RefreshSessionCommand
-from domain.events import RefreshReuseDetected, SessionRefreshed, SessionRevoked
+from domain.identity.events import RefreshReuseDetected, SessionRefreshed, SessionRevoked
 from tests.unit.application.conftest import ACCESS_TTL, REFRESH_TTL, App
 
 

@@ -17,9 +17,9 @@ from application.errors import (
 from application.identity.attempts import LoginPolicy
 from application.identity.use_cases.create_user import CreateUserCommand
 from application.identity.use_cases.update_user import UpdateUserCommand
-from domain.errors import UnknownRoleError
-from domain.permissions import ALL_PERMISSIONS, Permission
-from domain.value_objects import Username
+from domain.access.permissions import ALL_PERMISSIONS, Permission
+from domain.common.errors import UnknownRoleError
+from domain.identity.value_objects import Username
 from tests.unit.application.conftest import PASSWORD, App
 from tests.unit.application.steps import audit_rows, define_role, member_of
 

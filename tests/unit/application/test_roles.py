@@ -5,9 +5,9 @@ import pytest
 
 from application.access.use_cases.manage_roles import ChangeRoleCommand, CreateRoleCommand
 from application.errors import PermissionDeniedError, RoleExistsError, RoleNotFoundError
-from domain.audit import Outcome
-from domain.permissions import ALL_PERMISSIONS, Permission, UnknownPermissionError
-from domain.roles import BuiltinRoleError, InvalidRoleNameError
+from domain.access.permissions import ALL_PERMISSIONS, Permission, UnknownPermissionError
+from domain.access.roles import BuiltinRoleError, InvalidRoleNameError
+from domain.audit.entries import Outcome
 from tests.unit.application.conftest import App
 from tests.unit.application.steps import audit_rows, define_role, member_of
 

@@ -18,12 +18,12 @@ from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
 from application.identity.use_cases.create_user import CreateUserCommand
 from application.identity.use_cases.list_users import ListUsersQuery
 from application.identity.use_cases.update_user import UpdateUserCommand
-from domain.errors import UnknownRoleError
-from domain.events import SessionRevoked, UserDeactivated, UserDeleted, UserUpdated
-from domain.permissions import ALL_PERMISSIONS
-from domain.roles import Role
-from domain.user import User
-from domain.value_objects import Email, FullName, Username
+from domain.access.permissions import ALL_PERMISSIONS
+from domain.access.roles import Role
+from domain.common.errors import UnknownRoleError
+from domain.identity.events import SessionRevoked, UserDeactivated, UserDeleted, UserUpdated
+from domain.identity.user import User
+from domain.identity.value_objects import Email, FullName, Username
 from tests.unit.application.conftest import ADMIN_EMAIL, PASSWORD, App
 from tests.unit.application.fakes import UnavailableRevocationStore
 from tests.unit.application.steps import audit_rows

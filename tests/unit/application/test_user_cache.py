@@ -15,10 +15,10 @@ from application.caching.invalidation import CacheInvalidation
 from application.caching.user_cache import UserCache
 from application.errors import CacheUnavailableError
 from application.ports.cache import CacheEntry
-from domain.permissions import Permission
-from domain.roles import Role, RoleDefinition
-from domain.user import User
-from domain.value_objects import Email, Username
+from domain.access.permissions import Permission
+from domain.access.roles import Role, RoleDefinition
+from domain.identity.user import User
+from domain.identity.value_objects import Email, Username
 from tests.eventful import units_of_work
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -14,7 +14,7 @@ from application.identity.use_cases.register_user import RegisterUserCommand
 from application.identity.use_cases.update_own_profile import UpdateOwnProfileCommand
 from application.identity.use_cases.update_user import UpdateUserCommand
 from application.identity.use_cases.verification import ResetPasswordCommand, VerifyEmailCommand
-from domain.errors import WeakPasswordError
+from domain.common.errors import WeakPasswordError
 from tests.unit.application.conftest import PASSWORD, App
 from tests.unit.application.steps import audit_rows, code_in, delivered
 

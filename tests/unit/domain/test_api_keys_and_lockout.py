@@ -1,11 +1,12 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from domain.api_keys import ApiKey
-from domain.events import AccountLocked, AccountUnlocked, ApiKeyFirstUsed, ApiKeyRevoked
-from domain.permissions import Permission
-from domain.user import User
-from domain.value_objects import Email, Username
+from domain.access.api_keys import ApiKey
+from domain.access.events import ApiKeyFirstUsed, ApiKeyRevoked
+from domain.access.permissions import Permission
+from domain.identity.events import AccountLocked, AccountUnlocked
+from domain.identity.user import User
+from domain.identity.value_objects import Email, Username
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from domain.errors import WeakPasswordError
-from domain.password_policy import PasswordPolicy
+from domain.common.errors import WeakPasswordError
+from domain.identity.password_policy import PasswordPolicy
 
 
 def test_the_default_policy_accepts_8_to_128_characters() -> None:

@@ -2,10 +2,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.errors import InvalidValueError
-from domain.events import RoleCreated, RoleDeleted, RoleUpdated
-from domain.permissions import ALL_PERMISSIONS, Permission, parse_permissions
-from domain.roles import (
+from domain.access.events import RoleCreated, RoleDeleted, RoleUpdated
+from domain.access.permissions import ALL_PERMISSIONS, Permission, parse_permissions
+from domain.access.roles import (
     BuiltinRoleError,
     Role,
     RoleDefinition,
@@ -13,6 +12,7 @@ from domain.roles import (
     permissions_of,
     role_name,
 )
+from domain.common.errors import InvalidValueError
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from domain.events import RefreshReuseDetected, SessionRefreshed, SessionRevoked
-from domain.session import AuthSession
+from domain.identity.events import RefreshReuseDetected, SessionRefreshed, SessionRevoked
+from domain.identity.session import AuthSession
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 LIFETIME = timedelta(days=14)

@@ -3,8 +3,9 @@
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from domain.aggregate import Aggregate
-from domain.events import (
+from domain.access.roles import Role
+from domain.common.aggregate import Aggregate
+from domain.identity.events import (
     PasswordChanged,
     UserDeactivated,
     UserDeleted,
@@ -12,9 +13,8 @@ from domain.events import (
     UserRegistered,
     UserUpdated,
 )
-from domain.roles import Role
-from domain.user import User
-from domain.value_objects import Email, FullName, Username
+from domain.identity.user import User
+from domain.identity.value_objects import Email, FullName, Username
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)

@@ -2,13 +2,13 @@
 
 import pytest
 
-from domain.errors import (
+from domain.common.errors import (
     InvalidEmailError,
     InvalidFullNameError,
     InvalidUsernameError,
     InvalidValueError,
 )
-from domain.value_objects import Email, FullName, Username
+from domain.identity.value_objects import Email, FullName, Username
 
 
 def test_an_email_is_trimmed_and_lower_cased() -> None:

@@ -11,9 +11,9 @@ from application.errors import ApiKeyNotFoundError
 from application.ports.api_key_secrets import ApiKeySecrets
 from application.ports.id_generator import IdGenerator
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.api_keys import ApiKey
-from domain.errors import InvalidValueError
-from domain.permissions import Permission
+from domain.access.api_keys import ApiKey
+from domain.access.permissions import Permission
+from domain.common.errors import InvalidValueError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,8 +6,8 @@ from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import RoleExistsError, RoleNotFoundError
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.permissions import Permission, parse_permissions
-from domain.roles import RoleDefinition, role_name
+from domain.access.permissions import Permission, parse_permissions
+from domain.access.roles import RoleDefinition, role_name
 
 
 @dataclass(frozen=True, slots=True)

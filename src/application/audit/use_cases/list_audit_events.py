@@ -5,8 +5,8 @@ from uuid import UUID
 from application.common.security import Principal
 from application.ports.audit_log import AuditFilter
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.audit import AuditEvent
-from domain.permissions import Permission
+from domain.access.permissions import Permission
+from domain.audit.entries import AuditEvent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,8 +3,8 @@ from dataclasses import dataclass, field
 from application.errors import ConflictError
 from application.identity.accounts import AccountCreator, NewAccount
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.roles import Role
-from domain.user import User
+from domain.access.roles import Role
+from domain.identity.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

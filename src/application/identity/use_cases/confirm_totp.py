@@ -7,7 +7,7 @@ from application.identity.attempts import Guarded
 from application.identity.mfa_codes import new_recovery_codes, recovery_code_digest
 from application.identity.revocation import revoke_user_sessions
 from application.ports.totp import TotpEngine
-from domain.mfa import TotpFactor
+from domain.identity.mfa import TotpFactor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,8 +4,8 @@ from application.access.permissions import grantable_roles
 from application.common.security import Principal
 from application.identity.accounts import AccountCreator, NewAccount
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.permissions import Permission
-from domain.user import User
+from domain.access.permissions import Permission
+from domain.identity.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

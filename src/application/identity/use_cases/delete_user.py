@@ -5,7 +5,7 @@ from application.access.targets import locked_target
 from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import LastAdministratorError
-from domain.permissions import Permission
+from domain.access.permissions import Permission
 
 
 @dataclass(frozen=True, slots=True)

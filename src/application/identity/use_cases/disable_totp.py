@@ -13,7 +13,7 @@ from application.identity.attempts import Guarded
 from application.identity.mfa_codes import redeem
 from application.ports.password_hasher import PasswordHasher
 from application.ports.totp import TotpEngine
-from domain.user import User
+from domain.identity.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,8 +4,8 @@ from uuid import UUID
 from application.access.targets import locked_target
 from application.common.security import Principal
 from application.common.use_case import Transactional
-from domain.events import SessionRevoked
-from domain.permissions import Permission
+from domain.access.permissions import Permission
+from domain.identity.events import SessionRevoked
 
 REASON = "revoked_by_admin"
 

@@ -1,5 +1,5 @@
 from application.common.security import Principal
-from domain.user import User
+from domain.identity.user import User
 
 
 class GetOwnProfile:

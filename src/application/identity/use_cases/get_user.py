@@ -4,8 +4,8 @@ from uuid import UUID
 from application.common.security import Principal
 from application.errors import UserNotFoundError
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.permissions import Permission
-from domain.user import User
+from domain.access.permissions import Permission
+from domain.identity.user import User
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from application.common.security import Principal
 from application.ports.clock import Clock
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.session import AuthSession
+from domain.identity.session import AuthSession
 
 
 @dataclass(frozen=True, slots=True)

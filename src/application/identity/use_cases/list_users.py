@@ -4,10 +4,10 @@ from uuid import UUID
 from application.common.security import Principal
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.ports.user_repository import UserFilter
-from domain.errors import InvalidValueError, UnknownRoleError
-from domain.permissions import Permission
-from domain.roles import role_name
-from domain.user import User
+from domain.access.permissions import Permission
+from domain.access.roles import role_name
+from domain.common.errors import InvalidValueError, UnknownRoleError
+from domain.identity.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

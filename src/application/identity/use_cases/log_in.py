@@ -9,10 +9,10 @@ from application.ports.email_normaliser import EmailNormaliser
 from application.ports.password_hasher import PasswordHasher
 from application.ports.token_service import MfaTokenService
 from application.ports.unit_of_work import UnitOfWork
-from domain.errors import InvalidValueError
-from domain.events import LoginFailed
-from domain.user import User
-from domain.value_objects import Email, Username
+from domain.common.errors import InvalidValueError
+from domain.identity.events import LoginFailed
+from domain.identity.user import User
+from domain.identity.value_objects import Email, Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ from application.errors import RegistrationDisabledError
 from application.identity.accounts import AccountCreator, NewAccount
 from application.identity.one_time_mail import OneTimeMail
 from application.identity.throttle import Throttle
-from domain.user import User
+from domain.identity.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,7 +6,7 @@ from application.errors import InvalidCurrentPasswordError, MfaAlreadyEnabledErr
 from application.identity.attempts import PasswordAttempts
 from application.ports.password_hasher import PasswordHasher
 from application.ports.totp import TotpEngine
-from domain.mfa import TotpFactor
+from domain.identity.mfa import TotpFactor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

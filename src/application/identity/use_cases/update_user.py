@@ -10,9 +10,9 @@ from application.identity.names import clears_full_name, optional_full_name
 from application.identity.revocation import revoke_user_sessions
 from application.identity.uniqueness import ensure_identity_free
 from application.ports.email_normaliser import EmailNormaliser
-from domain.permissions import Permission
-from domain.user import User
-from domain.value_objects import Username
+from domain.access.permissions import Permission
+from domain.identity.user import User
+from domain.identity.value_objects import Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

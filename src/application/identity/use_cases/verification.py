@@ -10,8 +10,8 @@ from application.identity.passwords import PasswordRules
 from application.identity.revocation import revoke_user_sessions
 from application.identity.throttle import Throttle
 from application.ports.password_hasher import PasswordHasher
-from domain.one_time_tokens import TokenPurpose
-from domain.user import User
+from domain.identity.one_time_tokens import TokenPurpose
+from domain.identity.user import User
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from application.identity.sessions import SessionOpener
 from application.identity.token_pairs import TokenPair
 from application.ports.token_service import MfaTokenService
 from application.ports.totp import TotpEngine
-from domain.events import MfaChallengePassed
+from domain.identity.events import MfaChallengePassed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ from application.errors import InvalidScopeError
 from application.ports.token_service import IssuedAccessToken, TokenIssuer
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.tokens.clients import authenticate_client, client_permissions
-from domain.permissions import Permission
+from domain.access.permissions import Permission
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,7 @@ from application.ports.revocation_store import RevocationStore
 from application.ports.token_service import RefreshTokenGenerator, TokenVerifier
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.tokens.clients import client_permissions
-from domain.permissions import Permission
+from domain.access.permissions import Permission
 
 INACTIVE: dict[str, Any] = {"active": False}
 

@@ -8,8 +8,8 @@ from application.common.use_case import Transactional
 from application.errors import ServiceClientNotFoundError
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.tokens.clients import CLIENT_ID_PREFIX, CLIENT_SECRET_PREFIX, secret_digest
-from domain.permissions import Permission
-from domain.service_clients import ServiceClient
+from domain.access.permissions import Permission
+from domain.tokens.service_clients import ServiceClient
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

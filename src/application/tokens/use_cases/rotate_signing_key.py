@@ -2,8 +2,8 @@ from dataclasses import dataclass
 
 from application.common.security import Principal
 from application.tokens.key_ring import KeyRing
-from domain.permissions import Permission
-from domain.signing_keys import SigningKey
+from domain.access.permissions import Permission
+from domain.tokens.signing_keys import SigningKey
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ RFC 8414), honest about what is supported."""
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from domain.permissions import Permission
+from domain.access.permissions import Permission
 from entrypoints.http.dependencies import container_of
 from entrypoints.http.schemas.oauth import JwksOut, ProviderMetadataOut
 

@@ -6,10 +6,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from domain.api_keys import ApiKey
-from domain.audit import AuditDetail, AuditEvent
-from domain.permissions import Permission
-from domain.roles import RoleDefinition
+from domain.access.api_keys import ApiKey
+from domain.access.permissions import Permission
+from domain.access.roles import RoleDefinition
+from domain.audit.entries import AuditDetail, AuditEvent
 from entrypoints.http.schemas.common import DateTimeField
 from entrypoints.http.schemas.users import Input, NameField, RoleNameField, RoleNames
 

@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from application.identity.token_pairs import TokenPair
 from application.identity.use_cases.list_own_sessions import SessionView
-from domain.errors import InvalidValueError
-from domain.value_objects import Email
+from domain.common.errors import InvalidValueError
+from domain.identity.value_objects import Email
 from entrypoints.http.schemas.users import (
     EmailField,
     FullNameField,

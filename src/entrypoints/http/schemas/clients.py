@@ -3,7 +3,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from domain.service_clients import ServiceClient
+from domain.tokens.service_clients import ServiceClient
 from entrypoints.http.schemas.access import PermissionList
 from entrypoints.http.schemas.users import Input, NameField
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from domain.user import User
+from domain.identity.user import User
 
 # The rules the domain's value objects apply, stated so the OpenAPI document carries them
 # and a request that breaks one is refused here, field by field. The domain still checks.

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from domain.aggregate import Aggregate
-from domain.events import ApiKeyCreated, ApiKeyFirstUsed, ApiKeyRevoked
-from domain.permissions import Permission
+from domain.access.events import ApiKeyCreated, ApiKeyFirstUsed, ApiKeyRevoked
+from domain.access.permissions import Permission
+from domain.common.aggregate import Aggregate
 
 
 @dataclass(eq=False, kw_only=True)

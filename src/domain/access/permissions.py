@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from enum import StrEnum
 
-from domain.errors import InvalidValueError
+from domain.common.errors import InvalidValueError
 
 
 class Permission(StrEnum):

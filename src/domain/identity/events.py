@@ -8,14 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DomainEvent:
-    occurred_at: datetime
-
-    @property
-    def name(self) -> str:
-        return type(self).__name__
+from domain.common.events import DomainEvent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,57 +108,6 @@ class AccountLocked(DomainEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccountUnlocked(DomainEvent):
     user_id: UUID
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoleCreated(DomainEvent):
-    role: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoleUpdated(DomainEvent):
-    role: str
-    previous_name: str
-    fields: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoleDeleted(DomainEvent):
-    role: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ApiKeyCreated(DomainEvent):
-    key_id: UUID
-    owner_id: UUID
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ApiKeyRevoked(DomainEvent):
-    key_id: UUID
-    owner_id: UUID
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ApiKeyFirstUsed(DomainEvent):
-    key_id: UUID
-    owner_id: UUID
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ServiceClientCreated(DomainEvent):
-    client_id: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ServiceClientRevoked(DomainEvent):
-    client_id: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SigningKeyRotated(DomainEvent):
-    kid: str
-    retired_kid: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from domain.aggregate import Aggregate
-from domain.events import (
+from domain.access.roles import Role
+from domain.common.aggregate import Aggregate
+from domain.identity.events import (
     AccountLocked,
     AccountUnlocked,
     EmailVerified,
@@ -20,8 +21,7 @@ from domain.events import (
     UserRegistered,
     UserUpdated,
 )
-from domain.roles import Role
-from domain.value_objects import Email, FullName, Username
+from domain.identity.value_objects import Email, FullName, Username
 
 
 @dataclass(eq=False, kw_only=True)

@@ -1,6 +1,6 @@
 """Event collection shared by aggregates."""
 
-from domain.events import DomainEvent
+from domain.common.events import DomainEvent
 
 
 class Aggregate:

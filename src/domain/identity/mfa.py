@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from domain.aggregate import Aggregate
-from domain.events import MfaDisabled, MfaEnabled, RecoveryCodeUsed
+from domain.common.aggregate import Aggregate
+from domain.identity.events import MfaDisabled, MfaEnabled, RecoveryCodeUsed
 
 
 @dataclass(eq=False, kw_only=True)

@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from domain.aggregate import Aggregate
-from domain.errors import DomainError, InvalidValueError
-from domain.errors import UnknownRoleError as UnknownRoleError  # re-exported: roles raise it
-from domain.events import RoleCreated, RoleDeleted, RoleUpdated
-from domain.permissions import ALL_PERMISSIONS, Permission
+from domain.access.events import RoleCreated, RoleDeleted, RoleUpdated
+from domain.access.permissions import ALL_PERMISSIONS, Permission
+from domain.common.aggregate import Aggregate
+from domain.common.errors import DomainError, InvalidValueError
+from domain.common.errors import UnknownRoleError as UnknownRoleError  # re-exported: roles raise it
 
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
 

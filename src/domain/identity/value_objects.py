@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from domain.errors import InvalidEmailError, InvalidFullNameError, InvalidUsernameError
+from domain.common.errors import InvalidEmailError, InvalidFullNameError, InvalidUsernameError
 
 # RFC 5321 §4.5.3.1: 64 octets local part, 254 for the whole forward path we accept.
 _EMAIL_MAX = 254

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from domain.errors import WeakPasswordError
+from domain.common.errors import WeakPasswordError
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from domain.aggregate import Aggregate
-from domain.events import ServiceClientCreated, ServiceClientRevoked
-from domain.permissions import Permission
+from domain.access.permissions import Permission
+from domain.common.aggregate import Aggregate
+from domain.tokens.events import ServiceClientCreated, ServiceClientRevoked
 
 
 @dataclass(eq=False, kw_only=True)
