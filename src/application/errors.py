@@ -90,6 +90,16 @@ class InvalidCurrentPasswordError(InvalidValueError):
         super().__init__(message)
 
 
+class ReauthenticationRequiredError(InvalidCurrentPasswordError):
+    """A sensitive change by an account without a password (it signs in elsewhere) needs
+    a sign-in within the last few minutes; this session's is older. Sign in again."""
+
+    detail_type = "reauthentication_required"
+
+    def __init__(self, message: str = "sign in again to make this change") -> None:
+        super().__init__(message)
+
+
 class ServiceUnavailableError(ApplicationError):
     """A dependency cannot serve now; the caller may retry after `retry_after` seconds."""
 

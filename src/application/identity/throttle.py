@@ -26,7 +26,11 @@ class ThrottlePolicy:
     login_per_client: Rate = field(default_factory=lambda: Rate(30, 60))
     register_per_client: Rate = field(default_factory=lambda: Rate(20, 3600))
     reset_per_client: Rate = field(default_factory=lambda: Rate(10, 3600))
-    reset_per_email: Rate = field(default_factory=lambda: Rate(3, 3600))
+    # Mail to one address: each client gets its own budget, so one that spends it (an
+    # attacker) cannot starve another (the owner); a ceiling over every client still
+    # bounds what the inbox receives, and refills one mail every window/limit.
+    reset_per_email_client: Rate = field(default_factory=lambda: Rate(3, 3600))
+    reset_per_email: Rate = field(default_factory=lambda: Rate(10, 3600))
     requests_per_client: Rate = field(default_factory=lambda: Rate(600, 60))
 
 
@@ -51,9 +55,20 @@ class Throttle:
         email share one budget; else the name as typed, normalised."""
         await self._hit("login_per_account", "login:account", account.strip().lower())
 
+    async def forget_login_account(self, account: str) -> None:
+        """Forget an account's sign-in budget (an administrator unlocking it)."""
+        if self._policy.enabled:
+            await self._limiter.reset(f"login:account:{account.strip().lower()}")
+
     async def mail_to(self, address: str) -> None:
-        """Mails to one address (verification or reset), so nobody floods an inbox."""
-        await self._hit("reset_per_email", "mail:address", address.strip().lower())
+        """Mails to one address (verification or reset), so nobody floods an inbox nor
+        keeps its owner from a mail: first this client's budget for the address (a
+        client past it never touches the shared one), then the ceiling over all."""
+        mailbox = address.strip().lower()
+        await self._hit(
+            "reset_per_email_client", "mail:address-client", f"{mailbox}|{self._client()}"
+        )
+        await self._hit("reset_per_email", "mail:address", mailbox)
 
     async def registration(self) -> None:
         await self._hit("register_per_client", "register:client", self._client())

@@ -2,7 +2,7 @@
 never from the request's Host or forwarded headers (a forged Host must not be able to
 point a reset link at an attacker's site)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from domain.mail.messages import MailMessage
@@ -37,6 +37,29 @@ class MailComposer:
                 f"The link works once and expires in {_hours(valid_for)}. Every session "
                 "of your account will be signed out. If you did not ask for this, ignore "
                 "this mail: your password stays as it is."
+            ),
+        )
+
+    def account_changed(
+        self, to: str, *, username: str, changes: list[str], when: datetime
+    ) -> MailMessage:
+        """A notice to the address the account had before the change (OWASP ASVS 5.0
+        V6.3.7: tell the user of changes to what they sign in or recover with). It
+        carries no link that acts: if the change was not the owner's, the password
+        is known to someone else, and only an administrator can put the address back."""
+        listed = "\n".join(f"- {change}" for change in changes)
+        return MailMessage(
+            to=to,
+            subject=f"Your {self._service} account was changed",
+            text=(
+                f"These changes were made to the {self._service} account {username} on "
+                f"{when:%Y-%m-%d at %H:%M} UTC:\n\n{listed}\n\n"
+                "If you made them, there is nothing to do. If you did not, someone knows "
+                "your password and is signed in as you. Contact your administrator at "
+                "once: they can restore your address, end every session and lock the "
+                "account. Password resets now go to the new address, not to this one. "
+                f"Once your address is back, reset your password at "
+                f"{self._base}/reset-password and turn on two-factor authentication."
             ),
         )
 

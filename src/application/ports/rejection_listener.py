@@ -9,6 +9,7 @@ LimitName = Literal[
     "register_per_client",
     "reset_per_client",
     "reset_per_email",
+    "reset_per_email_client",
     "requests_per_client",
 ]
 """The `ThrottlePolicy` fields that are budgets."""

@@ -188,13 +188,19 @@ class Settings(BaseSettings):
     lockout_threshold: int = Field(default=10, ge=1, le=1000)
     lockout_base_seconds: int = Field(default=60, ge=1)
     lockout_max_seconds: int = Field(default=3600, ge=1)
+    # How recent a sign-in stands in for the password when an account without one
+    # (it signs in elsewhere) makes a sensitive change (OWASP ASVS 5.0 V7.5.1).
+    reauth_window_seconds: int = Field(default=300, ge=30, le=3600)
     rate_limit_enabled: bool = True
     # "<count>/<seconds>": a budget of count requests per window.
     rate_limit_login_per_account: str = "10/60"
     rate_limit_login_per_client: str = "30/60"
     rate_limit_register_per_client: str = "20/3600"
     rate_limit_reset_per_client: str = "10/3600"
-    rate_limit_reset_per_email: str = "3/3600"
+    # Mails to one address from one client, then from all clients together (README,
+    # "Password reset cannot lock the owner out").
+    rate_limit_reset_per_email_client: str = "3/3600"
+    rate_limit_reset_per_email: str = "10/3600"
     rate_limit_requests_per_client: str = "600/60"
 
     # --- mail ------------------------------------------------------------------------
@@ -293,6 +299,7 @@ class Settings(BaseSettings):
         "rate_limit_register_per_client",
         "rate_limit_reset_per_client",
         "rate_limit_reset_per_email",
+        "rate_limit_reset_per_email_client",
         "rate_limit_requests_per_client",
     )
     @classmethod

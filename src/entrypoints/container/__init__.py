@@ -93,7 +93,9 @@ class Container(containers.DeclarativeContainer):
         tokens=tokens,
         mail=mail,
     )
-    access = providers.Container(Access, core=core, security=security, events=events)
+    access = providers.Container(
+        Access, core=core, security=security, events=events, identity=identity
+    )
     observability = providers.Container(
         Observability,
         settings=settings,

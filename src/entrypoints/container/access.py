@@ -19,6 +19,7 @@ class Access(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     security = providers.DependenciesContainer()
     events = providers.DependenciesContainer()
+    identity = providers.DependenciesContainer()
 
     _uow = (events.uow_factory, core.clock)
 
@@ -28,7 +29,9 @@ class Access(containers.DeclarativeContainer):
     change_role = providers.Singleton(ChangeRole, *_uow)
     delete_role = providers.Singleton(DeleteRole, *_uow)
     assign_roles = providers.Singleton(AssignRoles, *_uow)
-    create_api_key = providers.Singleton(CreateApiKey, *_uow, security.api_key_secrets, core.ids)
+    create_api_key = providers.Singleton(
+        CreateApiKey, *_uow, security.api_key_secrets, core.ids, identity.reauthenticator
+    )
     list_api_keys = providers.Singleton(ListApiKeys, events.uow_factory)
     revoke_api_key = providers.Singleton(RevokeApiKey, *_uow)
     authenticate_api_key = providers.Singleton(AuthenticateApiKey, *_uow, security.api_key_secrets)

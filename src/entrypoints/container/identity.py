@@ -7,6 +7,7 @@ from dependency_injector import containers, providers
 from application.identity.accounts import AccountCreator
 from application.identity.attempts import LoginPolicy, PasswordAttempts
 from application.identity.one_time_mail import OneTimeMail, OneTimeTokenPolicy
+from application.identity.reauthentication import PasswordReauthenticator
 from application.identity.sessions import SessionOpener
 from application.identity.use_cases.bootstrap_admin import BootstrapAdmin
 from application.identity.use_cases.change_password import ChangePassword
@@ -78,6 +79,15 @@ class Identity(containers.DeclarativeContainer):
         security.password_rules,
         security.emails,
     )
+    # The one rule for sensitive changes to one's own account (email, username, API keys).
+    reauthenticator = providers.Singleton(
+        PasswordReauthenticator,
+        events.uow_factory,
+        core.clock,
+        security.password_hasher,
+        attempts,
+        providers.Callable(lambda s: timedelta(seconds=s.reauth_window_seconds), settings),
+    )
     opener = providers.Singleton(SessionOpener, tokens.minter, core.ids, core.clock)
     # Checks of what a person typed share the lockout bookkeeping and the rate limits.
     _guards = {"attempts": attempts, "throttle": security.throttle}
@@ -130,7 +140,15 @@ class Identity(containers.DeclarativeContainer):
 
     # --- one's own account -----------------------------------------------------------
     get_own_profile = providers.Singleton(GetOwnProfile)
-    update_own_profile = providers.Singleton(UpdateOwnProfile, *_uow, security.emails)
+    update_own_profile = providers.Singleton(
+        UpdateOwnProfile,
+        *_uow,
+        security.emails,
+        reauthenticator,
+        mail.composer,
+        core.ids,
+        mail.wake.provided.set,
+    )
     change_password = providers.Singleton(
         ChangePassword, *_uow, security.password_hasher, security.password_rules, attempts
     )
@@ -152,7 +170,7 @@ class Identity(containers.DeclarativeContainer):
     create_user = providers.Singleton(CreateUser, events.uow_factory, accounts)
     update_user = providers.Singleton(UpdateUser, *_uow, security.emails)
     delete_user = providers.Singleton(DeleteUser, *_uow)
-    unlock_user = providers.Singleton(UnlockUser, *_uow)
+    unlock_user = providers.Singleton(UnlockUser, *_uow, security.throttle)
     end_user_sessions = providers.Singleton(EndUserSessions, *_uow)
     bootstrap_admin = providers.Singleton(BootstrapAdmin, events.uow_factory, accounts)
 

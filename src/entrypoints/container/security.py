@@ -52,6 +52,7 @@ def _throttle_policy(s: Settings) -> ThrottlePolicy:
         register_per_client=rate(s.rate_limit_register_per_client),
         reset_per_client=rate(s.rate_limit_reset_per_client),
         reset_per_email=rate(s.rate_limit_reset_per_email),
+        reset_per_email_client=rate(s.rate_limit_reset_per_email_client),
         requests_per_client=rate(s.rate_limit_requests_per_client),
     )
 

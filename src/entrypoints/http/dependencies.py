@@ -4,6 +4,7 @@ Routers get use cases through `use_case(...)`, built by the container per reques
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -20,6 +21,7 @@ from application.access.use_cases.authenticate_api_key import AuthenticateApiKey
 from application.common.security import Principal
 from application.errors import AuthenticationError, InvalidClientError
 from application.tokens.use_cases.authenticate import AuthenticateCommand
+from domain.access.permissions import Permission
 from entrypoints.container import Container
 from entrypoints.http.client_auth import basic_credentials
 from entrypoints.http.errors import HttpError
@@ -127,6 +129,19 @@ async def principal_of(request: Request, token: str | None) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def lock_view(request: Request, principal: CurrentPrincipal) -> datetime | None:
+    """For a caller who may read other accounts (`users:read`, an administrator), the
+    time to judge account locks at, so a User shows `locked` and `locked_until`; for
+    anyone else None, and the User leaves them out."""
+    if Permission.USERS_READ not in principal.permissions:
+        return None
+    now: datetime = container_of(request).core.clock().now()
+    return now
+
+
+LockView = Annotated[datetime | None, Depends(lock_view)]
 
 
 def client_ip(request: Request) -> str | None:

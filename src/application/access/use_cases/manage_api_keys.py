@@ -1,10 +1,11 @@
 """Issuing, listing and revoking API keys."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 from application.access.permissions import permissions_for
+from application.common.reauthentication import Reauthenticator
 from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import ApiKeyNotFoundError
@@ -21,6 +22,7 @@ class CreateApiKeyCommand:
     name: str
     scopes: list[str]
     expires_at: datetime | None = None
+    current_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,11 @@ class CreateApiKey(Transactional):
     """Issue an API key for the caller.
 
     - Needs a login session: a key cannot mint keys.
+    - A key outlives the access token that asked for it, so issuing one is a sensitive
+      change (OWASP ASVS 5.0 V7.5.3): it needs `current_password` (wrong or missing:
+      `bad_request`, detail type `invalid_current_password`; wrong ones count towards
+      the lockout), or for an account without a password a sign-in within the last
+      REAUTH_WINDOW_SECONDS (detail type `reauthentication_required`).
     - Scopes must be known permissions the caller holds now (no escalation); they are
       checked again on every use, against the owner's permissions at that time.
     - `expires_at`, when given, must lie in the future.
@@ -42,13 +49,16 @@ class CreateApiKey(Transactional):
 
     secrets: ApiKeySecrets
     ids: IdGenerator
+    reauthenticator: Reauthenticator
 
     async def execute(self, principal: Principal, command: CreateApiKeyCommand) -> IssuedApiKey:
         principal.require_session()
         name, scopes = principal.credential(command.name, command.scopes)
-        now = self.clock.now()
-        if command.expires_at is not None and command.expires_at <= now:
+        if command.expires_at is not None and command.expires_at <= self.clock.now():
             raise InvalidValueError("expires_at must be in the future", field="expires_at")
+        # Last: a request refused for its shape costs no password check.
+        await self.reauthenticator.confirm(principal, command.current_password)
+        now = self.clock.now()
         new = self.secrets.new_key()
         key = ApiKey.issue(
             id=self.ids.new_id(),

@@ -1,13 +1,18 @@
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from application.common.reauthentication import Reauthenticator
 from application.common.security import Principal
 from application.common.use_case import Transactional
-from application.errors import UserNotFoundError
+from application.errors import ConcurrentUpdateError, UserNotFoundError
 from application.identity.names import clears_full_name, optional_full_name
 from application.identity.uniqueness import ensure_identity_free
+from application.mail.templates import MailComposer
 from application.ports.email_normaliser import EmailNormaliser
+from application.ports.id_generator import IdGenerator
 from domain.identity.user import User
-from domain.identity.value_objects import Username
+from domain.identity.value_objects import Email, Username
+from domain.mail.messages import OutboxMail
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,39 +23,94 @@ class UpdateOwnProfileCommand:
     username: str | None = None
     full_name: str | None = None
     clear_full_name: bool = False
+    current_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class UpdateOwnProfile(Transactional):
     """Change one's own email, username or full name.
 
+    - Changing the email or the username is a sensitive change (OWASP ASVS 5.0 V7.5.1):
+      it needs `current_password` (a wrong or missing one: `bad_request`, detail type
+      `invalid_current_password`, and wrong ones count towards the lockout). An account
+      without a password (it signs in elsewhere) needs a sign-in within the last
+      REAUTH_WINDOW_SECONDS instead (detail type `reauthentication_required`). A stolen
+      access token alone can therefore not move the account's mail, and with it its
+      password resets, to an attacker. The full name needs no password.
     - A new email must be free (`conflict`) and clears `is_verified`.
     - A new username must be free (`conflict`).
+    - The address the account had before gets a notice of the change, sent through the
+      mail outbox in the same transaction.
     - Roles, activity and verification are not the caller's to change here.
     - Needs a login session: an API key cannot rewrite its owner's identity.
     """
 
     emails: EmailNormaliser
+    reauthenticator: Reauthenticator
+    composer: MailComposer
+    ids: IdGenerator
+    wake_mailer: Callable[[], None]
 
     async def execute(self, principal: Principal, command: UpdateOwnProfileCommand) -> User:
         principal.require_session()
         email = self.emails.normalise(command.email) if command.email is not None else None
         username = Username(command.username) if command.username is not None else None
         full_name = optional_full_name(command.full_name)
+        # Judged on a fresh read: the principal's copy of the account may be cached.
+        async with self.uow_factory() as uow:
+            current = await uow.users.get(principal.user_id)
+        if current is None:
+            raise UserNotFoundError()
+        confirmed = _sensitive(current, email, username)
+        if confirmed:
+            await self.reauthenticator.confirm(principal, command.current_password)
         async with self.uow_factory() as uow:
             user = await uow.users.get(principal.user_id, for_update=True)
             if user is None:
                 raise UserNotFoundError()
+            if not confirmed and _sensitive(user, email, username):
+                raise ConcurrentUpdateError()  # changed meanwhile: what was judged is gone
             await ensure_identity_free(uow.users, email=email, username=username, owner_id=user.id)
-            if user.update(
-                now=self.clock.now(),
+            before = (user.email, user.username)
+            now = self.clock.now()
+            changed = user.update(
+                now=now,
                 email=email,
                 username=username,
                 full_name=full_name,
                 clear_full_name=clears_full_name(
                     command.full_name, explicit_clear=command.clear_full_name
                 ),
-            ):
+            )
+            notice = _notice(before, user, changed)
+            if changed:
                 await uow.users.update(user)
+                if notice:
+                    message = self.composer.account_changed(
+                        before[0].value, username=before[1].value, changes=notice, when=now
+                    )
+                    await uow.outbox.add(
+                        OutboxMail(id=self.ids.new_id(), message=message, created_at=now)
+                    )
                 await uow.commit(actor_id=user.id)
+        if notice:
+            self.wake_mailer()
         return user
+
+
+def _sensitive(user: User, email: Email | None, username: Username | None) -> bool:
+    """Whether the request changes what sign-in or recovery rests on."""
+    return (email is not None and email != user.email) or (
+        username is not None and username != user.username
+    )
+
+
+def _notice(before: tuple[Email, Username], user: User, changed: tuple[str, ...]) -> list[str]:
+    """The lines of the notice to the old address: what sign-in and recovery rest on."""
+    old_email, old_username = before
+    lines = []
+    if "email" in changed:
+        lines.append(f"email address changed from {old_email.value} to {user.email.value}")
+    if "username" in changed:
+        lines.append(f"username changed from {old_username.value} to {user.username.value}")
+    return lines

@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1/api-keys", tags=["api-keys"])
     "",
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_json)],
-    responses=error_responses(401, 403, 415, 422, 503),
+    responses=error_responses(400, 401, 403, 415, 422, 503),
     description=CreateApiKey.__doc__,
 )
 async def create_api_key(
@@ -39,7 +39,12 @@ async def create_api_key(
 ) -> ApiKeyCreatedOut:
     issued = await create.execute(
         principal,
-        CreateApiKeyCommand(name=body.name, scopes=values(body.scopes), expires_at=body.expires_at),
+        CreateApiKeyCommand(
+            name=body.name,
+            scopes=values(body.scopes),
+            expires_at=body.expires_at,
+            current_password=body.current_password,
+        ),
     )
     response.headers["Cache-Control"] = "no-store"
     key = issued.key

@@ -154,7 +154,7 @@ async def me(
     "/me",
     operation_id="updateOwnProfile",
     dependencies=json_body,
-    responses=error_responses(401, 403, 409, 415, 422, 503),
+    responses=error_responses(400, 401, 403, 409, 415, 422, 503),
     description=UpdateOwnProfile.__doc__,
 )
 async def update_me(
@@ -167,6 +167,7 @@ async def update_me(
         username=body.username,
         full_name=body.full_name,
         clear_full_name="full_name" in body.model_fields_set and body.full_name is None,
+        current_password=body.current_password,
     )
     return UserOut.of(await update_profile.execute(principal, command))
 

@@ -13,7 +13,13 @@ from application.identity.use_cases.get_user import GetUser
 from application.identity.use_cases.list_users import ListUsers, ListUsersQuery
 from application.identity.use_cases.unlock_user import UnlockUser
 from application.identity.use_cases.update_user import UpdateUser, UpdateUserCommand
-from entrypoints.http.dependencies import CurrentPrincipal, container_of, require_json, use_case
+from entrypoints.http.dependencies import (
+    CurrentPrincipal,
+    LockView,
+    container_of,
+    require_json,
+    use_case,
+)
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.access import RolesAssignmentIn
 from entrypoints.http.schemas.users import (
@@ -34,6 +40,7 @@ json_body = [Depends(require_json)]
 async def list_users(
     request: Request,
     principal: CurrentPrincipal,
+    lock_seen_at: LockView,
     list_users: Annotated[ListUsers, use_case(lambda c: c.list_users)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -55,7 +62,7 @@ async def list_users(
         ListUsersQuery(limit=limit, after=after, q=q, is_active=is_active, role=role),
     )
     return UserPageOut(
-        items=[UserOut.of(u) for u in page.items],
+        items=[UserOut.of(u, lock_seen_at=lock_seen_at) for u in page.items],
         next_cursor=codec.encode(page.next_after, scope) if page.next_after else None,
         limit=limit,
     )
@@ -71,10 +78,11 @@ async def list_users(
 async def create_user(
     body: UserCreateIn,
     principal: CurrentPrincipal,
+    lock_seen_at: LockView,
     create: Annotated[CreateUser, use_case(lambda c: c.create_user)],
 ) -> UserOut:
     user = await create.execute(principal, CreateUserCommand(**body.model_dump()))
-    return UserOut.of(user)
+    return UserOut.of(user, lock_seen_at=lock_seen_at)
 
 
 @router.get(
@@ -85,9 +93,10 @@ async def create_user(
 async def get_user(
     user_id: UUID,
     principal: CurrentPrincipal,
+    lock_seen_at: LockView,
     get: Annotated[GetUser, use_case(lambda c: c.get_user)],
 ) -> UserOut:
-    return UserOut.of(await get.execute(principal, user_id))
+    return UserOut.of(await get.execute(principal, user_id), lock_seen_at=lock_seen_at)
 
 
 @router.delete(
@@ -114,10 +123,11 @@ async def replace_user(
     user_id: UUID,
     body: UserReplaceIn,
     principal: CurrentPrincipal,
+    lock_seen_at: LockView,
     update: Annotated[UpdateUser, use_case(lambda c: c.update_user)],
 ) -> UserOut:
     command = UpdateUserCommand(**body.model_dump(), clear_full_name=body.full_name is None)
-    return UserOut.of(await update.execute(principal, user_id, command))
+    return UserOut.of(await update.execute(principal, user_id, command), lock_seen_at=lock_seen_at)
 
 
 @router.patch(
@@ -130,6 +140,7 @@ async def update_user(
     user_id: UUID,
     body: UserPatchIn,
     principal: CurrentPrincipal,
+    lock_seen_at: LockView,
     update: Annotated[UpdateUser, use_case(lambda c: c.update_user)],
 ) -> UserOut:
     given = body.model_dump(exclude_unset=True)
@@ -138,7 +149,7 @@ async def update_user(
     command = UpdateUserCommand(
         **{k: v for k, v in given.items() if v is not None}, clear_full_name=clear_full_name
     )
-    return UserOut.of(await update.execute(principal, user_id, command))
+    return UserOut.of(await update.execute(principal, user_id, command), lock_seen_at=lock_seen_at)
 
 
 @router.delete(
@@ -165,9 +176,12 @@ async def assign_roles(
     user_id: UUID,
     body: RolesAssignmentIn,
     principal: CurrentPrincipal,
+    lock_seen_at: LockView,
     assign: Annotated[AssignRoles, use_case(lambda c: c.assign_roles)],
 ) -> UserOut:
-    return UserOut.of(await assign.execute(principal, user_id, body.roles))
+    return UserOut.of(
+        await assign.execute(principal, user_id, body.roles), lock_seen_at=lock_seen_at
+    )
 
 
 @router.post(
@@ -178,6 +192,7 @@ async def assign_roles(
 async def unlock_user(
     user_id: UUID,
     principal: CurrentPrincipal,
+    lock_seen_at: LockView,
     unlock: Annotated[UnlockUser, use_case(lambda c: c.unlock_user)],
 ) -> UserOut:
-    return UserOut.of(await unlock.execute(principal, user_id))
+    return UserOut.of(await unlock.execute(principal, user_id), lock_seen_at=lock_seen_at)

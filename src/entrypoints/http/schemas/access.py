@@ -11,7 +11,13 @@ from domain.access.permissions import Permission
 from domain.access.roles import RoleDefinition
 from domain.audit.entries import AuditDetail, AuditEvent
 from entrypoints.http.schemas.common import DateTimeField
-from entrypoints.http.schemas.users import Input, NameField, RoleNameField, RoleNames
+from entrypoints.http.schemas.users import (
+    Input,
+    NameField,
+    ReauthPasswordField,
+    RoleNameField,
+    RoleNames,
+)
 
 PermissionList = Annotated[list[Permission], Field(max_length=64)]
 
@@ -59,6 +65,7 @@ class ApiKeyCreateIn(Input):
         DateTimeField | None,
         Field(description="In the future, when given", examples=["2099-01-01T00:00:00Z"]),
     ] = None
+    current_password: ReauthPasswordField = None
 
 
 class ApiKeyOut(BaseModel):

@@ -16,6 +16,7 @@ from entrypoints.http.schemas.users import (
     Input,
     NewPasswordField,
     PasswordField,
+    ReauthPasswordField,
     UsernameField,
 )
 
@@ -71,6 +72,7 @@ class ProfileUpdateIn(Input):
     email: EmailField | None = None
     username: UsernameField | None = None
     full_name: FullNameField | None = None
+    current_password: ReauthPasswordField = None
 
 
 class PasswordChangeIn(Input):

@@ -1,10 +1,17 @@
 """User shapes on the wire. A password or its hash never appears in an output model."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    model_serializer,
+)
 
 from domain.identity.user import User
 
@@ -36,6 +43,19 @@ FullNameField = Annotated[str, Field(max_length=128, pattern=PRINTABLE, examples
 NameField = Annotated[str, Field(max_length=100, pattern=VISIBLE)]
 # Far above any policy maximum: refuses megabyte "passwords" before anything else runs.
 PasswordField = Annotated[str, Field(max_length=1024, json_schema_extra={"format": "password"})]
+# Not required by the schema: an account without a password (it signs in elsewhere)
+# re-authenticates by a recent sign-in instead, so only the service can tell.
+ReauthPasswordField = Annotated[
+    str | None,
+    Field(
+        max_length=1024,
+        json_schema_extra={"format": "password"},
+        description="The account's password, proving the change is the owner's (OWASP ASVS "
+        "5.0 V7.5). Wrong or missing for an account with a password: 400 `bad_request` "
+        "(detail type `invalid_current_password`); an account without one needs a sign-in "
+        "within REAUTH_WINDOW_SECONDS instead (detail type `reauthentication_required`)",
+    ),
+]
 # Replaced in the OpenAPI document by PASSWORD_MIN_LENGTH and PASSWORD_MAX_LENGTH.
 NEW_PASSWORD_MARKER = "x-new-password"  # noqa: S105 - a JSON Schema key, not a secret
 NewPasswordField = Annotated[
@@ -78,10 +98,36 @@ class UserOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_login_at: datetime | None
+    # Administrators' view only: present when the caller holds `users:read`, never on
+    # /auth/me; left out of the body unless `of` was given a time to judge the lock at.
+    locked: bool = Field(
+        default=False,
+        description="Administrators only: whether sign-in is locked now (too many failures)",
+    )
+    locked_until: datetime | None = Field(
+        default=None, description="Administrators only: when the lock ends; null when not locked"
+    )
+
+    # No return annotation: with one, pydantic would describe the output by it, not by
+    # the fields, and the OpenAPI document would lose the User shape.
+    @model_serializer(mode="wrap")
+    def _admin_view(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data = handler(self)
+        if "locked" not in self.model_fields_set and isinstance(data, dict):
+            data.pop("locked", None)
+            data.pop("locked_until", None)
+        return data
 
     @classmethod
-    def of(cls, user: User) -> "UserOut":
+    def of(cls, user: User, *, lock_seen_at: datetime | None = None) -> "UserOut":
+        """`lock_seen_at`: the time to judge the lock at, for an administrator's view;
+        None leaves the lock fields out."""
+        lock: dict[str, Any] = {}
+        if lock_seen_at is not None:
+            locked = user.is_locked(lock_seen_at)
+            lock = {"locked": locked, "locked_until": user.locked_until if locked else None}
         return cls(
+            **lock,
             id=user.id,
             email=user.email.value,
             username=user.username.value,
