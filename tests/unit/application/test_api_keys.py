@@ -38,7 +38,10 @@ async def issue(
     expires_at: datetime | None = None,
 ) -> IssuedApiKey:
     return await app.create_api_key.execute(
-        owner, CreateApiKeyCommand(name=name, scopes=list(scopes), expires_at=expires_at)
+        owner,
+        CreateApiKeyCommand(
+            name=name, scopes=list(scopes), expires_at=expires_at, current_password=PASSWORD
+        ),
     )
 
 

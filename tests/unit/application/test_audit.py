@@ -229,7 +229,9 @@ async def _role_deleted(app: App) -> Expected:
 async def _api_key(app: App, *, use: bool = False, revoke: bool = False) -> Expected:
     ada = await _signed_up(app)
     principal = await app.principal_for(await app.log_in_as("ada"))
-    issued = await app.create_api_key.execute(principal, CreateApiKeyCommand(name="k", scopes=[]))
+    issued = await app.create_api_key.execute(
+        principal, CreateApiKeyCommand(name="k", scopes=[], current_password=PASSWORD)
+    )
     if use:
         await app.authenticate_api_key.execute(AuthenticateApiKeyCommand(key=issued.secret))
     if revoke:

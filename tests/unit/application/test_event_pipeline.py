@@ -205,7 +205,7 @@ async def test_no_event_carries_a_secret_a_hash_or_a_token(app: App) -> None:
     )
     secrets += [refreshed.access_token, refreshed.refresh_token]
     issued = await app.create_api_key.execute(
-        ada.principal, CreateApiKeyCommand(name="ci", scopes=[])
+        ada.principal, CreateApiKeyCommand(name="ci", scopes=[], current_password=PASSWORD)
     )
     secrets.append(issued.secret)
     await app.authenticate_api_key.execute(AuthenticateApiKeyCommand(key=issued.secret))

@@ -68,7 +68,9 @@ async def verify(app: App, mfa_token: str, code: str) -> Principal:
 
 
 async def key_principal(app: App, principal: Principal) -> Principal:
-    issued = await app.create_api_key.execute(principal, CreateApiKeyCommand(name="k", scopes=[]))
+    issued = await app.create_api_key.execute(
+        principal, CreateApiKeyCommand(name="k", scopes=[], current_password=PASSWORD)
+    )
     return await app.authenticate_api_key.execute(AuthenticateApiKeyCommand(key=issued.secret))
 
 

@@ -44,7 +44,10 @@ async def test_a_user_changes_their_username_and_full_name(app: App) -> None:
     ada = await app.signed_in("ada")
     app.clock.advance(seconds=10)
     updated = await app.update_own_profile.execute(
-        ada, UpdateOwnProfileCommand(username="Countess", full_name=" Ada King ")
+        ada,
+        UpdateOwnProfileCommand(
+            username="Countess", full_name=" Ada King ", current_password=PASSWORD
+        ),
     )
     assert updated.username == Username("countess")
     assert updated.full_name == FullName("Ada King")
@@ -63,7 +66,7 @@ async def test_a_new_email_must_be_proven_again(app: App) -> None:
         ada.user_id, lambda u: u.update(now=u.updated_at, is_verified=True)
     )
     updated = await app.update_own_profile.execute(
-        ada, UpdateOwnProfileCommand(email="Ada.New@Example.com")
+        ada, UpdateOwnProfileCommand(email="Ada.New@Example.com", current_password=PASSWORD)
     )
     assert updated.email == Email("ada.new@example.com")
     assert not updated.is_verified
@@ -90,9 +93,13 @@ async def test_a_taken_email_or_username_is_a_conflict(app: App) -> None:
     await app.sign_up("bob")
     ada = await app.signed_in("ada")
     with pytest.raises(EmailAlreadyRegisteredError):
-        await app.update_own_profile.execute(ada, UpdateOwnProfileCommand(email="BOB@example.com"))
+        await app.update_own_profile.execute(
+            ada, UpdateOwnProfileCommand(email="BOB@example.com", current_password=PASSWORD)
+        )
     with pytest.raises(UsernameTakenError):
-        await app.update_own_profile.execute(ada, UpdateOwnProfileCommand(username="bob"))
+        await app.update_own_profile.execute(
+            ada, UpdateOwnProfileCommand(username="bob", current_password=PASSWORD)
+        )
     stored = await app.stored_user(ada.user_id)
     assert stored is not None
     assert (stored.email, stored.username) == (Email("ada@example.com"), Username("ada"))
@@ -129,7 +136,9 @@ async def test_the_profile_cannot_grant_roles_or_activity(app: App) -> None:
     with pytest.raises(TypeError):
         UpdateOwnProfileCommand(roles=["admin"])  # type: ignore[call-arg]
     ada = await app.signed_in("ada")
-    updated = await app.update_own_profile.execute(ada, UpdateOwnProfileCommand(username="ada2"))
+    updated = await app.update_own_profile.execute(
+        ada, UpdateOwnProfileCommand(username="ada2", current_password=PASSWORD)
+    )
     assert updated.roles == {Role.USER}
 
 

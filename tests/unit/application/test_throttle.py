@@ -23,6 +23,7 @@ def throttled(
     register_per_client: Rate = WIDE,
     reset_per_client: Rate = WIDE,
     reset_per_email: Rate = WIDE,
+    reset_per_email_client: Rate = WIDE,
 ) -> App:
     """An app whose throttle is on, every limit wide but the ones given; lockout far off."""
     policy = ThrottlePolicy(
@@ -31,6 +32,7 @@ def throttled(
         register_per_client=register_per_client,
         reset_per_client=reset_per_client,
         reset_per_email=reset_per_email,
+        reset_per_email_client=reset_per_email_client,
     )
     return make_app(throttle_policy=policy, login_policy=LoginPolicy(lockout_threshold=1000))
 

@@ -89,7 +89,7 @@ async def test_the_verification_code_dies_when_the_email_changes(app: App) -> No
     code = await verification_code(app)
     ada = await app.principal_for(await app.log_in_as("ada"))
     await app.update_own_profile.execute(
-        ada, UpdateOwnProfileCommand(email="ada@elsewhere.example")
+        ada, UpdateOwnProfileCommand(email="ada@elsewhere.example", current_password=PASSWORD)
     )
     with pytest.raises(InvalidOneTimeTokenError):
         await verify(app, code)
