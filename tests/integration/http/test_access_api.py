@@ -6,7 +6,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.http.helpers import bearer, register, registered_and_logged_in
+from tests.integration.http.conftest import ADMIN
+from tests.integration.http.helpers import (
+    PASSWORD,
+    bearer,
+    register,
+    registered_and_logged_in,
+)
 
 
 async def test_builtin_roles_are_listed_and_fixed(
@@ -105,7 +111,12 @@ async def test_api_key_lifecycle(api: httpx.AsyncClient, admin: dict[str, str]) 
     created = await api.post(
         "/api/v1/api-keys",
         headers=admin,
-        json={"name": "reporting", "scopes": ["users:read"], "expires_at": expires},
+        json={
+            "name": "reporting",
+            "scopes": ["users:read"],
+            "expires_at": expires,
+            "current_password": ADMIN["first_admin_password"],
+        },
     )
     assert created.status_code == 201
     body = created.json()
@@ -155,7 +166,9 @@ async def test_a_demoted_owners_keys_lose_what_the_owner_lost(
     await api.put(f"/api/v1/users/{owner['id']}/roles", headers=admin, json={"roles": ["reader"]})
     key = (
         await api.post(
-            "/api/v1/api-keys", headers=bearer(tokens), json={"name": "r", "scopes": ["users:read"]}
+            "/api/v1/api-keys",
+            headers=bearer(tokens),
+            json={"name": "r", "scopes": ["users:read"], "current_password": PASSWORD},
         )
     ).json()["key"]
     assert (await api.get("/api/v1/users", headers={"X-API-Key": key})).status_code == 200
@@ -169,12 +182,16 @@ async def test_keys_cannot_do_what_needs_a_person(
     api: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
     key = (
-        await api.post("/api/v1/api-keys", headers=admin, json={"name": "x", "scopes": []})
+        await api.post(
+            "/api/v1/api-keys",
+            headers=admin,
+            json={"name": "x", "scopes": [], "current_password": ADMIN["first_admin_password"]},
+        )
     ).json()["key"]
     auth = {"X-API-Key": key}
     assert (await api.get("/api/v1/auth/me", headers=auth)).status_code == 200
     for method, path, body in (
-        ("POST", "/api/v1/api-keys", {"name": "child", "scopes": []}),
+        ("POST", "/api/v1/api-keys", {"name": "child", "scopes": [], "current_password": "x"}),
         ("POST", "/api/v1/auth/me/password", {"current_password": "a", "new_password": "b" * 12}),
         ("GET", "/api/v1/auth/sessions", None),
         ("POST", "/api/v1/auth/logout", None),
@@ -187,7 +204,13 @@ async def test_administrators_list_and_revoke_anyones_keys(
     api: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
     owner, tokens = await registered_and_logged_in(api)
-    key = (await api.post("/api/v1/api-keys", headers=bearer(tokens), json={"name": "mine"})).json()
+    key = (
+        await api.post(
+            "/api/v1/api-keys",
+            headers=bearer(tokens),
+            json={"name": "mine", "current_password": PASSWORD},
+        )
+    ).json()
     everyone = (await api.get("/api/v1/api-keys", params={"all": "true"}, headers=admin)).json()
     assert key["id"] in [k["id"] for k in everyone["items"]]
     theirs = (

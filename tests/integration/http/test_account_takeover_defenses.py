@@ -16,6 +16,8 @@ from tests.integration.http.helpers import (
 from tests.integration.http.test_mail_flows import mailed_token, smtp_settings
 from tests.mail_catcher import MailCatcher
 
+ADMIN_PASSWORD = {"current_password": ADMIN["first_admin_password"]}
+
 
 async def audit(
     api: httpx.AsyncClient, admin: dict[str, str], **params: str
@@ -30,7 +32,9 @@ async def test_a_leaked_key_cannot_end_sessions_rewrite_its_owner_or_kill_siblin
 ) -> None:
     me = (await api.get("/api/v1/auth/me", headers=admin)).json()
     make = lambda name: api.post(  # noqa: E731
-        "/api/v1/api-keys", headers=admin, json={"name": name, "scopes": ["users:write"]}
+        "/api/v1/api-keys",
+        headers=admin,
+        json={"name": name, "scopes": ["users:write"], **ADMIN_PASSWORD},
     )
     leaked, sibling = (await make("leaked")).json(), (await make("sibling")).json()
     key = {"X-API-Key": leaked["key"]}
@@ -59,7 +63,9 @@ async def test_a_weaker_manager_cannot_touch_an_administrators_account_or_keys(
     agent, tokens = await registered_and_logged_in(api)
     await api.put(f"/api/v1/users/{agent['id']}/roles", headers=admin, json={"roles": ["support"]})
     root = (await api.get("/api/v1/auth/me", headers=admin)).json()
-    admin_key = (await api.post("/api/v1/api-keys", headers=admin, json={"name": "ops"})).json()
+    admin_key = (
+        await api.post("/api/v1/api-keys", headers=admin, json={"name": "ops", **ADMIN_PASSWORD})
+    ).json()
     auth = bearer(tokens)
     for method, path, body in (
         ("PATCH", f"/api/v1/users/{root['id']}", {"email": "agent@example.com"}),
@@ -104,7 +110,11 @@ async def test_parallel_first_uses_of_a_key_are_audited_once(
     api: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
     key = (
-        await api.post("/api/v1/api-keys", headers=admin, json={"name": "burst", "scopes": []})
+        await api.post(
+            "/api/v1/api-keys",
+            headers=admin,
+            json={"name": "burst", "scopes": [], **ADMIN_PASSWORD},
+        )
     ).json()
     responses = await asyncio.gather(
         *(api.get("/api/v1/auth/me", headers={"X-API-Key": key["key"]}) for _ in range(20))
@@ -152,7 +162,9 @@ async def test_a_reset_link_dies_with_an_email_change_or_a_deactivation(
     await api.post("/api/v1/auth/password-reset/request", json={"email": user["email"]})
     token = await mailed_token(mail_catcher, user["email"], 1)
     moved = await api.patch(
-        "/api/v1/auth/me", headers=bearer(tokens), json={"email": "moved@example.com"}
+        "/api/v1/auth/me",
+        headers=bearer(tokens),
+        json={"email": "moved@example.com", "current_password": PASSWORD},
     )
     assert moved.status_code == 200
     stale = await api.post(
@@ -181,7 +193,11 @@ async def test_verification_mails_to_one_address_are_rate_limited(
         rate_limit_reset_per_email="3/3600",
     )
     _, tokens = await registered_and_logged_in(api)
-    await api.patch("/api/v1/auth/me", headers=bearer(tokens), json={"email": "victim@example.org"})
+    await api.patch(
+        "/api/v1/auth/me",
+        headers=bearer(tokens),
+        json={"email": "victim@example.org", "current_password": PASSWORD},
+    )
     codes = [
         (await api.post("/api/v1/auth/verify-email/request", headers=bearer(tokens))).status_code
         for _ in range(5)

@@ -190,14 +190,20 @@ async def test_update_profile_and_email_change_clears_verification(
     response = await client.patch(
         f"{AUTH}/me",
         headers=bearer(tokens),
-        json={"full_name": "Grace Hopper", "email": "New@Example.com"},
+        json={
+            "full_name": "Grace Hopper",
+            "email": "New@Example.com",
+            "current_password": PASSWORD,
+        },
     )
     assert response.status_code == 200
     assert response.json()["full_name"] == "Grace Hopper"
     assert response.json()["email"] == "new@example.com"
     assert response.json()["is_verified"] is False
     taken = await client.patch(
-        f"{AUTH}/me", headers=bearer(tokens), json={"username": other["username"]}
+        f"{AUTH}/me",
+        headers=bearer(tokens),
+        json={"username": other["username"], "current_password": PASSWORD},
     )
     assert taken.status_code == 409
     escalate = await client.patch(f"{AUTH}/me", headers=bearer(tokens), json={"roles": ["admin"]})

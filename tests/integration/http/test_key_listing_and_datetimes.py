@@ -7,7 +7,7 @@ error (422) at the edge, not a 500 deep in a use case or a repository.
 import httpx
 import pytest
 
-from tests.integration.http.helpers import bearer, registered_and_logged_in
+from tests.integration.http.helpers import PASSWORD, bearer, registered_and_logged_in
 
 API_KEY_FIELDS = {"id", "prefix", "name", "scopes", "created_at", "expires_at", "last_used_at"}
 
@@ -17,8 +17,16 @@ async def test_listed_keys_show_their_owner_and_when_they_were_revoked(
 ) -> None:
     owner, tokens = await registered_and_logged_in(api)
     auth = bearer(tokens)
-    kept = (await api.post("/api/v1/api-keys", headers=auth, json={"name": "kept"})).json()
-    gone = (await api.post("/api/v1/api-keys", headers=auth, json={"name": "gone"})).json()
+    kept = (
+        await api.post(
+            "/api/v1/api-keys", headers=auth, json={"name": "kept", "current_password": PASSWORD}
+        )
+    ).json()
+    gone = (
+        await api.post(
+            "/api/v1/api-keys", headers=auth, json={"name": "gone", "current_password": PASSWORD}
+        )
+    ).json()
     assert (await api.delete(f"/api/v1/api-keys/{gone['id']}", headers=auth)).status_code == 204
 
     listed = {k["id"]: k for k in (await api.get("/api/v1/api-keys", headers=auth)).json()["items"]}
@@ -51,7 +59,11 @@ async def test_a_key_expiry_with_a_timezone_is_accepted(memory_client: httpx.Asy
     response = await memory_client.post(
         "/api/v1/api-keys",
         headers=bearer(tokens),
-        json={"name": "n", "expires_at": "2999-01-01T00:00:00+02:00"},
+        json={
+            "name": "n",
+            "expires_at": "2999-01-01T00:00:00+02:00",
+            "current_password": PASSWORD,
+        },
     )
     assert response.status_code == 201, response.text
 

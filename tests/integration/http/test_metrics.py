@@ -81,7 +81,7 @@ async def test_api_key_uses_are_counted_by_outcome(memory_client: httpx.AsyncCli
     created = await memory_client.post(
         "/api/v1/api-keys",
         headers={"Authorization": f"Bearer {tokens['access_token']}"},
-        json={"name": "reporting", "scopes": []},
+        json={"name": "reporting", "scopes": [], "current_password": user["password"]},
     )
     assert created.status_code == 201, created.text
     before = await scrape(memory_client)

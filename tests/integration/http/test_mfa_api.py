@@ -306,7 +306,9 @@ async def test_confirming_without_a_setup_is_a_conflict(clocked: Clocked) -> Non
 async def test_mfa_needs_a_login_session(clocked: Clocked) -> None:
     _, tokens = await registered_and_logged_in(clocked.client)
     created = await clocked.client.post(
-        "/api/v1/api-keys", headers=bearer(tokens), json={"name": "k", "scopes": []}
+        "/api/v1/api-keys",
+        headers=bearer(tokens),
+        json={"name": "k", "scopes": [], "current_password": PASSWORD},
     )
     assert created.status_code == 201, created.text
     key = {"X-API-Key": created.json()["key"]}

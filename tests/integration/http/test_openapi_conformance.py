@@ -15,7 +15,8 @@ Two things a generator cannot know are given to it, each narrowly:
 - passwords that pass the policy's unschematisable rules (not the username, not a common
   password) come from `policy_passwords`, registered for `format: password`;
 - `STATEFUL_REFUSALS` lists the answers that depend on a secret or on state rather than
-  on the request's shape (a wrong current password, an unknown one-time token, a forged
+  on the request's shape (a wrong current password, or a missing one where only an
+  account without a password may leave it out, an unknown one-time token, a forged
   cursor, a role that does not exist, an expiry already past). A schema-valid request
   refused for any other reason fails the run.
 
@@ -84,6 +85,11 @@ STATEFUL_REFUSALS: dict[str, tuple[Refusal, ...]] = {
     "setupTotp": (
         Refusal(400, "bad_request", ("body", "current_password"), "the password is a secret"),
     ),
+    # Changing the email or username, and issuing a key, re-authenticate: the password may
+    # be missing from a valid body (an account without one proves a recent sign-in).
+    "updateOwnProfile": (
+        Refusal(400, "bad_request", ("body", "current_password"), "the password is a secret"),
+    ),
     "verifyEmail": (Refusal(400, "invalid_token", None, "one-time tokens are mailed"),),
     "confirmPasswordReset": (Refusal(400, "invalid_token", None, "one-time tokens are mailed"),),
     "listUsers": (
@@ -97,6 +103,7 @@ STATEFUL_REFUSALS: dict[str, tuple[Refusal, ...]] = {
     "assignRoles": (Refusal(422, "validation_error", ("body", "roles"), "roles must exist"),),
     "createApiKey": (
         Refusal(422, "validation_error", ("body", "expires_at"), "the expiry must be ahead"),
+        Refusal(400, "bad_request", ("body", "current_password"), "the password is a secret"),
     ),
 }
 
@@ -192,7 +199,11 @@ class AdminApiKey:
         with asgi.get_client(self.session.app) as client:
             response = client.post(
                 f"http://{asgi.HOST}/api/v1/api-keys",
-                json={"name": "conformance", "scopes": [p.value for p in Permission]},
+                json={
+                    "name": "conformance",
+                    "scopes": [p.value for p in Permission],
+                    "current_password": self.session.password,
+                },
                 headers=self.session(),
             )
         assert response.status_code == 201, response.text
