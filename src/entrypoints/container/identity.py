@@ -6,6 +6,7 @@ from dependency_injector import containers, providers
 
 from application.identity.accounts import AccountCreator
 from application.identity.attempts import LoginPolicy, PasswordAttempts
+from application.identity.notices import ChangeNotices
 from application.identity.one_time_mail import OneTimeMail, OneTimeTokenPolicy
 from application.identity.reauthentication import PasswordReauthenticator
 from application.identity.sessions import SessionOpener
@@ -88,6 +89,7 @@ class Identity(containers.DeclarativeContainer):
         attempts,
         providers.Callable(lambda s: timedelta(seconds=s.reauth_window_seconds), settings),
     )
+    notices = providers.Singleton(ChangeNotices, mail.composer, core.ids, mail.wake.provided.set)
     opener = providers.Singleton(SessionOpener, tokens.minter, core.ids, core.clock)
     # Checks of what a person typed share the lockout bookkeeping and the rate limits.
     _guards = {"attempts": attempts, "throttle": security.throttle}
@@ -141,13 +143,7 @@ class Identity(containers.DeclarativeContainer):
     # --- one's own account -----------------------------------------------------------
     get_own_profile = providers.Singleton(GetOwnProfile)
     update_own_profile = providers.Singleton(
-        UpdateOwnProfile,
-        *_uow,
-        security.emails,
-        reauthenticator,
-        mail.composer,
-        core.ids,
-        mail.wake.provided.set,
+        UpdateOwnProfile, *_uow, security.emails, reauthenticator, notices
     )
     change_password = providers.Singleton(
         ChangePassword, *_uow, security.password_hasher, security.password_rules, attempts
@@ -168,7 +164,7 @@ class Identity(containers.DeclarativeContainer):
     list_users = providers.Singleton(ListUsers, events.uow_factory)
     get_user = providers.Singleton(GetUser, events.uow_factory)
     create_user = providers.Singleton(CreateUser, events.uow_factory, accounts)
-    update_user = providers.Singleton(UpdateUser, *_uow, security.emails)
+    update_user = providers.Singleton(UpdateUser, *_uow, security.emails, notices)
     delete_user = providers.Singleton(DeleteUser, *_uow)
     unlock_user = providers.Singleton(UnlockUser, *_uow, security.throttle)
     end_user_sessions = providers.Singleton(EndUserSessions, *_uow)

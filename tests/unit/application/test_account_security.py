@@ -10,12 +10,14 @@ import pytest
 from application.access.use_cases.manage_api_keys import CreateApiKeyCommand
 from application.errors import (
     InvalidCurrentPasswordError,
+    PermissionDeniedError,
     RateLimitedError,
     ReauthenticationRequiredError,
 )
 from application.identity.attempts import LoginPolicy
 from application.identity.throttle import Rate, ThrottlePolicy
 from application.identity.use_cases.update_own_profile import UpdateOwnProfileCommand
+from application.identity.use_cases.update_user import UpdateUserCommand
 from domain.identity.user import User
 from domain.identity.value_objects import Email, Username
 from tests.unit.application.conftest import PASSWORD, App
@@ -198,3 +200,27 @@ async def test_an_unlock_lifts_the_sign_in_budget(make_app: Callable[..., App]) 
         await app.log_in_as("ada")
     await app.unlock_user.execute(admin, ada.id)
     await app.log_in_as("ada")
+
+
+async def test_an_administrator_changes_their_own_email_where_the_password_is_asked(
+    app: App,
+) -> None:
+    admin = await app.admin()
+    with pytest.raises(PermissionDeniedError):
+        await app.update_user.execute(
+            admin, admin.user_id, UpdateUserCommand(email="thief@example.net")
+        )
+    with pytest.raises(PermissionDeniedError):
+        await app.update_user.execute(admin, admin.user_id, UpdateUserCommand(username="thief"))
+    kept = await app.update_user.execute(admin, admin.user_id, UpdateUserCommand(full_name="Root"))
+    assert kept.email == Email("root@example.com")
+
+
+async def test_an_administrators_change_of_an_address_tells_the_old_one(app: App) -> None:
+    admin = await app.admin()
+    ada = await app.sign_up("ada")
+    await app.update_user.execute(admin, ada.id, UpdateUserCommand(email="ada@new.example"))
+    assert await app.mailer.dispatch_due() == 1
+    [notice] = app.notifier.sent
+    assert notice.to == "ada@example.com"
+    assert "ada@example.com to ada@new.example" in notice.text

@@ -1,4 +1,3 @@
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.common.reauthentication import Reauthenticator
@@ -6,13 +5,11 @@ from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import ConcurrentUpdateError, UserNotFoundError
 from application.identity.names import clears_full_name, optional_full_name
+from application.identity.notices import ChangeNotices, Identity
 from application.identity.uniqueness import ensure_identity_free
-from application.mail.templates import MailComposer
 from application.ports.email_normaliser import EmailNormaliser
-from application.ports.id_generator import IdGenerator
 from domain.identity.user import User
-from domain.identity.value_objects import Email, Username
-from domain.mail.messages import OutboxMail
+from domain.identity.value_objects import Username
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,7 +33,8 @@ class UpdateOwnProfile(Transactional):
       without a password (it signs in elsewhere) needs a sign-in within the last
       REAUTH_WINDOW_SECONDS instead (detail type `reauthentication_required`). A stolen
       access token alone can therefore not move the account's mail, and with it its
-      password resets, to an attacker. The full name needs no password.
+      password resets, to an attacker. Sending back the current email or username, or
+      changing only the full name, needs no password.
     - A new email must be free (`conflict`) and clears `is_verified`.
     - A new username must be free (`conflict`).
     - The address the account had before gets a notice of the change, sent through the
@@ -47,9 +45,7 @@ class UpdateOwnProfile(Transactional):
 
     emails: EmailNormaliser
     reauthenticator: Reauthenticator
-    composer: MailComposer
-    ids: IdGenerator
-    wake_mailer: Callable[[], None]
+    notices: ChangeNotices
 
     async def execute(self, principal: Principal, command: UpdateOwnProfileCommand) -> User:
         principal.require_session()
@@ -61,19 +57,20 @@ class UpdateOwnProfile(Transactional):
             current = await uow.users.get(principal.user_id)
         if current is None:
             raise UserNotFoundError()
-        confirmed = _sensitive(current, email, username)
+        confirmed = Identity.of(current).changed_by(email, username)
         if confirmed:
             await self.reauthenticator.confirm(principal, command.current_password)
+        noticed = False
         async with self.uow_factory() as uow:
             user = await uow.users.get(principal.user_id, for_update=True)
             if user is None:
                 raise UserNotFoundError()
-            if not confirmed and _sensitive(user, email, username):
+            before = Identity.of(user)
+            if not confirmed and before.changed_by(email, username):
                 raise ConcurrentUpdateError()  # changed meanwhile: what was judged is gone
             await ensure_identity_free(uow.users, email=email, username=username, owner_id=user.id)
-            before = (user.email, user.username)
             now = self.clock.now()
-            changed = user.update(
+            if user.update(
                 now=now,
                 email=email,
                 username=username,
@@ -81,36 +78,10 @@ class UpdateOwnProfile(Transactional):
                 clear_full_name=clears_full_name(
                     command.full_name, explicit_clear=command.clear_full_name
                 ),
-            )
-            notice = _notice(before, user, changed)
-            if changed:
+            ):
                 await uow.users.update(user)
-                if notice:
-                    message = self.composer.account_changed(
-                        before[0].value, username=before[1].value, changes=notice, when=now
-                    )
-                    await uow.outbox.add(
-                        OutboxMail(id=self.ids.new_id(), message=message, created_at=now)
-                    )
+                noticed = await self.notices.queue(uow, before, user, now)
                 await uow.commit(actor_id=user.id)
-        if notice:
-            self.wake_mailer()
+        if noticed:
+            self.notices.wake()
         return user
-
-
-def _sensitive(user: User, email: Email | None, username: Username | None) -> bool:
-    """Whether the request changes what sign-in or recovery rests on."""
-    return (email is not None and email != user.email) or (
-        username is not None and username != user.username
-    )
-
-
-def _notice(before: tuple[Email, Username], user: User, changed: tuple[str, ...]) -> list[str]:
-    """The lines of the notice to the old address: what sign-in and recovery rest on."""
-    old_email, old_username = before
-    lines = []
-    if "email" in changed:
-        lines.append(f"email address changed from {old_email.value} to {user.email.value}")
-    if "username" in changed:
-        lines.append(f"username changed from {old_username.value} to {user.username.value}")
-    return lines

@@ -5,8 +5,9 @@ from application.access.permissions import grantable_roles
 from application.access.targets import locked_target
 from application.common.security import Principal
 from application.common.use_case import Transactional
-from application.errors import LastAdministratorError
+from application.errors import LastAdministratorError, PermissionDeniedError
 from application.identity.names import clears_full_name, optional_full_name
+from application.identity.notices import ChangeNotices, Identity
 from application.identity.revocation import revoke_user_sessions
 from application.identity.uniqueness import ensure_identity_free
 from application.ports.email_normaliser import EmailNormaliser
@@ -38,12 +39,17 @@ class UpdateUser(Transactional):
     - Roles must exist, and the caller must hold every permission they grant (no
       escalation). Role changes act on the user's next request.
     - Nobody changes an account more powerful than themselves (`forbidden`).
+    - One's own email or username is changed at `/auth/me`, with the password
+      (`forbidden` here): an administrator's stolen access token must not dodge the
+      re-authentication that path asks for.
+    - The address an account had before an email or username change gets a notice.
     - Deactivating an account revokes all its sessions at once.
     - The last active administrator cannot be deactivated or lose the admin role
       (`conflict`), so the service never locks its operators out.
     """
 
     emails: EmailNormaliser
+    notices: ChangeNotices
 
     async def execute(
         self, principal: Principal, user_id: UUID, command: UpdateUserCommand
@@ -58,6 +64,11 @@ class UpdateUser(Transactional):
             if command.roles is not None:
                 roles = await grantable_roles(uow.roles, principal, command.roles)
             user, active_admins = await locked_target(uow, principal, user_id)
+            before = Identity.of(user)
+            if user.id == principal.actor_id and before.changed_by(email, username):
+                raise PermissionDeniedError(
+                    "change your own email or username at /api/v1/auth/me, with your password"
+                )
             await ensure_identity_free(uow.users, email=email, username=username, owner_id=user.id)
             was_admin = user.is_admin and user.is_active
             changed = user.update(
@@ -78,7 +89,11 @@ class UpdateUser(Transactional):
                 await revoke_user_sessions(
                     uow.sessions, user.id, now=now, reason="user_deactivated"
                 )
+            noticed = False
             if changed:
                 await uow.users.update(user)
+                noticed = await self.notices.queue(uow, before, user, now)
                 await uow.commit(actor_id=principal.actor_id)
+        if noticed:
+            self.notices.wake()
         return user
