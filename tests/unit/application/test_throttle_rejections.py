@@ -15,23 +15,32 @@ from application.ports.request_context import RequestMeta
 ONE = Rate(1, 60)
 
 
-def throttle(rejections: list[LimitName], *, enabled: bool = True) -> Throttle:
+def throttle(
+    rejections: list[LimitName],
+    *,
+    enabled: bool = True,
+    ip: str = "203.0.113.7",
+    limiter: InMemoryRateLimiter | None = None,
+) -> Throttle:
     policy = ThrottlePolicy(
         enabled=enabled,
         login_per_account=ONE,
         login_per_client=ONE,
         register_per_client=ONE,
         reset_per_client=Rate(2, 60),
-        reset_per_email=ONE,
+        reset_per_email=Rate(2, 60),
+        reset_per_email_client=ONE,
         requests_per_client=ONE,
     )
-    context = FixedRequestContext(RequestMeta(ip="203.0.113.7"))
-    return Throttle(InMemoryRateLimiter(FixedClock()), context, policy, rejections.append)
+    context = FixedRequestContext(RequestMeta(ip=ip))
+    limiter = limiter or InMemoryRateLimiter(FixedClock())
+    return Throttle(limiter, context, policy, rejections.append)
 
 
 async def test_each_refusal_is_told_by_the_name_of_its_budget() -> None:
     rejections: list[LimitName] = []
-    limits = throttle(rejections)
+    limiter = InMemoryRateLimiter(FixedClock())
+    limits = throttle(rejections, limiter=limiter)
 
     await limits.login_account("ada")
     await limits.login_client()
@@ -47,10 +56,14 @@ async def test_each_refusal_is_told_by_the_name_of_its_budget() -> None:
         limits.registration,
         limits.request,
         lambda: limits.password_reset("cyd@example.com"),  # the client's third
-        lambda: limits.mail_to("ada@example.com"),
+        lambda: limits.mail_to("ada@example.com"),  # this client's second to ada
     ):
         with pytest.raises(RateLimitedError):
             await refused()
+    # Other clients have budgets of their own for ada, until the ceiling over all.
+    await throttle(rejections, limiter=limiter, ip="198.51.100.2").mail_to("ada@example.com")
+    with pytest.raises(RateLimitedError):
+        await throttle(rejections, limiter=limiter, ip="198.51.100.3").mail_to("ada@example.com")
 
     assert rejections == [
         "login_per_account",
@@ -58,6 +71,7 @@ async def test_each_refusal_is_told_by_the_name_of_its_budget() -> None:
         "register_per_client",
         "requests_per_client",
         "reset_per_client",
+        "reset_per_email_client",
         "reset_per_email",
     ]
 
