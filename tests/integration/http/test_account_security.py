@@ -181,3 +181,21 @@ async def test_only_administrators_see_whether_an_account_is_locked(
         assert "locked_until" not in body
     admins_own = (await api.get(ME, headers=admin)).json()
     assert "locked" not in admins_own
+
+
+async def test_the_document_tells_clients_about_re_authentication_and_locks(
+    openapi: dict[str, Any],
+) -> None:
+    schemas = openapi["components"]["schemas"]
+    for operation, body in (
+        (openapi["paths"]["/api/v1/auth/me"]["patch"], "ProfileUpdateIn"),
+        (openapi["paths"]["/api/v1/api-keys"]["post"], "ApiKeyCreateIn"),
+    ):
+        assert "400" in operation["responses"]
+        password = schemas[body]["properties"]["current_password"]
+        assert password["format"] == "password"
+        assert "current_password" not in schemas[body].get("required", [])
+    user = schemas["UserOut"]
+    assert user["properties"]["locked"]["type"] == "boolean"
+    assert "default" not in user["properties"]["locked"]
+    assert not {"locked", "locked_until"} & set(user["required"])

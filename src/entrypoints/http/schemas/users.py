@@ -86,6 +86,10 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class UserOut(BaseModel):
     id: UUID
     email: str
@@ -100,12 +104,17 @@ class UserOut(BaseModel):
     last_login_at: datetime | None
     # Administrators' view only: present when the caller holds `users:read`, never on
     # /auth/me; left out of the body unless `of` was given a time to judge the lock at.
+    # The defaults only make the fields optional; the document shows none (absent means
+    # "not shown to you", not "false").
     locked: bool = Field(
         default=False,
         description="Administrators only: whether sign-in is locked now (too many failures)",
+        json_schema_extra=_no_default,
     )
     locked_until: datetime | None = Field(
-        default=None, description="Administrators only: when the lock ends; null when not locked"
+        default=None,
+        description="Administrators only: when the lock ends; null when not locked",
+        json_schema_extra=_no_default,
     )
 
     # No return annotation: with one, pydantic would describe the output by it, not by
