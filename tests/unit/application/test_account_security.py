@@ -2,6 +2,7 @@
 of them; reset mail cannot be starved by another client; an unlock lifts the sign-in
 budget too."""
 
+import dataclasses
 from collections.abc import Callable
 from uuid import UUID
 
@@ -136,15 +137,14 @@ async def test_an_api_key_needs_the_current_password(app: App) -> None:
     assert [k.id for k in await app.list_api_keys.execute(ada)] == [issued.key.id]
 
 
+def budgets(**given: Rate) -> ThrottlePolicy:
+    """Every budget wide but the ones given."""
+    wide = {f.name: WIDE for f in dataclasses.fields(ThrottlePolicy) if f.name != "enabled"}
+    return ThrottlePolicy(**{**wide, **given})
+
+
 def mail_budgets(make_app: Callable[..., App]) -> App:
-    policy = ThrottlePolicy(
-        login_per_account=WIDE,
-        login_per_client=WIDE,
-        register_per_client=WIDE,
-        reset_per_client=WIDE,
-        reset_per_email_client=Rate(3, 3600),
-        reset_per_email=Rate(10, 3600),
-    )
+    policy = budgets(reset_per_email_client=Rate(3, 3600), reset_per_email=Rate(10, 3600))
     return make_app(throttle_policy=policy)
 
 
@@ -183,15 +183,7 @@ async def test_all_clients_together_meet_a_ceiling_that_refills_within_minutes(
 
 
 async def test_an_unlock_lifts_the_sign_in_budget(make_app: Callable[..., App]) -> None:
-    policy = ThrottlePolicy(
-        login_per_account=Rate(2, 60),
-        login_per_client=WIDE,
-        register_per_client=WIDE,
-        reset_per_client=WIDE,
-        reset_per_email=WIDE,
-        reset_per_email_client=WIDE,
-    )
-    app = make_app(throttle_policy=policy)
+    app = make_app(throttle_policy=budgets(login_per_account=Rate(2, 60)))
     admin = await app.admin()
     ada = await app.sign_up("ada")
     await app.log_in_as("ada")
