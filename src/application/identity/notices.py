@@ -13,14 +13,14 @@ from domain.mail.messages import OutboxMail
 
 
 @dataclass(frozen=True, slots=True)
-class Identity:
+class LoginNames:
     """The email and username an account had before a change."""
 
     email: Email
     username: Username
 
     @classmethod
-    def of(cls, user: User) -> "Identity":
+    def of(cls, user: User) -> "LoginNames":
         return cls(user.email, user.username)
 
     def changed_by(self, email: Email | None, username: Username | None) -> bool:
@@ -39,7 +39,7 @@ class ChangeNotices:
         self._ids = ids
         self.wake = wake
 
-    async def queue(self, uow: Transaction, before: Identity, user: User, now: datetime) -> bool:
+    async def queue(self, uow: Transaction, before: LoginNames, user: User, now: datetime) -> bool:
         """Queue a notice to `before.email` if the email or username changed; whether
         one was queued."""
         lines = []

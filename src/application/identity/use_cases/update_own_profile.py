@@ -5,7 +5,7 @@ from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import ConcurrentUpdateError, UserNotFoundError
 from application.identity.names import clears_full_name, optional_full_name
-from application.identity.notices import ChangeNotices, Identity
+from application.identity.notices import ChangeNotices, LoginNames
 from application.identity.uniqueness import ensure_identity_free
 from application.ports.email_normaliser import EmailNormaliser
 from domain.identity.user import User
@@ -57,7 +57,7 @@ class UpdateOwnProfile(Transactional):
             current = await uow.users.get(principal.user_id)
         if current is None:
             raise UserNotFoundError()
-        confirmed = Identity.of(current).changed_by(email, username)
+        confirmed = LoginNames.of(current).changed_by(email, username)
         if confirmed:
             await self.reauthenticator.confirm(principal, command.current_password)
         noticed = False
@@ -65,7 +65,7 @@ class UpdateOwnProfile(Transactional):
             user = await uow.users.get(principal.user_id, for_update=True)
             if user is None:
                 raise UserNotFoundError()
-            before = Identity.of(user)
+            before = LoginNames.of(user)
             if not confirmed and before.changed_by(email, username):
                 raise ConcurrentUpdateError()  # changed meanwhile: what was judged is gone
             await ensure_identity_free(uow.users, email=email, username=username, owner_id=user.id)

@@ -7,7 +7,7 @@ from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import LastAdministratorError, PermissionDeniedError
 from application.identity.names import clears_full_name, optional_full_name
-from application.identity.notices import ChangeNotices, Identity
+from application.identity.notices import ChangeNotices, LoginNames
 from application.identity.revocation import revoke_user_sessions
 from application.identity.uniqueness import ensure_identity_free
 from application.ports.email_normaliser import EmailNormaliser
@@ -64,7 +64,7 @@ class UpdateUser(Transactional):
             if command.roles is not None:
                 roles = await grantable_roles(uow.roles, principal, command.roles)
             user, active_admins = await locked_target(uow, principal, user_id)
-            before = Identity.of(user)
+            before = LoginNames.of(user)
             if user.id == principal.actor_id and before.changed_by(email, username):
                 raise PermissionDeniedError(
                     "change your own email or username at /api/v1/auth/me, with your password"
