@@ -41,8 +41,8 @@ from domain.tokens.events import ServiceClientCreated, ServiceClientRevoked, Sig
 
 Described = tuple[str, str | None, Outcome, dict[str, AuditDetail]]
 
-# Refused second-factor steps, recorded as `LoginFailed` (so they count towards the
-# lockout): the reason names the step, the row says (action, why).
+# Refused second-factor and re-authentication steps, recorded as `LoginFailed` (so
+# they count towards the lockout): the reason names the step, the row says (action, why).
 _MFA_REFUSALS: dict[str, tuple[str, str]] = {
     "mfa_invalid_code": ("auth.mfa", "invalid_code"),
     "mfa_locked": ("auth.mfa", "locked"),
@@ -51,6 +51,8 @@ _MFA_REFUSALS: dict[str, tuple[str, str]] = {
     "mfa_disable_wrong_password": ("mfa.disable", "wrong_password"),
     "mfa_disable_invalid_code": ("mfa.disable", "invalid_code"),
     "mfa_disable_locked": ("mfa.disable", "locked"),
+    # A sensitive change (email, username, API key) refused for its current_password.
+    "reauth_wrong_password": ("auth.reauthenticate", "wrong_password"),
 }
 
 

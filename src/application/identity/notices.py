@@ -31,8 +31,8 @@ class LoginNames:
 
 
 class ChangeNotices:
-    """Queues the notice (OWASP ASVS 5.0 V6.3.7) in the caller's transaction, so it is
-    sent exactly when the change commits; `wake` starts the dispatcher after commit."""
+    """Queues the notice (OWASP ASVS 5.0 V6.3.7) in the caller's transaction, so it goes
+    out if and only if the change commits; `wake` starts the dispatcher after commit."""
 
     def __init__(self, composer: MailComposer, ids: IdGenerator, wake: Callable[[], None]) -> None:
         self._composer = composer

@@ -55,7 +55,7 @@ class PasswordReauthenticator(Reauthenticator):
             self._hasher,
             user,
             current_password,
-            reason="wrong_current_password",
+            reason="reauth_wrong_password",
             refuse=InvalidCurrentPasswordError,
             on_missing=ConcurrentUpdateError,
         )

@@ -22,6 +22,7 @@ from application.identity.use_cases.update_user import UpdateUserCommand
 from domain.identity.user import User
 from domain.identity.value_objects import Email, Username
 from tests.unit.application.conftest import PASSWORD, App
+from tests.unit.application.steps import audit_rows
 
 WIDE = Rate(1000, 60)
 
@@ -74,6 +75,10 @@ async def test_wrong_passwords_on_a_profile_change_lock_the_account(
             await app.update_own_profile.execute(
                 ada, UpdateOwnProfileCommand(email="x@example.net", current_password=f"guess {n}")
             )
+    refusals = await audit_rows(app, action="auth.reauthenticate")
+    assert [(r.outcome.value, r.details) for r in refusals] == [
+        ("failure", {"reason": "wrong_password"})
+    ] * 3
     stored = await app.stored_user(ada.user_id)
     assert stored is not None
     assert stored.is_locked(app.clock.now())
