@@ -293,7 +293,7 @@ async def credentials(server: harness.Server, users: int) -> Credentials:
         admin = await log_in("admin")
         created = await client.post(
             "/api/v1/api-keys",
-            json={"name": "bench"},
+            json={"name": "bench", "current_password": harness.PASSWORD},
             headers={"Authorization": f"Bearer {admin}"},
         )
         created.raise_for_status()
