@@ -139,9 +139,7 @@ class InMemoryIdempotencyRepository(IdempotencyRepository):
     def __init__(self, tables: Tables) -> None:
         self._tables = tables
 
-    async def get(
-        self, scope: str, key: str, *, not_before: datetime
-    ) -> IdempotencyRecord | None:
+    async def get(self, scope: str, key: str, *, not_before: datetime) -> IdempotencyRecord | None:
         found = self._tables.idempotency.get((scope, key))
         return found if found is not None and found.created_at >= not_before else None
 

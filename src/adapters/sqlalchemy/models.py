@@ -285,7 +285,6 @@ class EventOutboxRow(Base):
     )
 
 
-
 # --- The releases context -----------------------------------------------------------
 
 
@@ -304,9 +303,7 @@ class ReleaseRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (
-        UniqueConstraint("name", "version", name=RELEASES_NAME_VERSION_CONSTRAINT),
-    )
+    __table_args__ = (UniqueConstraint("name", "version", name=RELEASES_NAME_VERSION_CONSTRAINT),)
 
 
 class EnvironmentRow(Base):

@@ -173,9 +173,7 @@ class SqlAlchemyIdempotencyRepository(IdempotencyRepository):
         self._session = session
 
     @translated
-    async def get(
-        self, scope: str, key: str, *, not_before: datetime
-    ) -> IdempotencyRecord | None:
+    async def get(self, scope: str, key: str, *, not_before: datetime) -> IdempotencyRecord | None:
         row = (
             (
                 await self._session.execute(

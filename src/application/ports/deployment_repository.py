@@ -29,9 +29,7 @@ class DeploymentRepository(Protocol):
     async def update(self, deployment: Deployment) -> None: ...
 
     @abstractmethod
-    async def get(
-        self, deployment_id: UUID, *, for_update: bool = False
-    ) -> Deployment | None: ...
+    async def get(self, deployment_id: UUID, *, for_update: bool = False) -> Deployment | None: ...
 
     @abstractmethod
     async def list(

@@ -29,7 +29,9 @@ class IdempotencyRepository(Protocol):
     """
 
     @abstractmethod
-    async def get(self, scope: str, key: str, *, not_before: datetime) -> IdempotencyRecord | None: ...
+    async def get(
+        self, scope: str, key: str, *, not_before: datetime
+    ) -> IdempotencyRecord | None: ...
 
     @abstractmethod
     async def add(self, record: IdempotencyRecord, *, not_before: datetime) -> None: ...

@@ -20,27 +20,13 @@ from application.ports.cache import Cache, CacheEntry
 from application.ports.event_handler import Committed, EventHandler
 from application.ports.unit_of_work_factory import TransactionFactory
 from domain.releases.environment import Environment
-from domain.releases.events import (
-    DeploymentStatusChanged,
-    EnvironmentCreated,
-    ReleaseNotesChanged,
-    ReleaseStatusChanged,
-)
+from domain.releases.events import ReleaseNotesChanged, ReleaseStatusChanged
 from domain.releases.release import Release, ReleaseStatus
 from domain.releases.values import EnvironmentName, SemVer, ServiceName
 
 T = TypeVar("T")
 ENVIRONMENTS_KEY = "environments:all"
 DEFAULT_TTL_SECONDS = 600.0
-
-# The events after which a cached copy is stale (the table in `application.events.table`
-# routes them here).
-STALE_RELEASE_CACHE = (
-    ReleaseStatusChanged,
-    ReleaseNotesChanged,
-    EnvironmentCreated,
-    DeploymentStatusChanged,  # a success moves the environment's `current_*`
-)
 
 
 def release_key(release_id: UUID) -> str:
@@ -102,7 +88,8 @@ class ReleaseCache:
 
 class ReleaseCacheInvalidation(EventHandler):
     """Drops the cached release or environment list a committed change made stale, in
-    every tier of every instance (the `Cache` promises that). Idempotent."""
+    every tier of every instance (the `Cache` promises that). Idempotent. Which events
+    come here is the handler table's `STALE_RELEASE_CACHE`."""
 
     def __init__(self, cache: Cache) -> None:
         self._cache = cache

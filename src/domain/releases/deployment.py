@@ -36,7 +36,9 @@ ACTIVE = frozenset({DeploymentStatus.PENDING, DeploymentStatus.IN_PROGRESS})
 
 def deployment_message(raw: str | None) -> str | None:
     if raw is not None and len(raw) > MESSAGE_MAX:
-        raise InvalidValueError(f"message must be at most {MESSAGE_MAX} characters", field="message")
+        raise InvalidValueError(
+            f"message must be at most {MESSAGE_MAX} characters", field="message"
+        )
     return raw
 
 

@@ -130,7 +130,9 @@ class ListDeployments:
         limit = max(1, min(query.limit, 100))
         environment = EnvironmentName(query.environment).value if query.environment else None
         status = _status(query.status) if query.status else None
-        wanted = DeploymentFilter(environment=environment, release_id=query.release_id, status=status)
+        wanted = DeploymentFilter(
+            environment=environment, release_id=query.release_id, status=status
+        )
         async with self.reads() as tx:
             found = await tx.deployments.list(filter=wanted, before=query.before, limit=limit + 1)
         items = found[:limit]
@@ -185,4 +187,3 @@ def _status(raw: str) -> DeploymentStatus:
         raise InvalidValueError(
             "status must be pending, in_progress, succeeded, failed or cancelled", field="status"
         ) from None
-

@@ -25,9 +25,7 @@ class CreateEnvironment(Transactional):
     protected environment also needs `deployments:protected` to deploy to. A taken name
     is a 409."""
 
-    async def execute(
-        self, principal: Principal, command: CreateEnvironmentCommand
-    ) -> Environment:
+    async def execute(self, principal: Principal, command: CreateEnvironmentCommand) -> Environment:
         principal.require(Permission.ENVIRONMENTS_MANAGE)
         name = EnvironmentName(command.name, field="name")
         now = self.clock.now()
