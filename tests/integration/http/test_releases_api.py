@@ -58,7 +58,8 @@ async def test_walkthrough_from_draft_to_production(api: httpx.AsyncClient, admi
     assert (await api.get(f"{RELEASES}/{draft['id']}", headers=admin)).json() == draft
 
     ready = await api.patch(f"{RELEASES}/{draft['id']}", json={"status": "ready"}, headers=admin)
-    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
     assert (await api.get(f"{RELEASES}/{draft['id']}", headers=admin)).json()["status"] == "ready"
 
     to_staging = await deploy(api, admin, draft["id"], "staging")
@@ -71,13 +72,15 @@ async def test_walkthrough_from_draft_to_production(api: httpx.AsyncClient, admi
     }  # fmt: skip
     assert (pending["release_name"], pending["version"]) == ("billing-api", "1.4.0-rc.1+b7")
     started = (await move(api, admin, pending["id"], "in_progress")).json()
-    assert started["started_at"] is not None and started["finished_at"] is None
+    assert started["started_at"] is not None
+    assert started["finished_at"] is None
     done = await api.patch(
         f"{DEPLOYMENTS}/{pending['id']}",
         json={"status": "succeeded", "message": "ok"},
         headers=admin,
     )
-    assert done.status_code == 200 and done.json()["message"] == "ok"
+    assert done.status_code == 200
+    assert done.json()["message"] == "ok"
     assert done.json()["finished_at"] is not None
 
     staging = (await api.get(f"{ENVIRONMENTS}/staging", headers=admin)).json()
@@ -102,7 +105,8 @@ async def test_lists_are_newest_first_filtered_and_paged(
     other = await release(api, admin, "svc-b", "2.0.0", ready=False)
     page = (await api.get(RELEASES, params={"limit": 2}, headers=admin)).json()
     assert [r["id"] for r in page["items"]] == [other["id"], made[2]["id"]]
-    assert page["limit"] == 2 and page["next_cursor"]
+    assert page["limit"] == 2
+    assert page["next_cursor"]
     rest = await api.get(
         RELEASES, params={"limit": 2, "cursor": page["next_cursor"]}, headers=admin
     )
@@ -159,7 +163,8 @@ async def test_unknown_things_are_404(api: httpx.AsyncClient, admin: Headers) ->
     assert (await move(api, admin, unknown, "in_progress")).status_code == 404
     ready = await release(api, admin)
     missing_env = await deploy(api, admin, ready["id"], "nowhere")
-    assert missing_env.status_code == 404 and missing_env.json()["error"] == "not_found"
+    assert missing_env.status_code == 404
+    assert missing_env.json()["error"] == "not_found"
     await environment(api, admin, "staging")
     assert (await deploy(api, admin, unknown, "staging")).status_code == 404
     unknown_requirement = await api.post(
@@ -176,31 +181,37 @@ async def test_rules_are_409_naming_the_rule(api: httpx.AsyncClient, admin: Head
     taken = await api.post(
         RELEASES, json={"name": "billing-api", "version": "1.0.0"}, headers=admin
     )
-    assert taken.status_code == 409 and "unique-release" in taken.json()["message"]
+    assert taken.status_code == 409
+    assert "unique-release" in taken.json()["message"]
     assert (
         await api.post(ENVIRONMENTS, json={"name": "staging"}, headers=admin)
     ).status_code == 409
 
     not_ready = await deploy(api, admin, draft["id"], "staging")
-    assert not_ready.status_code == 409 and "deploy-ready-only" in not_ready.json()["message"]
+    assert not_ready.status_code == 409
+    assert "deploy-ready-only" in not_ready.json()["message"]
 
     ready = (
         await api.patch(f"{RELEASES}/{draft['id']}", json={"status": "ready"}, headers=admin)
     ).json()
     back = await api.patch(f"{RELEASES}/{ready['id']}", json={"status": "draft"}, headers=admin)
-    assert back.status_code == 409 and "release-status" in back.json()["message"]
+    assert back.status_code == 409
+    assert "release-status" in back.json()["message"]
 
     early = await deploy(api, admin, ready["id"], "production")
-    assert early.status_code == 409 and "promotion-order" in early.json()["message"]
+    assert early.status_code == 409
+    assert "promotion-order" in early.json()["message"]
     assert "staging" in early.json()["message"]
 
     first = await deploy(api, admin, ready["id"], "staging")
     assert first.status_code == 201
     busy = await deploy(api, admin, ready["id"], "staging")
-    assert busy.status_code == 409 and "one-active-deployment" in busy.json()["message"]
+    assert busy.status_code == 409
+    assert "one-active-deployment" in busy.json()["message"]
 
     skipped = await move(api, admin, first.json()["id"], "succeeded")
-    assert skipped.status_code == 409 and "deployment-status" in skipped.json()["message"]
+    assert skipped.status_code == 409
+    assert "deployment-status" in skipped.json()["message"]
     assert (await move(api, admin, first.json()["id"], "cancelled")).status_code == 200
     # Cancelled: the environment is free again, and the promotion rule still holds.
     assert (await move(api, admin, first.json()["id"], "in_progress")).status_code == 409
@@ -213,7 +224,8 @@ async def test_rules_are_409_naming_the_rule(api: httpx.AsyncClient, admin: Head
     assert deprecated.status_code == 200
     other = await environment(api, admin, "qa")
     refused = await deploy(api, admin, ready["id"], other["name"])
-    assert refused.status_code == 409 and "deploy-ready-only" in refused.json()["message"]
+    assert refused.status_code == 409
+    assert "deploy-ready-only" in refused.json()["message"]
 
 
 async def test_permissions(api: httpx.AsyncClient, admin: Headers) -> None:
@@ -242,7 +254,8 @@ async def test_permissions(api: httpx.AsyncClient, admin: Headers) -> None:
     await api.put(f"/api/v1/users/{plain['id']}/roles", json={"roles": ["deployer"]}, headers=admin)
     assert (await deploy(api, user, ready["id"], "staging")).status_code == 201
     protected = await deploy(api, user, ready["id"], "production")
-    assert protected.status_code == 403 and protected.json()["error"] == "forbidden"
+    assert protected.status_code == 403
+    assert protected.json()["error"] == "forbidden"
     allowed = await deploy(api, admin, ready["id"], "production")
     assert allowed.status_code == 201
     # Reporting on a protected environment's deployment needs it too.
