@@ -9,7 +9,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.http.conftest import ADMIN, AppFactory
+from tests.integration.http.conftest import ADMIN
 from tests.integration.http.helpers import bearer, login
 from tests.integration.http.releases_helpers import (
     ENVIRONMENTS,
@@ -19,6 +19,7 @@ from tests.integration.http.releases_helpers import (
     environment,
     release,
 )
+from tests.integration.http.test_cache_freshness import instances  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -26,18 +27,12 @@ Instances = tuple[httpx.AsyncClient, httpx.AsyncClient, dict[str, str]]
 
 
 @pytest.fixture
-async def instances(
-    app_factory: AppFactory, postgres_clean_url: str, redis_server_url: str, redis_prefix: str
+async def signed_in(
+    instances: tuple[httpx.AsyncClient, httpx.AsyncClient],  # noqa: F811 - the fixture
 ) -> Instances:
-    shared = {
-        "database_url": postgres_clean_url,
-        "redis_url": redis_server_url,
-        "redis_key_prefix": redis_prefix,
-        "_fake_hasher": True,
-    }
-    first = await app_factory(**shared, **ADMIN)
-    second = await app_factory(**shared)
-    return first, second, bearer(await login(first, "admin", ADMIN["first_admin_password"]))
+    """The cache-freshness suite's two instances, and the administrator's headers."""
+    a, b = instances
+    return a, b, bearer(await login(a, "admin", ADMIN["first_admin_password"]))
 
 
 async def cache_hits(client: httpx.AsyncClient, cache: str, tier: str) -> float:
@@ -52,9 +47,9 @@ async def cache_hits(client: httpx.AsyncClient, cache: str, tier: str) -> float:
 
 
 async def test_25_parallel_deployments_over_two_instances_give_one_201(
-    instances: Instances,
+    signed_in: Instances,
 ) -> None:
-    a, b, admin = instances
+    a, b, admin = signed_in
     await environment(a, admin, "staging")
     ready = await release(a, admin)
     responses = await asyncio.gather(
@@ -65,9 +60,9 @@ async def test_25_parallel_deployments_over_two_instances_give_one_201(
 
 
 async def test_a_release_changed_on_one_instance_is_read_fresh_on_the_other(
-    instances: Instances,
+    signed_in: Instances,
 ) -> None:
-    a, b, admin = instances
+    a, b, admin = signed_in
     draft = await release(a, admin, ready=False)
     path = f"{RELEASES}/{draft['id']}"
     # Warm B: the first read fills Redis and B's in-process tier, the second hits it.
@@ -83,9 +78,9 @@ async def test_a_release_changed_on_one_instance_is_read_fresh_on_the_other(
 
 
 async def test_environments_changed_on_one_instance_are_read_fresh_on_the_other(
-    instances: Instances,
+    signed_in: Instances,
 ) -> None:
-    a, b, admin = instances
+    a, b, admin = signed_in
     await environment(a, admin, "staging")
     ready = await release(a, admin)
     for _ in range(2):  # warm both tiers on B

@@ -15,6 +15,7 @@ from application.ports.id_generator import IdGenerator
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.unit_of_work_factory import TransactionFactory
 from application.releases.idempotency import IdempotencyKey, create_once
+from application.releases.paging import Page, newest_first
 from domain.access.permissions import Permission
 from domain.common.errors import InvalidValueError
 from domain.releases.deployment import Deployment, DeploymentStatus
@@ -113,30 +114,25 @@ class ListDeploymentsQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class DeploymentPage:
-    items: list[Deployment]
-    next_before: UUID | None
-
-
-@dataclass(frozen=True, slots=True)
 class ListDeployments:
     """Deployments newest first (`releases:read`), by environment, release and status;
     `limit` 1..100, keyset pagination."""
 
     reads: TransactionFactory
 
-    async def execute(self, principal: Principal, query: ListDeploymentsQuery) -> DeploymentPage:
+    async def execute(self, principal: Principal, query: ListDeploymentsQuery) -> Page[Deployment]:
         principal.require(Permission.RELEASES_READ)
-        limit = max(1, min(query.limit, 100))
-        environment = EnvironmentName(query.environment).value if query.environment else None
-        status = _status(query.status) if query.status else None
         wanted = DeploymentFilter(
-            environment=environment, release_id=query.release_id, status=status
+            environment=EnvironmentName(query.environment).value if query.environment else None,
+            release_id=query.release_id,
+            status=_status(query.status) if query.status else None,
         )
-        async with self.reads() as tx:
-            found = await tx.deployments.list(filter=wanted, before=query.before, limit=limit + 1)
-        items = found[:limit]
-        return DeploymentPage(items, items[-1].id if len(found) > limit else None)
+
+        async def read(limit: int) -> list[Deployment]:
+            async with self.reads() as tx:
+                return await tx.deployments.list(filter=wanted, before=query.before, limit=limit)
+
+        return await newest_first(query.limit, read)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,7 @@ from application.ports.unit_of_work import UnitOfWork
 from application.ports.unit_of_work_factory import TransactionFactory
 from application.releases.cache import ReleaseCache
 from application.releases.idempotency import IdempotencyKey, create_once
+from application.releases.paging import Page, newest_first
 from domain.access.permissions import Permission
 from domain.common.errors import InvalidValueError
 from domain.releases.release import Release, ReleaseStatus
@@ -90,29 +91,22 @@ class ListReleasesQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class ReleasePage:
-    items: list[Release]
-    next_before: UUID | None
-
-
-@dataclass(frozen=True, slots=True)
 class ListReleases:
     """Releases newest first (`releases:read`), by service name and status; `limit`
     1..100, keyset pagination."""
 
     reads: TransactionFactory
 
-    async def execute(self, principal: Principal, query: ListReleasesQuery) -> ReleasePage:
+    async def execute(self, principal: Principal, query: ListReleasesQuery) -> Page[Release]:
         principal.require(Permission.RELEASES_READ)
-        limit = max(1, min(query.limit, 100))
         name = ServiceName(query.name).value if query.name else None
-        status = _status(query.status) if query.status else None
-        async with self.reads() as tx:
-            found = await tx.releases.list(
-                filter=ReleaseFilter(name=name, status=status), before=query.before, limit=limit + 1
-            )
-        items = found[:limit]
-        return ReleasePage(items, items[-1].id if len(found) > limit else None)
+        wanted = ReleaseFilter(name=name, status=_status(query.status) if query.status else None)
+
+        async def read(limit: int) -> list[Release]:
+            async with self.reads() as tx:
+                return await tx.releases.list(filter=wanted, before=query.before, limit=limit)
+
+        return await newest_first(query.limit, read)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,7 +1,7 @@
 """`/api/v1/releases`, `/api/v1/environments`, `/api/v1/deployments`: the releases
 context (API.md, "Releases and deployments")."""
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
@@ -71,6 +71,20 @@ IdempotencyKey = Annotated[
 ]
 
 
+class Cursors:
+    """Signed cursors bound to one listing's filters (`scope`)."""
+
+    def __init__(self, request: Request, scope: dict[str, Any]) -> None:
+        self._codec = container_of(request).cursor_codec()
+        self._scope = scope
+
+    def after(self, cursor: str | None) -> UUID | None:
+        return self._codec.decode(cursor, self._scope) if cursor else None
+
+    def next(self, before: UUID | None) -> str | None:
+        return self._codec.encode(before, self._scope) if before else None
+
+
 @releases.get(
     "", responses=error_responses(400, 401, 403, 422, 503), description=ListReleases.__doc__
 )
@@ -83,17 +97,13 @@ async def list_releases(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> ReleasePageOut:
-    codec = container_of(request).cursor_codec()
-    scope = {"releases": True, "name": name, "status": status}
-    before = codec.decode(cursor, scope) if cursor else None
+    cursors = Cursors(request, {"releases": True, "name": name, "status": status})
     page = await list_releases.execute(
-        principal, ListReleasesQuery(limit=limit, before=before, name=name, status=status)
+        principal,
+        ListReleasesQuery(limit=limit, before=cursors.after(cursor), name=name, status=status),
     )
-    return ReleasePageOut(
-        items=[ReleaseOut.of(r) for r in page.items],
-        next_cursor=codec.encode(page.next_before, scope) if page.next_before else None,
-        limit=limit,
-    )
+    items = [ReleaseOut.of(r) for r in page.items]
+    return ReleasePageOut(items=items, next_cursor=cursors.next(page.next_before), limit=limit)
 
 
 @releases.post(
@@ -199,23 +209,21 @@ async def list_deployments(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> DeploymentPageOut:
-    codec = container_of(request).cursor_codec()
-    scope = {
-        "deployments": True,
-        "environment": environment,
-        "release_id": None if release_id is None else str(release_id),
-        "status": status,
-    }
-    before = codec.decode(cursor, scope) if cursor else None
+    release = None if release_id is None else str(release_id)
+    cursors = Cursors(
+        request,
+        {"deployments": True, "environment": environment, "release_id": release, "status": status},
+    )
     query = ListDeploymentsQuery(
-        limit=limit, before=before, environment=environment, release_id=release_id, status=status
+        limit=limit,
+        before=cursors.after(cursor),
+        environment=environment,
+        release_id=release_id,
+        status=status,
     )
     page = await list_deployments.execute(principal, query)
-    return DeploymentPageOut(
-        items=[DeploymentOut.of(d) for d in page.items],
-        next_cursor=codec.encode(page.next_before, scope) if page.next_before else None,
-        limit=limit,
-    )
+    items = [DeploymentOut.of(d) for d in page.items]
+    return DeploymentPageOut(items=items, next_cursor=cursors.next(page.next_before), limit=limit)
 
 
 @deployments.post(
