@@ -215,6 +215,8 @@ class SqlAlchemyIdempotencyRepository(IdempotencyRepository):
         old = (
             select(IdempotencyRecordRow.scope, IdempotencyRecordRow.key)
             .where(IdempotencyRecordRow.created_at < before)
+            # One order for every caller: concurrent prunes wait, never deadlock.
+            .order_by(IdempotencyRecordRow.scope, IdempotencyRecordRow.key)
             .limit(limit)
         )
         rows = (await self._session.execute(old)).all()

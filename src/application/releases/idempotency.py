@@ -25,6 +25,7 @@ from domain.releases.errors import ReleaseRuleError
 
 KEPT_FOR = timedelta(hours=24)
 KEY_MAX = 255
+PRUNE_BATCH = 10
 
 
 class InvalidIdempotencyKeyError(InvalidValueError):
@@ -75,6 +76,9 @@ class IdempotencyKey:
             created_at=now,
         )
         await tx.idempotency.add(record, not_before=now - KEPT_FOR)
+        # Expired records go a few at a time with each new one: the table stays bounded
+        # by a day's keys without a sweeper of its own.
+        await tx.idempotency.prune(before=now - KEPT_FOR, limit=PRUNE_BATCH)
 
 
 T = TypeVar("T")
