@@ -98,6 +98,17 @@ STATEFUL_REFUSALS: dict[str, tuple[Refusal, ...]] = {
     "createApiKey": (
         Refusal(422, "validation_error", ("body", "expires_at"), "the expiry must be ahead"),
     ),
+    "listReleases": (Refusal(400, "bad_request", None, "cursors are signed by the service"),),
+    "listDeployments": (Refusal(400, "bad_request", None, "cursors are signed by the service"),),
+    "createEnvironment": (
+        Refusal(422, "validation_error", ("body", "requires"), "requirements must exist"),
+    ),
+    "createRelease": (
+        Refusal(422, "validation_error", ("header", "Idempotency-Key"), "a key used before"),
+    ),
+    "createDeployment": (
+        Refusal(422, "validation_error", ("header", "Idempotency-Key"), "a key used before"),
+    ),
 }
 
 
