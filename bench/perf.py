@@ -10,6 +10,9 @@ Targets:
   reference apps       bare ASGI JSON, a minimal FastAPI endpoint, FastAPI + a PyJWT
                        HS256 bearer dependency (bench/reference_apps.py)
   GET /auth/me         a bearer token (cycling over 16 users) and an API key
+  releases             GET /api/v1/releases/{id} (cycling over 16 of 200 releases, read
+                       through the release cache) and GET /api/v1/deployments (the
+                       first page of 20, newest first, of 60), seeded through the API
   GET /users?limit=100 the first page and a deep cursor page (the last full page), with
                        --sqlite-users (default 100,000) and --pg-users (100,000 and
                        1,000,000) seeded straight into the database with one
@@ -27,6 +30,7 @@ Then, per database:
 
     .venv/bin/python bench/perf.py [--quick] [--only refs,me,users,login,mixed,workers]
         [--no-postgres] [--postgres URL] [--redis URL] [--output bench/results.md]
+        (groups also: releases, server)
 
 Loopback only. The full run takes about 25 minutes on a shared 2-core machine; --quick
 a minute or two.
@@ -65,8 +69,9 @@ USERS = "/api/v1/users?limit=100"
 LOGIN = "/api/v1/auth/login"
 REFERENCE = "FastAPI + PyJWT"
 JWT_SECRET = "bench-" + "s" * 40  # known to the bench, so it can sign cursors and tokens
-GROUPS = ("refs", "me", "users", "login", "mixed", "server", "workers")
-NEEDS_DATABASES = {"me", "users", "login", "mixed", "server"}
+GROUPS = ("refs", "me", "users", "releases", "login", "mixed", "server", "workers")
+NEEDS_DATABASES = {"me", "users", "releases", "login", "mixed", "server"}
+RELEASES, DEPLOYMENTS = "/api/v1/releases", "/api/v1/deployments"
 HERE = Path(__file__).resolve().parent
 
 
@@ -310,6 +315,53 @@ def login_requests(users: int) -> list[harness.Request]:
             body=json.dumps({"username": f"user{n}", "password": harness.PASSWORD}),
         )
         for n in range(1, min(users, 16) + 1)
+    ]
+
+
+async def seed_releases(server: harness.Server, token: str) -> list[str]:
+    """200 ready releases and 60 deployments (two environments, each deployment taken to
+    success), through the API; the ids of the releases."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=server.base, headers=headers, timeout=60) as client:
+
+        async def ok(method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = await client.request(method, path, json=body)
+            response.raise_for_status()
+            answer: dict[str, Any] = response.json()
+            return answer
+
+        for name in ("dev", "staging"):
+            await ok("POST", "/api/v1/environments", {"name": name})
+        ids = []
+        for n in range(200):
+            made = await ok("POST", RELEASES, {"name": f"svc-{n % 10}", "version": f"1.{n}.0"})
+            await ok("PATCH", f"{RELEASES}/{made['id']}", {"status": "ready"})
+            ids.append(made["id"])
+        for n in range(60):
+            environment = ("dev", "staging")[n % 2]
+            deployed = await ok(
+                "POST", DEPLOYMENTS, {"release_id": ids[n], "environment": environment}
+            )
+            for status in ("in_progress", "succeeded"):
+                await ok("PATCH", f"{DEPLOYMENTS}/{deployed['id']}", {"status": status})
+    return ids
+
+
+def release_targets(
+    kind: str, server: harness.Server, creds: Credentials, release_ids: list[str]
+) -> list[Target]:
+    admin = (("Authorization", f"Bearer {creds.admin_token}"),)
+    return [
+        Target(
+            f"{kind}: GET /releases/{{id}}",
+            server,
+            [harness.Request(f"{RELEASES}/{i}", headers=admin) for i in release_ids[:16]],
+        ),
+        Target(
+            f"{kind}: GET /deployments, 20 newest",
+            server,
+            [harness.Request(DEPLOYMENTS, headers=admin)],
+        ),
     ]
 
 
@@ -581,6 +633,9 @@ async def main(args: argparse.Namespace) -> None:
             if index > 1:  # the larger Postgres database: the lists are what depends on size
                 wanted.discard("me")
             targets += hexahub_targets(kind, server, creds, users, wanted)
+            if "releases" in wanted and index < 2:
+                released = await seed_releases(server, creds.admin_token)
+                targets += release_targets(kind, server, creds, released)
         if "server" in only:
             kind, server, creds, _ = databases[0]
             stock = await stack.enter_async_context(stock_uvicorn(server))

@@ -13,20 +13,22 @@ from application.identity.events import IDENTITY_EVENTS
 from application.ports.event_handler import EventHandler
 from application.ports.request_context import RequestMeta
 from application.ports.unit_of_work_factory import TransactionFactory, UnitOfWorkFactory
+from application.releases.events import RELEASE_EVENTS
 from application.tokens.events import TOKEN_EVENTS
 from domain.access import events as access_events
 from domain.common.events import DomainEvent
 from domain.identity import events as identity_events
+from domain.releases import events as release_events
 from domain.tokens import events as token_events
 
-CATALOG = Catalog(IDENTITY_EVENTS, ACCESS_EVENTS, TOKEN_EVENTS)
+CATALOG = Catalog(IDENTITY_EVENTS, ACCESS_EVENTS, TOKEN_EVENTS, RELEASE_EVENTS)
 
 
 def domain_event_types() -> list[type[DomainEvent]]:
     """Every event type the domain's features define."""
     return [
         kind
-        for module in (identity_events, access_events, token_events)
+        for module in (identity_events, access_events, token_events, release_events)
         for kind in vars(module).values()
         if isinstance(kind, type) and issubclass(kind, DomainEvent) and kind is not DomainEvent
     ]

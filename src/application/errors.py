@@ -237,3 +237,43 @@ class MfaNotEnabledError(ConflictError):
 
 class MfaSetupNotStartedError(ConflictError):
     default_message = "no TOTP setup is pending; start one first"
+
+
+# --- The releases context ---------------------------------------------------------
+
+
+class ReleaseNotFoundError(NotFoundError):
+    default_message = "release not found"
+
+
+class EnvironmentNotFoundError(NotFoundError):
+    default_message = "environment not found"
+
+
+class DeploymentNotFoundError(NotFoundError):
+    default_message = "deployment not found"
+
+
+class ReleaseExistsError(ConflictError):
+    default_message = "rule unique-release: a release with this name and version exists"
+
+
+class EnvironmentExistsError(ConflictError):
+    default_message = "an environment with this name exists"
+
+
+class IdempotencyKeyInUseError(ConflictError):
+    """Another request with the same idempotency key committed first (a concurrent
+    retry): the caller reads that request's answer instead."""
+
+    default_message = "a request with this idempotency key is being processed"
+
+
+class IdempotencyKeyReusedError(InvalidValueError):
+    """The same `Idempotency-Key` came with another body: a client bug, never a retry."""
+
+    field = "Idempotency-Key"
+    location = "header"
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was used with another request body")

@@ -48,6 +48,11 @@ APP_TABLES = {
     "service_clients",
     "mfa_factors",
     "event_outbox",
+    # The releases context (0007).
+    "releases",
+    "environments",
+    "deployments",
+    "idempotency_records",
 }
 
 
@@ -245,6 +250,10 @@ async def test_tokens_and_mfa_come_and_go_without_touching_accounts(empty_url: s
         "service_clients",
         "mfa_factors",
         "event_outbox",  # from 0005, later than 0002
+        "releases",  # these four from 0007
+        "environments",
+        "deployments",
+        "idempotency_records",
     }
 
     await asyncio.to_thread(upgrade_to_head, empty_url)

@@ -6,6 +6,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from application.ports.event_outbox import OutboxEvent
+from application.ports.idempotency_repository import IdempotencyRecord
 from domain.access.api_keys import ApiKey
 from domain.access.roles import Role, RoleDefinition, builtin_role
 from domain.audit.entries import AuditEvent
@@ -15,6 +16,9 @@ from domain.identity.one_time_tokens import OneTimeToken
 from domain.identity.session import AuthSession, RefreshTokenRecord
 from domain.identity.user import User
 from domain.mail.messages import OutboxMail
+from domain.releases.deployment import Deployment
+from domain.releases.environment import Environment
+from domain.releases.release import Release
 from domain.tokens.service_clients import ServiceClient
 from domain.tokens.signing_keys import SigningKey
 
@@ -40,6 +44,11 @@ class Tables:
     mfa_factors: dict[UUID, TotpFactor] = field(default_factory=dict)
     events: dict[UUID, OutboxEvent] = field(default_factory=dict)
     event_leases: dict[UUID, datetime] = field(default_factory=dict)
+    # The releases context.
+    releases: dict[UUID, Release] = field(default_factory=dict)
+    environments: dict[str, Environment] = field(default_factory=dict)
+    deployments: dict[UUID, Deployment] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
 
     def branch(self) -> "Tables":
         return Tables(
@@ -56,6 +65,10 @@ class Tables:
             mfa_factors=dict(self.mfa_factors),
             events=dict(self.events),
             event_leases=dict(self.event_leases),
+            releases=dict(self.releases),
+            environments=dict(self.environments),
+            deployments=dict(self.deployments),
+            idempotency=dict(self.idempotency),
         )
 
 

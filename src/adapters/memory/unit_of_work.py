@@ -7,6 +7,12 @@ from adapters.memory.event_outbox import InMemoryEventOutbox
 from adapters.memory.mail_outbox import InMemoryMailOutbox
 from adapters.memory.mfa_repository import InMemoryMfaRepository
 from adapters.memory.one_time_token_repository import InMemoryOneTimeTokenRepository
+from adapters.memory.releases import (
+    InMemoryDeploymentRepository,
+    InMemoryEnvironmentRepository,
+    InMemoryIdempotencyRepository,
+    InMemoryReleaseRepository,
+)
 from adapters.memory.role_repository import InMemoryRoleRepository
 from adapters.memory.service_client_repository import InMemoryServiceClientRepository
 from adapters.memory.session_repository import InMemorySessionRepository
@@ -35,6 +41,10 @@ class InMemoryUnitOfWork(Transaction):
     clients: InMemoryServiceClientRepository
     mfa: InMemoryMfaRepository
     events: InMemoryEventOutbox
+    releases: InMemoryReleaseRepository
+    environments: InMemoryEnvironmentRepository
+    deployments: InMemoryDeploymentRepository
+    idempotency: InMemoryIdempotencyRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -58,6 +68,10 @@ class InMemoryUnitOfWork(Transaction):
         self.clients = InMemoryServiceClientRepository(working)
         self.mfa = InMemoryMfaRepository(working)
         self.events = InMemoryEventOutbox(working)
+        self.releases = InMemoryReleaseRepository(working)
+        self.environments = InMemoryEnvironmentRepository(working)
+        self.deployments = InMemoryDeploymentRepository(working)
+        self.idempotency = InMemoryIdempotencyRepository(working)
         return self
 
     async def __aexit__(

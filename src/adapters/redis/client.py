@@ -71,3 +71,9 @@ async def call(
             return await operation()
         except UNAVAILABLE as error:
             raise unavailable(error) from error
+        except RuntimeError as error:
+            # redis-py's asyncio reader raises a bare RuntimeError ("handler is closed")
+            # when Redis goes away in the middle of a command: an outage, not a bug.
+            if "closed" not in str(error):
+                raise
+            raise unavailable(error) from error

@@ -18,6 +18,10 @@ from sqlalchemy import exc as sa
 
 from adapters.sqlalchemy.models import (
     API_KEYS_PREFIX_CONSTRAINT,
+    DEPLOYMENTS_ONE_ACTIVE_INDEX,
+    ENVIRONMENTS_PRIMARY_KEY,
+    IDEMPOTENCY_PRIMARY_KEY,
+    RELEASES_NAME_VERSION_CONSTRAINT,
     ROLES_PRIMARY_KEY,
     SERVICE_CLIENTS_PRIMARY_KEY,
     SIGNING_KEYS_PRIMARY_KEY,
@@ -28,6 +32,9 @@ from adapters.sqlalchemy.models import (
 from application.errors import (
     ConflictError,
     EmailAlreadyRegisteredError,
+    EnvironmentExistsError,
+    IdempotencyKeyInUseError,
+    ReleaseExistsError,
     RoleExistsError,
     StorageBusyError,
     StorageUnavailableError,
@@ -35,6 +42,7 @@ from application.errors import (
 )
 from domain.access.roles import UnknownRoleError
 from domain.common.errors import DomainError
+from domain.releases.errors import EnvironmentBusyError
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     sa.OperationalError,  # includes SQLite "database is locked" after the busy timeout
@@ -49,7 +57,7 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 # SQLite names columns instead of constraints: "UNIQUE constraint failed: users.email".
-_UNIQUE_VIOLATIONS: tuple[tuple[str, str, type[ConflictError]], ...] = (
+_UNIQUE_VIOLATIONS: tuple[tuple[str, str, type[DomainError]], ...] = (
     (USERS_EMAIL_CONSTRAINT, "users.email", EmailAlreadyRegisteredError),
     (USERS_USERNAME_CONSTRAINT, "users.username", UsernameTakenError),
     (ROLES_PRIMARY_KEY, "roles.name", RoleExistsError),
@@ -57,6 +65,11 @@ _UNIQUE_VIOLATIONS: tuple[tuple[str, str, type[ConflictError]], ...] = (
     (API_KEYS_PREFIX_CONSTRAINT, "api_keys.prefix", ConflictError),
     (SERVICE_CLIENTS_PRIMARY_KEY, "service_clients.client_id", ConflictError),
     (SIGNING_KEYS_PRIMARY_KEY, "signing_keys.kid", ConflictError),
+    # The releases context.
+    (RELEASES_NAME_VERSION_CONSTRAINT, "releases.name, releases.version", ReleaseExistsError),
+    (ENVIRONMENTS_PRIMARY_KEY, "environments.name", EnvironmentExistsError),
+    (DEPLOYMENTS_ONE_ACTIVE_INDEX, "deployments.environment", EnvironmentBusyError),
+    (IDEMPOTENCY_PRIMARY_KEY, "idempotency_records.scope", IdempotencyKeyInUseError),
 )
 
 

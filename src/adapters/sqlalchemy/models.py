@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
     text,
 )
@@ -42,6 +43,10 @@ USER_ROLES_ROLE_FOREIGN_KEY = "fk_user_roles_role_name_roles"
 API_KEYS_PREFIX_CONSTRAINT = "uq_api_keys_prefix"
 SIGNING_KEYS_PRIMARY_KEY = "pk_signing_keys"
 SERVICE_CLIENTS_PRIMARY_KEY = "pk_service_clients"
+RELEASES_NAME_VERSION_CONSTRAINT = "uq_releases_name_version"
+ENVIRONMENTS_PRIMARY_KEY = "pk_environments"
+DEPLOYMENTS_ONE_ACTIVE_INDEX = "uq_deployments_active_environment"
+IDEMPOTENCY_PRIMARY_KEY = "pk_idempotency_records"
 
 
 class Base(DeclarativeBase):
@@ -278,6 +283,85 @@ class EventOutboxRow(Base):
             sqlite_where=text("relayed_at IS NULL"),
         ),
     )
+
+
+# --- The releases context -----------------------------------------------------------
+
+
+class ReleaseRow(Base):
+    """Ids are UUIDv7: id order is creation order, and pages are keyed by id."""
+
+    __tablename__ = "releases"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63))
+    version: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    notes: Mapped[str | None] = mapped_column(Text)
+    # No foreign key, as for `audit_events.actor_id`: a release outlives its author.
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("name", "version", name=RELEASES_NAME_VERSION_CONSTRAINT),)
+
+
+class EnvironmentRow(Base):
+    __tablename__ = "environments"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    protected: Mapped[bool] = mapped_column(Boolean)
+    requires: Mapped[list[str]] = mapped_column(JsonText)
+    position: Mapped[int] = mapped_column(Integer)
+    current_release_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    current_version: Mapped[str | None] = mapped_column(String(128))
+    current_deployment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DeploymentRow(Base):
+    __tablename__ = "deployments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    release_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("releases.id"), index=True)
+    # Copied from the release, which never changes them: a list needs no join.
+    release_name: Mapped[str] = mapped_column(String(63))
+    version: Mapped[str] = mapped_column(String(128))
+    environment: Mapped[str] = mapped_column(
+        String(63), ForeignKey("environments.name"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    # One active deployment per environment, decided by the database: of N concurrent
+    # inserts on any number of instances, one commits (SQLite has partial indexes too).
+    __table_args__ = (
+        Index(
+            DEPLOYMENTS_ONE_ACTIVE_INDEX,
+            "environment",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'in_progress')"),
+            sqlite_where=text("status IN ('pending', 'in_progress')"),
+        ),
+    )
+
+
+class IdempotencyRecordRow(Base):
+    """The first answer to a request with an `Idempotency-Key`, kept 24 hours."""
+
+    __tablename__ = "idempotency_records"
+
+    scope: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    resource_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 metadata = Base.metadata

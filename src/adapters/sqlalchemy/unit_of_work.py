@@ -14,6 +14,12 @@ from adapters.sqlalchemy.event_outbox import SqlAlchemyEventOutbox
 from adapters.sqlalchemy.mail_outbox import SqlAlchemyMailOutbox
 from adapters.sqlalchemy.mfa_repository import SqlAlchemyMfaRepository
 from adapters.sqlalchemy.one_time_token_repository import SqlAlchemyOneTimeTokenRepository
+from adapters.sqlalchemy.releases import (
+    SqlAlchemyDeploymentRepository,
+    SqlAlchemyEnvironmentRepository,
+    SqlAlchemyIdempotencyRepository,
+    SqlAlchemyReleaseRepository,
+)
 from adapters.sqlalchemy.role_repository import SqlAlchemyRoleRepository
 from adapters.sqlalchemy.service_client_repository import SqlAlchemyServiceClientRepository
 from adapters.sqlalchemy.session_repository import SqlAlchemySessionRepository
@@ -57,6 +63,10 @@ class SqlAlchemyUnitOfWork(Transaction):
     clients: SqlAlchemyServiceClientRepository
     mfa: SqlAlchemyMfaRepository
     events: SqlAlchemyEventOutbox
+    releases: SqlAlchemyReleaseRepository
+    environments: SqlAlchemyEnvironmentRepository
+    deployments: SqlAlchemyDeploymentRepository
+    idempotency: SqlAlchemyIdempotencyRepository
 
     def __init__(
         self,
@@ -105,6 +115,10 @@ class SqlAlchemyUnitOfWork(Transaction):
         self.clients = SqlAlchemyServiceClientRepository(self._session)
         self.mfa = SqlAlchemyMfaRepository(self._session, self._secret_box)
         self.events = SqlAlchemyEventOutbox(self._session)
+        self.releases = SqlAlchemyReleaseRepository(self._session)
+        self.environments = SqlAlchemyEnvironmentRepository(self._session)
+        self.deployments = SqlAlchemyDeploymentRepository(self._session)
+        self.idempotency = SqlAlchemyIdempotencyRepository(self._session)
         return self
 
     async def __aexit__(

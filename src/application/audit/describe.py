@@ -37,6 +37,14 @@ from domain.identity.events import (
     UserRegistered,
     UserUpdated,
 )
+from domain.releases.events import (
+    DeploymentCreated,
+    DeploymentStatusChanged,
+    EnvironmentCreated,
+    ReleaseCreated,
+    ReleaseNotesChanged,
+    ReleaseStatusChanged,
+)
 from domain.tokens.events import ServiceClientCreated, ServiceClientRevoked, SigningKeyRotated
 
 Described = tuple[str, str | None, Outcome, dict[str, AuditDetail]]
@@ -124,4 +132,23 @@ def describe(event: DomainEvent) -> Described | None:
             return "auth.mfa_passed", str(u), ok, {"method": m}
         case RecoveryCodeUsed(user_id=u, remaining=n):
             return "mfa.recovery_code_used", str(u), ok, {"remaining": n}
+    return _describe_releases(event)
+
+
+def _describe_releases(event: DomainEvent) -> Described | None:
+    """The releases context's changes, each in the trail."""
+    ok = Outcome.SUCCESS
+    match event:
+        case ReleaseCreated(release_id=r, name=n, version=v):
+            return "release.created", str(r), ok, {"name": n, "version": v}
+        case ReleaseStatusChanged(release_id=r, previous=p, status=s):
+            return "release.status_changed", str(r), ok, {"from": p, "to": s}
+        case ReleaseNotesChanged(release_id=r):
+            return "release.updated", str(r), ok, {"fields": "notes"}
+        case EnvironmentCreated(environment=e):
+            return "environment.created", e, ok, {}
+        case DeploymentCreated(deployment_id=d, release_id=r, environment=e):
+            return "deployment.created", str(d), ok, {"release_id": str(r), "environment": e}
+        case DeploymentStatusChanged(deployment_id=d, environment=e, previous=p, status=s):
+            return "deployment.status_changed", str(d), ok, {"environment": e, "from": p, "to": s}
     return None

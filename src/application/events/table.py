@@ -21,6 +21,12 @@ from domain.identity.events import (
     UserRegistered,
     UserUpdated,
 )
+from domain.releases.events import (
+    DeploymentStatusChanged,
+    EnvironmentCreated,
+    ReleaseNotesChanged,
+    ReleaseStatusChanged,
+)
 from domain.tokens.events import SigningKeyRotated
 
 STALE_CACHE = (
@@ -45,6 +51,15 @@ STALE_CACHE = (
     SigningKeyRotated,
 )
 ENDED_SESSIONS = (SessionRevoked, UserDeleted)
+# The releases context: a cached release or the environment list went stale (a
+# deployment's success moves its environment's `current_*`).
+STALE_RELEASE_CACHE = (
+    ReleaseStatusChanged,
+    ReleaseNotesChanged,
+    EnvironmentCreated,
+    DeploymentStatusChanged,
+)
+FINISHED_DEPLOYMENTS = (DeploymentStatusChanged,)
 
 
 def handler_table(
@@ -54,14 +69,36 @@ def handler_table(
     observers: Sequence[EventHandler],
     fan_out: EventHandler,
     relay_observers: Sequence[EventHandler] = (),
+    release_cache_invalidation: EventHandler | None = None,
+    deployment_observers: Sequence[EventHandler] = (),
     on_error: ErrorListener,
 ) -> HandlerTable:
+    releases = [
+        *(
+            [
+                Route(
+                    handler=release_cache_invalidation,
+                    events=STALE_RELEASE_CACHE,
+                    committed=True,
+                    relayed=True,
+                )
+            ]
+            if release_cache_invalidation is not None
+            else []
+        ),
+        # Deployment counts and durations, once, where the change committed.
+        *(
+            Route(handler=o, events=FINISHED_DEPLOYMENTS, committed=True)
+            for o in deployment_observers
+        ),
+    ]
     return HandlerTable(
         [
             # At once here, and again from the relay (which also covers a crash between
             # the commit and this instance's handlers): both are idempotent.
             Route(handler=cache_invalidation, events=STALE_CACHE, committed=True, relayed=True),
             Route(handler=session_revoker, events=ENDED_SESSIONS, committed=True, relayed=True),
+            *releases,
             # This instance's log lines and business counters.
             *(Route(handler=observer, committed=True) for observer in observers),
             # Every instance's listeners, and the relay's own counters.

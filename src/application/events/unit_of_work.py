@@ -18,12 +18,16 @@ from application.events.catalog import Catalog
 from application.events.handlers import HandlerTable
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
+from application.ports.deployment_repository import DeploymentRepository
+from application.ports.environment_repository import EnvironmentRepository
 from application.ports.event_handler import Committed
 from application.ports.event_outbox import EventOutbox
 from application.ports.id_generator import IdGenerator
+from application.ports.idempotency_repository import IdempotencyRepository
 from application.ports.mail_outbox import MailOutbox
 from application.ports.mfa_repository import MfaRepository
 from application.ports.one_time_token_repository import OneTimeTokenRepository
+from application.ports.release_repository import ReleaseRepository
 from application.ports.request_context import RequestContext
 from application.ports.role_repository import RoleRepository
 from application.ports.service_client_repository import ServiceClientRepository
@@ -126,6 +130,10 @@ class EventfulUnitOfWork(UnitOfWork):
     clients: ServiceClientRepository
     mfa: MfaRepository
     events: EventOutbox
+    releases: ReleaseRepository
+    environments: EnvironmentRepository
+    deployments: DeploymentRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, transaction: Transaction, pipeline: EventPipeline) -> None:
         self._transaction = transaction

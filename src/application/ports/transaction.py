@@ -4,10 +4,14 @@ from typing import Protocol, Self
 
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
+from application.ports.deployment_repository import DeploymentRepository
+from application.ports.environment_repository import EnvironmentRepository
 from application.ports.event_outbox import EventOutbox
+from application.ports.idempotency_repository import IdempotencyRepository
 from application.ports.mail_outbox import MailOutbox
 from application.ports.mfa_repository import MfaRepository
 from application.ports.one_time_token_repository import OneTimeTokenRepository
+from application.ports.release_repository import ReleaseRepository
 from application.ports.role_repository import RoleRepository
 from application.ports.service_client_repository import ServiceClientRepository
 from application.ports.session_repository import SessionRepository
@@ -35,6 +39,11 @@ class Transaction(Protocol):
     clients: ServiceClientRepository
     mfa: MfaRepository
     events: EventOutbox
+    # The releases context.
+    releases: ReleaseRepository
+    environments: EnvironmentRepository
+    deployments: DeploymentRepository
+    idempotency: IdempotencyRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

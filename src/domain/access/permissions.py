@@ -15,6 +15,12 @@ class Permission(StrEnum):
     TOKENS_INTROSPECT = "tokens:introspect"
     KEYS_MANAGE = "keys:manage"
     CLIENTS_MANAGE = "clients:manage"
+    # The releases context.
+    RELEASES_READ = "releases:read"
+    RELEASES_WRITE = "releases:write"
+    DEPLOYMENTS_WRITE = "deployments:write"
+    DEPLOYMENTS_PROTECTED = "deployments:protected"
+    ENVIRONMENTS_MANAGE = "environments:manage"
 
 
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)

@@ -26,7 +26,9 @@ BUILTIN_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.ADMIN: ALL_PERMISSIONS,
     # A plain user acts on its own account only; that needs no permission string.
     Role.USER: frozenset(),
-    Role.AUDITOR: frozenset({Permission.USERS_READ, Permission.AUDIT_READ}),
+    Role.AUDITOR: frozenset(
+        {Permission.USERS_READ, Permission.AUDIT_READ, Permission.RELEASES_READ}
+    ),
 }
 
 

@@ -22,6 +22,7 @@ from entrypoints.container.lifecycle import Loop, start, start_loops, stop
 from entrypoints.container.mail import Mail
 from entrypoints.container.observability import VERSION, Observability
 from entrypoints.container.persistence import MEMORY_URL, Persistence
+from entrypoints.container.releases import Releases
 from entrypoints.container.security import Security
 from entrypoints.container.tokens import Tokens
 
@@ -95,6 +96,14 @@ class Container(containers.DeclarativeContainer):
     )
     access = providers.Container(
         Access, core=core, security=security, events=events, identity=identity
+    )
+    releases = providers.Container(
+        Releases,
+        settings=settings,
+        core=core,
+        persistence=persistence,
+        caching=caching,
+        events=events,
     )
     observability = providers.Container(
         Observability,

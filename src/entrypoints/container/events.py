@@ -10,6 +10,7 @@ from dependency_injector import containers, providers
 
 from adapters.logging.event_publisher import StructlogEventPublisher
 from adapters.memory.event_bus import InProcessEventBus
+from adapters.metrics.deployments import PrometheusDeploymentObserver
 from adapters.metrics.event_publisher import PrometheusEventPublisher
 from adapters.metrics.relay import PrometheusRelayObserver
 from adapters.redis.event_bus import RedisEventBus
@@ -25,6 +26,8 @@ from application.events.unit_of_work import EventPipeline
 from application.identity.events import IDENTITY_EVENTS
 from application.identity.revocation import SessionRevoker
 from application.ports.unit_of_work_factory import TransactionFactory, UnitOfWorkFactory
+from application.releases.cache import ReleaseCacheInvalidation
+from application.releases.events import RELEASE_EVENTS
 from application.tokens.events import TOKEN_EVENTS
 from entrypoints.config.settings import Settings
 from entrypoints.container.core import redis_or_memory
@@ -67,6 +70,7 @@ class Events(containers.DeclarativeContainer):
         providers.Object(IDENTITY_EVENTS),
         providers.Object(ACCESS_EVENTS),
         providers.Object(TOKEN_EVENTS),
+        providers.Object(RELEASE_EVENTS),
     )
     bus = providers.Selector(
         providers.Callable(redis_or_memory, settings),
@@ -98,6 +102,8 @@ class Events(containers.DeclarativeContainer):
         observers=observers,
         fan_out=providers.Singleton(FanOut, bus),
         relay_observers=providers.List(providers.Singleton(PrometheusRelayObserver, core.clock)),
+        release_cache_invalidation=providers.Singleton(ReleaseCacheInvalidation, caching.cache),
+        deployment_observers=providers.List(providers.Singleton(PrometheusDeploymentObserver)),
         on_error=providers.Object(_handler_failed),
     )
     relay_wake = providers.Singleton(asyncio.Event)

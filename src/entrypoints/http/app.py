@@ -36,6 +36,7 @@ from entrypoints.http.routers import (
     mfa,
     oauth,
     platform,
+    releases,
     roles,
     users,
     verification,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         keys.router,
         mfa.router,
         wellknown.router,
+        *releases.routers,
     ):
         app.include_router(router)
     if settings.metrics_enabled:

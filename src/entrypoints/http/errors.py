@@ -31,6 +31,7 @@ from application.errors import (
 )
 from domain.access.roles import BuiltinRoleError
 from domain.common.errors import DomainError, InvalidValueError
+from domain.releases.errors import ReleaseRuleError
 from entrypoints.http.middleware.allowed_methods import allow_header
 from entrypoints.http.schemas.common import ErrorBody
 
@@ -66,6 +67,7 @@ ERROR_STATUS: Sequence[tuple[type[DomainError], int]] = (
     (InvalidOneTimeTokenError, 400),
     (InvalidValueError, 422),
     (BuiltinRoleError, 409),
+    (ReleaseRuleError, 409),
     (RateLimitedError, 429),
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
@@ -175,7 +177,9 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
         headers["Retry-After"] = str(error.retry_after)
         log.warning("dependency_unavailable", error=error.code, reason=error.message)
     if isinstance(error, InvalidValueError):
-        where = "query" if error.field in request.query_params else "body"
+        where = getattr(error, "location", None) or (
+            "query" if error.field in request.query_params else "body"
+        )
         details = [{"loc": [where, error.field], "msg": error.message, "type": error.detail_type}]
     extra = _mfa_challenge(error, headers)
     return envelope(

@@ -69,6 +69,21 @@ TAGS: list[dict[str, str]] = [
     },
     {"name": "keys", "description": "Signing-key rotation (`keys:manage`)."},
     {
+        "name": "releases",
+        "description": "Releases of services (`releases:read`, `releases:write`): draft, "
+        "ready, deprecated. `POST` honours `Idempotency-Key`.",
+    },
+    {
+        "name": "environments",
+        "description": "Where releases run, in promotion order (`environments:manage` to add).",
+    },
+    {
+        "name": "deployments",
+        "description": "A release going to an environment (`deployments:write`, and "
+        "`deployments:protected` for protected ones): one active per environment, promotion "
+        "order enforced. `POST` honours `Idempotency-Key`.",
+    },
+    {
         "name": "discovery",
         "description": "Public signing keys (RFC 7517) and provider metadata (OpenID Connect "
         "Discovery, RFC 8414).",

@@ -22,7 +22,7 @@ async def test_builtin_roles_are_listed_and_fixed(
     assert {"admin", "user", "auditor"} <= set(roles)
     assert roles["auditor"] == {
         "name": "auditor",
-        "permissions": ["audit:read", "users:read"],
+        "permissions": ["audit:read", "releases:read", "users:read"],
         "builtin": True,
     }
     assert "roles:manage" in roles["admin"]["permissions"]

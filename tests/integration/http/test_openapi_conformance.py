@@ -105,6 +105,17 @@ STATEFUL_REFUSALS: dict[str, tuple[Refusal, ...]] = {
         Refusal(422, "validation_error", ("body", "expires_at"), "the expiry must be ahead"),
         Refusal(400, "bad_request", ("body", "current_password"), "the password is a secret"),
     ),
+    "listReleases": (Refusal(400, "bad_request", None, "cursors are signed by the service"),),
+    "listDeployments": (Refusal(400, "bad_request", None, "cursors are signed by the service"),),
+    "createEnvironment": (
+        Refusal(422, "validation_error", ("body", "requires"), "requirements must exist"),
+    ),
+    "createRelease": (
+        Refusal(422, "validation_error", ("header", "Idempotency-Key"), "a key used before"),
+    ),
+    "createDeployment": (
+        Refusal(422, "validation_error", ("header", "Idempotency-Key"), "a key used before"),
+    ),
 }
 
 

@@ -37,6 +37,15 @@ from application.identity.use_cases.verification import ResetPasswordCommand, Ve
 from application.identity.use_cases.verify_mfa import VerifyMfaCommand
 from application.ports.audit_log import AuditFilter
 from application.ports.request_context import RequestMeta
+from application.releases.use_cases.manage_deployments import (
+    ChangeDeploymentCommand,
+    CreateDeploymentCommand,
+)
+from application.releases.use_cases.manage_environments import CreateEnvironmentCommand
+from application.releases.use_cases.manage_releases import (
+    ChangeReleaseCommand,
+    CreateReleaseCommand,
+)
 from application.tokens.key_ring import KeyRing
 from application.tokens.use_cases.manage_clients import (
     CreateClientCommand,
@@ -351,7 +360,75 @@ async def _key_rotated(app: App) -> Expected:
     return Expected(admin.user_id, new.kid, details={"retired_kid": first})
 
 
+async def _release(app: App, *, ready: bool = False) -> tuple[Any, Any]:
+    admin = await app.admin()
+    app.context.meta = META
+    release = await app.create_release.execute(
+        admin, CreateReleaseCommand(name="billing", version="1.0.0")
+    )
+    if ready:
+        await app.change_release.execute(admin, release.id, ChangeReleaseCommand(status="ready"))
+    return admin, release
+
+
+async def _release_created(app: App) -> Expected:
+    admin, release = await _release(app)
+    return Expected(admin.user_id, str(release.id), details={"name": "billing", "version": "1.0.0"})
+
+
+async def _release_status_changed(app: App) -> Expected:
+    admin, release = await _release(app, ready=True)
+    return Expected(admin.user_id, str(release.id), details={"from": "draft", "to": "ready"})
+
+
+async def _release_updated(app: App) -> Expected:
+    admin, release = await _release(app)
+    await app.change_release.execute(admin, release.id, ChangeReleaseCommand(notes="changed"))
+    return Expected(admin.user_id, str(release.id), details={"fields": "notes"})
+
+
+async def _environment_created(app: App) -> Expected:
+    admin = await app.admin()
+    app.context.meta = META
+    await app.create_environment.execute(admin, CreateEnvironmentCommand(name="staging"))
+    return Expected(admin.user_id, "staging")
+
+
+async def _deployment(app: App, *, start: bool = False) -> Expected:
+    admin, release = await _release(app, ready=True)
+    await app.create_environment.execute(admin, CreateEnvironmentCommand(name="staging"))
+    deployment = await app.create_deployment.execute(
+        admin, CreateDeploymentCommand(release_id=release.id, environment="staging")
+    )
+    if start:
+        await app.change_deployment.execute(
+            admin, deployment.id, ChangeDeploymentCommand(status="in_progress")
+        )
+        details: dict[str, AuditDetail] = {
+            "environment": "staging",
+            "from": "pending",
+            "to": "in_progress",
+        }
+        return Expected(admin.user_id, str(deployment.id), details=details)
+    details = {"release_id": str(release.id), "environment": "staging"}
+    return Expected(admin.user_id, str(deployment.id), details=details)
+
+
+async def _deployment_created(app: App) -> Expected:
+    return await _deployment(app)
+
+
+async def _deployment_status_changed(app: App) -> Expected:
+    return await _deployment(app, start=True)
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "release.created": _release_created,
+    "release.status_changed": _release_status_changed,
+    "release.updated": _release_updated,
+    "environment.created": _environment_created,
+    "deployment.created": _deployment_created,
+    "deployment.status_changed": _deployment_status_changed,
     "client.created": _client_created,
     "client.revoked": _client_revoked,
     "key.rotated": _key_rotated,
@@ -421,6 +498,7 @@ def _sample(annotation: object, text: str) -> object:
         str: text,
         int: 1,
         tuple[str, ...]: (text,),
+        float: 1.0,
     }
     return samples[annotation]
 

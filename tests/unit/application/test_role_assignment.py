@@ -52,7 +52,7 @@ async def test_assigned_roles_act_on_the_accounts_next_request(app: App) -> None
     user = await app.assign_roles.execute(admin, ada.user_id, ["auditor", "User"])
 
     assert user.roles == {"auditor", "user"}
-    assert (await app.principal_for(pair)).permissions == {READ, AUDIT}
+    assert (await app.principal_for(pair)).permissions == {READ, AUDIT, Permission.RELEASES_READ}
     [row] = await audit_rows(app, action="role.assigned")
     assert (row.actor_id, row.target_id) == (admin.user_id, str(ada.user_id))
     assert row.details == {"roles": "auditor,user"}
@@ -220,7 +220,7 @@ async def test_a_demotion_through_update_user_acts_on_the_next_request(app: App)
     admin = await app.admin()
     await member_of(app, admin, "audrey", "auditor")
     pair = await app.log_in_as("audrey")
-    assert (await app.principal_for(pair)).permissions == {READ, AUDIT}
+    assert (await app.principal_for(pair)).permissions == {READ, AUDIT, Permission.RELEASES_READ}
 
     await app.update_user.execute(
         admin, (await app.principal_for(pair)).user_id, UpdateUserCommand(roles=["user"])

@@ -41,7 +41,7 @@ async def test_roles_are_listed_built_ins_first_with_what_they_grant(app: App) -
     ]
     granted = {r.name: r.permissions for r in roles}
     assert granted["admin"] == ALL_PERMISSIONS
-    assert granted["auditor"] == {READ, AUDIT}
+    assert granted["auditor"] == {READ, AUDIT, Permission.RELEASES_READ}
     assert granted["user"] == frozenset()
     assert granted["support"] == {READ, WRITE}
 
@@ -114,7 +114,11 @@ async def test_a_taken_role_name_is_a_conflict(app: App, name: str) -> None:
         await define_role(app, admin, name, "audit:read")
     assert caught.value.code == "conflict"
     assert (await app.get_role.execute(admin, "support")).permissions == {READ}
-    assert (await app.get_role.execute(admin, "auditor")).permissions == {READ, AUDIT}
+    assert (await app.get_role.execute(admin, "auditor")).permissions == {
+        READ,
+        AUDIT,
+        Permission.RELEASES_READ,
+    }
 
 
 async def test_an_unknown_permission_is_refused_not_dropped(app: App) -> None:

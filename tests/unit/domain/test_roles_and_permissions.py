@@ -33,6 +33,7 @@ def test_builtin_roles_grant_what_the_contract_says() -> None:
     assert builtin_role(Role.AUDITOR, now=NOW).permissions == {
         Permission.USERS_READ,
         Permission.AUDIT_READ,
+        Permission.RELEASES_READ,
     }
 
 
@@ -45,6 +46,7 @@ def test_permissions_of_several_roles_is_their_union() -> None:
         Permission.USERS_WRITE,
         Permission.USERS_READ,
         Permission.AUDIT_READ,
+        Permission.RELEASES_READ,
     }
     assert permissions_of([]) == frozenset()
 
