@@ -75,6 +75,10 @@ HEXAHUB_METRICS = frozenset(
         "hexahub_event_relay_lag_seconds_count",
         "hexahub_process_resident_memory_bytes",
         "hexahub_memory_limit_bytes",
+        "hexahub_deployments_total",
+        "hexahub_deployment_duration_seconds_bucket",
+        "hexahub_deployment_duration_seconds_sum",
+        "hexahub_deployment_duration_seconds_count",
     }
 )
 # Written by Prometheus itself for every scrape target.
