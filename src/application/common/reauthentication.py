@@ -17,4 +17,14 @@ class Reauthenticator(Protocol):
     recent. Wrong passwords count towards the account's lockout."""
 
     @abstractmethod
-    async def confirm(self, principal: Principal, current_password: str | None) -> None: ...
+    async def confirm(
+        self,
+        principal: Principal,
+        current_password: str | None,
+        *,
+        recent_sign_in_suffices: bool = False,
+    ) -> None:
+        """`recent_sign_in_suffices`: for a change that does not move what recovery rests
+        on (a username, an API key), a login session opened within the window stands in
+        for the password, the way GitHub's "sudo mode" does; a password that is sent is
+        still checked."""

@@ -35,7 +35,13 @@ class PasswordReauthenticator(Reauthenticator):
         self._attempts = attempts
         self._window = window
 
-    async def confirm(self, principal: Principal, current_password: str | None) -> None:
+    async def confirm(
+        self,
+        principal: Principal,
+        current_password: str | None,
+        *,
+        recent_sign_in_suffices: bool = False,
+    ) -> None:
         session_id = principal.require_session()
         # Read fresh: the principal's copy of the user may be cached, without its hash.
         async with self._uow_factory() as uow:
@@ -43,12 +49,15 @@ class PasswordReauthenticator(Reauthenticator):
             session = await uow.sessions.get(session_id)
         if user is None:
             raise ConcurrentUpdateError()
+        # A refresh keeps `created_at`: only a sign-in makes a session recent.
+        recent = session is not None and self._clock.now() - session.created_at <= self._window
         if user.password_hash is None:
-            signed_in = session.created_at if session is not None else None
-            if signed_in is None or self._clock.now() - signed_in > self._window:
+            if not recent:
                 raise ReauthenticationRequiredError()
             return
         if current_password is None:
+            if recent_sign_in_suffices and recent:
+                return
             # Not a guess: nothing to count, but the same refusal as a wrong one.
             raise InvalidCurrentPasswordError("current_password is required for this change")
         await self._attempts.verify_password(

@@ -2,9 +2,14 @@
 the old address gets, reset mail an attacker cannot starve, and what an unlock lifts."""
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
+from dependency_injector import providers
+
+from adapters.memory.clock import FixedClock
+from entrypoints.container import Container
 
 from tests.integration.http.conftest import ADMIN, AppFactory
 from tests.integration.http.helpers import (
@@ -14,6 +19,7 @@ from tests.integration.http.helpers import (
     register,
     registered_and_logged_in,
 )
+from tests.integration.http.overriding import serving
 from tests.integration.http.test_mail_flows import mailed_token, smtp_settings
 from tests.mail_catcher import MailCatcher
 
@@ -46,13 +52,8 @@ async def test_a_stolen_access_token_cannot_take_the_account_over(
         assert error["error"] == "bad_request"
         assert error["details"][0]["loc"] == ["body", "current_password"]
         assert error["details"][0]["type"] == "invalid_current_password"
-    # ...or rename it, or mint a key that outlives the token.
-    renamed = await api.patch(ME, headers=thief, json={"username": "thief"})
-    assert renamed.status_code == 400
-    key = await api.post("/api/v1/api-keys", headers=thief, json={"name": "backdoor"})
-    assert key.status_code == 400
     me = (await api.get(ME, headers=thief)).json()
-    assert (me["email"], me["username"]) == (victim["email"], victim["username"])
+    assert me["email"] == victim["email"]
 
     # 2. A reset through the attacker's address: nothing is mailed there.
     assert (await api.post(RESET, json={"email": ATTACKER})).status_code == 202
@@ -61,6 +62,36 @@ async def test_a_stolen_access_token_cannot_take_the_account_over(
     token = await mailed_token(mail_catcher, victim["email"], 1)
     assert token
     assert [m["To"] for m in mail_catcher.messages] == [victim["email"]]
+
+
+async def test_a_token_used_after_the_sign_in_window_cannot_rename_or_mint_a_key(
+    tmp_path: Path,
+) -> None:
+    """Right after signing in, a client renames itself or creates its key ("sudo mode");
+    a token used later (stolen, say) must send the password for either."""
+    clock = FixedClock()
+
+    def override(container: Container) -> None:
+        container.clock.override(providers.Object(clock))
+
+    async with serving(tmp_path, override) as api:
+        _, tokens = await registered_and_logged_in(api)
+        owner = bearer(tokens)
+        assert (await api.patch(ME, headers=owner, json={"username": "fresh"})).status_code == 200
+        fresh_key = await api.post("/api/v1/api-keys", headers=owner, json={"name": "ci"})
+        assert fresh_key.status_code == 201, fresh_key.text
+
+        clock.advance(seconds=301)  # REAUTH_WINDOW_SECONDS is 300 by default
+        renamed = await api.patch(ME, headers=owner, json={"username": "thief"})
+        key = await api.post("/api/v1/api-keys", headers=owner, json={"name": "backdoor"})
+        for refused in (renamed, key):
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["details"][0]["type"] == "invalid_current_password"
+        assert (await api.get(ME, headers=owner)).json()["username"] == "fresh"
+        with_password = await api.post(
+            "/api/v1/api-keys", headers=owner, json={"name": "ci2", "current_password": PASSWORD}
+        )
+        assert with_password.status_code == 201, with_password.text
 
 
 async def test_the_owners_email_change_tells_the_old_address(

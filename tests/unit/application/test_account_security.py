@@ -34,12 +34,15 @@ async def stored_identity(app: App, user_id: UUID) -> tuple[Email, Username]:
 
 
 @pytest.mark.parametrize(
-    "change", [{"email": "thief@example.net"}, {"username": "thief"}], ids=["email", "username"]
+    ("change", "after"),
+    [({"email": "thief@example.net"}, 0), ({"username": "thief"}, 301)],
+    ids=["email at once", "username once the sign-in is not recent"],
 )
 async def test_email_and_username_changes_need_the_current_password(
-    app: App, change: dict[str, str]
+    app: App, change: dict[str, str], after: int
 ) -> None:
     ada = await app.signed_in("ada")
+    app.clock.advance(seconds=after)  # REAUTH_WINDOW_SECONDS is 300 by default
     with pytest.raises(InvalidCurrentPasswordError) as missing:
         await app.update_own_profile.execute(ada, UpdateOwnProfileCommand(**change))
     assert (missing.value.field, missing.value.detail_type) == (
@@ -128,8 +131,27 @@ def _no_password(user: User) -> None:
     user.password_hash = None
 
 
+async def test_a_recent_sign_in_stands_in_for_the_password_for_a_username_or_a_key(
+    app: App,
+) -> None:
+    ada = await app.signed_in("ada")
+    await app.update_own_profile.execute(ada, UpdateOwnProfileCommand(username="countess"))
+    await app.create_api_key.execute(ada, CreateApiKeyCommand(name="k", scopes=[]))
+    with pytest.raises(InvalidCurrentPasswordError):  # a password sent is still checked
+        await app.create_api_key.execute(
+            ada, CreateApiKeyCommand(name="k2", scopes=[], current_password="a guess")
+        )
+    with pytest.raises(InvalidCurrentPasswordError):  # the email is never "sudo mode"
+        await app.update_own_profile.execute(ada, UpdateOwnProfileCommand(email="x@example.net"))
+    assert await stored_identity(app, ada.user_id) == (
+        Email("ada@example.com"),
+        Username("countess"),
+    )
+
+
 async def test_an_api_key_needs_the_current_password(app: App) -> None:
     ada = await app.signed_in("ada")
+    app.clock.advance(seconds=301)  # the sign-in is no longer recent
     for password in (None, "a guess"):
         with pytest.raises(InvalidCurrentPasswordError):
             await app.create_api_key.execute(

@@ -38,10 +38,11 @@ class CreateApiKey(Transactional):
 
     - Needs a login session: a key cannot mint keys.
     - A key outlives the access token that asked for it, so issuing one is a sensitive
-      change (OWASP ASVS 5.0 V7.5.3): it needs `current_password` (wrong or missing:
-      `bad_request`, detail type `invalid_current_password`; wrong ones count towards
-      the lockout), or for an account without a password a sign-in within the last
-      REAUTH_WINDOW_SECONDS (detail type `reauthentication_required`).
+      change (OWASP ASVS 5.0 V7.5.3): it needs a login session opened within the last
+      REAUTH_WINDOW_SECONDS ("sudo mode", as a client that signs in and creates its key
+      does) or else `current_password` (wrong or missing: `bad_request`, detail type
+      `invalid_current_password`; wrong ones count towards the lockout; for an account
+      without a password, detail type `reauthentication_required`).
     - Scopes must be known permissions the caller holds now (no escalation); they are
       checked again on every use, against the owner's permissions at that time.
     - `expires_at`, when given, must lie in the future.
@@ -57,7 +58,9 @@ class CreateApiKey(Transactional):
         if command.expires_at is not None and command.expires_at <= self.clock.now():
             raise InvalidValueError("expires_at must be in the future", field="expires_at")
         # Last: a request refused for its shape costs no password check.
-        await self.reauthenticator.confirm(principal, command.current_password)
+        await self.reauthenticator.confirm(
+            principal, command.current_password, recent_sign_in_suffices=True
+        )
         now = self.clock.now()
         new = self.secrets.new_key()
         key = ApiKey.issue(

@@ -27,14 +27,17 @@ class UpdateOwnProfileCommand:
 class UpdateOwnProfile(Transactional):
     """Change one's own email, username or full name.
 
-    - Changing the email or the username is a sensitive change (OWASP ASVS 5.0 V7.5.1):
-      it needs `current_password` (a wrong or missing one: `bad_request`, detail type
+    - Changing the email is a sensitive change (OWASP ASVS 5.0 V7.5.1): it needs
+      `current_password` (a wrong or missing one: `bad_request`, detail type
       `invalid_current_password`, and wrong ones count towards the lockout). An account
       without a password (it signs in elsewhere) needs a sign-in within the last
       REAUTH_WINDOW_SECONDS instead (detail type `reauthentication_required`). A stolen
       access token alone can therefore not move the account's mail, and with it its
-      password resets, to an attacker. Sending back the current email or username, or
-      changing only the full name, needs no password.
+      password resets, to an attacker.
+    - Changing the username needs the same, except that a login session opened within
+      REAUTH_WINDOW_SECONDS stands in for the password ("sudo mode"): a username is
+      a name to sign in by, not where recovery goes. Sending back the current email or
+      username, or changing only the full name, needs no password.
     - A new email must be free (`conflict`) and clears `is_verified`.
     - A new username must be free (`conflict`).
     - The address the account had before gets a notice of the change, sent through the
@@ -57,9 +60,15 @@ class UpdateOwnProfile(Transactional):
             current = await uow.users.get(principal.user_id)
         if current is None:
             raise UserNotFoundError()
-        confirmed = LoginNames.of(current).changed_by(email, username)
+        before_change = LoginNames.of(current)
+        confirmed = before_change.changed_by(email, username)
         if confirmed:
-            await self.reauthenticator.confirm(principal, command.current_password)
+            await self.reauthenticator.confirm(
+                principal,
+                command.current_password,
+                # Password resets go to the email; a username is only a name to sign in by.
+                recent_sign_in_suffices=not before_change.changed_by(email, None),
+            )
         noticed = False
         async with self.uow_factory() as uow:
             user = await uow.users.get(principal.user_id, for_update=True)

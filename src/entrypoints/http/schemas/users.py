@@ -51,9 +51,10 @@ ReauthPasswordField = Annotated[
         max_length=1024,
         json_schema_extra={"format": "password"},
         description="The account's password, proving the change is the owner's (OWASP ASVS "
-        "5.0 V7.5). Wrong or missing for an account with a password: 400 `bad_request` "
-        "(detail type `invalid_current_password`); an account without one needs a sign-in "
-        "within REAUTH_WINDOW_SECONDS instead (detail type `reauthentication_required`)",
+        "5.0 V7.5). Wrong, or missing where needed: 400 `bad_request` (detail type "
+        "`invalid_current_password`). A sign-in within REAUTH_WINDOW_SECONDS stands in for "
+        "it for a username change or a new API key, and for every change of an account "
+        "without a password (else detail type `reauthentication_required`)",
     ),
 ]
 # Replaced in the OpenAPI document by PASSWORD_MIN_LENGTH and PASSWORD_MAX_LENGTH.
