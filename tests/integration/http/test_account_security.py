@@ -10,7 +10,6 @@ from dependency_injector import providers
 
 from adapters.memory.clock import FixedClock
 from entrypoints.container import Container
-
 from tests.integration.http.conftest import ADMIN, AppFactory
 from tests.integration.http.helpers import (
     PASSWORD,
