@@ -31,6 +31,7 @@ from entrypoints.http.routers import (
     audit,
     auth,
     clients,
+    events,
     keys,
     metrics,
     mfa,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         keys.router,
         mfa.router,
         wellknown.router,
+        events.router,
     ):
         app.include_router(router)
     if settings.metrics_enabled:
