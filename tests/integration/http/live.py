@@ -1,0 +1,100 @@
+"""A WebSocket client for an ASGI app in process (what `httpx.ASGITransport` is to HTTP):
+several instances in one event loop, no sockets, no threads."""
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.types import ASGIApp, Message
+
+
+class Closed(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(f"closed with {code}")
+        self.code = code
+
+
+class AsgiWebSocket:
+    def __init__(self, app: ASGIApp, path: str, headers: dict[str, str]) -> None:
+        self._app = app
+        self._path = path
+        self._headers = headers
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.close_code: int | None = None
+
+    async def __aenter__(self) -> "AsgiWebSocket":
+        scope = {
+            "type": "websocket",
+            "asgi": {"version": "3.0"},
+            "scheme": "ws",
+            "http_version": "1.1",
+            "path": self._path,
+            "raw_path": self._path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver")]
+            + [(k.lower().encode(), v.encode()) for k, v in self._headers.items()],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+            "subprotocols": [],
+            "state": {},
+        }
+        self._task = asyncio.create_task(self._run(scope))
+        await self._to_app.put({"type": "websocket.connect"})
+        accepted = await self._next()
+        if accepted["type"] != "websocket.accept":
+            raise Closed(accepted.get("code", 1006))
+        return self
+
+    async def _run(self, scope: dict[str, Any]) -> None:
+        try:
+            await self._app(scope, self._to_app.get, self._from_app.put)
+        finally:
+            await self._from_app.put({"type": "websocket.close", "code": 1006, "_ended": True})
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._to_app.put({"type": "websocket.disconnect", "code": 1000})
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, timeout=5)
+
+    async def _next(self, timeout: float = 10) -> Message:
+        return await asyncio.wait_for(self._from_app.get(), timeout=timeout)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self._to_app.put({"type": "websocket.receive", "text": json.dumps(message)})
+
+    async def receive(self, timeout: float = 10) -> dict[str, Any]:
+        """The next JSON message; `Closed` when the server closed the connection."""
+        message = await self._next(timeout)
+        if message["type"] == "websocket.close":
+            self.close_code = message.get("code", 1000)
+            raise Closed(self.close_code or 1000)
+        parsed: dict[str, Any] = json.loads(message["text"])
+        return parsed
+
+
+@contextlib.asynccontextmanager
+async def connect(app: ASGIApp, headers: dict[str, str]) -> AsyncIterator[AsgiWebSocket]:
+    async with AsgiWebSocket(app, "/api/v1/events", headers) as socket:
+        yield socket
+
+
+async def subscribed(
+    app: ASGIApp, headers: dict[str, str], topics: list[str], after: str | None = None
+) -> AsgiWebSocket:
+    """A connection that is ready and subscribed (close it with `__aexit__`)."""
+    socket = AsgiWebSocket(app, "/api/v1/events", headers)
+    await socket.__aenter__()
+    assert await socket.receive() == {"type": "ready"}
+    message: dict[str, Any] = {"type": "subscribe", "topics": topics}
+    if after is not None:
+        message["after"] = after
+    await socket.send(message)
+    answer = await socket.receive()
+    assert answer["type"] == "subscribed", answer
+    return socket
