@@ -227,3 +227,13 @@ class MfaNotEnabledError(ConflictError):
 
 class MfaSetupNotStartedError(ConflictError):
     default_message = "no TOTP setup is pending; start one first"
+
+
+class WebhookNotFoundError(NotFoundError):
+    default_message = "webhook not found"
+
+
+class UnsafeWebhookTargetError(InvalidValueError):
+    """A webhook URL that must not be called (SSRF protection, or http in production)."""
+
+    field = "url"

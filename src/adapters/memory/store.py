@@ -17,6 +17,7 @@ from domain.identity.user import User
 from domain.mail.messages import OutboxMail
 from domain.tokens.service_clients import ServiceClient
 from domain.tokens.signing_keys import SigningKey
+from domain.webhooks.webhooks import Webhook, WebhookDelivery
 
 T = TypeVar("T")
 
@@ -40,6 +41,8 @@ class Tables:
     mfa_factors: dict[UUID, TotpFactor] = field(default_factory=dict)
     events: dict[UUID, OutboxEvent] = field(default_factory=dict)
     event_leases: dict[UUID, datetime] = field(default_factory=dict)
+    webhooks: dict[UUID, Webhook] = field(default_factory=dict)
+    webhook_deliveries: dict[UUID, WebhookDelivery] = field(default_factory=dict)
 
     def branch(self) -> "Tables":
         return Tables(
@@ -56,6 +59,8 @@ class Tables:
             mfa_factors=dict(self.mfa_factors),
             events=dict(self.events),
             event_leases=dict(self.event_leases),
+            webhooks=dict(self.webhooks),
+            webhook_deliveries=dict(self.webhook_deliveries),
         )
 
 

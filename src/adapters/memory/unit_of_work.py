@@ -13,6 +13,7 @@ from adapters.memory.session_repository import InMemorySessionRepository
 from adapters.memory.signing_key_repository import InMemorySigningKeyRepository
 from adapters.memory.store import InMemoryStore, Tables
 from adapters.memory.user_repository import InMemoryUserRepository
+from adapters.memory.webhook_repository import InMemoryWebhookRepository
 from application.ports.transaction import Transaction
 
 
@@ -35,6 +36,7 @@ class InMemoryUnitOfWork(Transaction):
     clients: InMemoryServiceClientRepository
     mfa: InMemoryMfaRepository
     events: InMemoryEventOutbox
+    webhooks: InMemoryWebhookRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -58,6 +60,7 @@ class InMemoryUnitOfWork(Transaction):
         self.clients = InMemoryServiceClientRepository(working)
         self.mfa = InMemoryMfaRepository(working)
         self.events = InMemoryEventOutbox(working)
+        self.webhooks = InMemoryWebhookRepository(working)
         return self
 
     async def __aexit__(

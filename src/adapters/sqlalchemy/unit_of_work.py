@@ -19,6 +19,7 @@ from adapters.sqlalchemy.service_client_repository import SqlAlchemyServiceClien
 from adapters.sqlalchemy.session_repository import SqlAlchemySessionRepository
 from adapters.sqlalchemy.signing_key_repository import SqlAlchemySigningKeyRepository
 from adapters.sqlalchemy.user_repository import SqlAlchemyUserRepository
+from adapters.sqlalchemy.webhook_repository import SqlAlchemyWebhookRepository
 from application.errors import BusyError, StorageUnavailableError
 from application.ports.transaction import Transaction
 
@@ -35,7 +36,7 @@ class SqlAlchemyUnitOfWork(Transaction):
     `RoleExistsError`, on a client id or a signing key id as `ConflictError`. Both are
     chained to the original exception. Single use.
 
-    Signing keys' private material and TOTP seeds are encrypted with `secret_box` before
+    Signing keys' private material, TOTP seeds and webhook secrets are encrypted with `secret_box` before
     they reach the database and decrypted on read.
 
     With a `breaker`, entering is refused at once (`StorageUnavailableError` carrying
@@ -57,6 +58,7 @@ class SqlAlchemyUnitOfWork(Transaction):
     clients: SqlAlchemyServiceClientRepository
     mfa: SqlAlchemyMfaRepository
     events: SqlAlchemyEventOutbox
+    webhooks: SqlAlchemyWebhookRepository
 
     def __init__(
         self,
@@ -105,6 +107,7 @@ class SqlAlchemyUnitOfWork(Transaction):
         self.clients = SqlAlchemyServiceClientRepository(self._session)
         self.mfa = SqlAlchemyMfaRepository(self._session, self._secret_box)
         self.events = SqlAlchemyEventOutbox(self._session)
+        self.webhooks = SqlAlchemyWebhookRepository(self._session, self._secret_box)
         return self
 
     async def __aexit__(

@@ -54,6 +54,7 @@ def handler_table(
     observers: Sequence[EventHandler],
     fan_out: EventHandler,
     relay_observers: Sequence[EventHandler] = (),
+    deliveries: Sequence[EventHandler] = (),
     on_error: ErrorListener,
 ) -> HandlerTable:
     return HandlerTable(
@@ -66,6 +67,8 @@ def handler_table(
             *(Route(handler=observer, committed=True) for observer in observers),
             # Every instance's listeners, and the relay's own counters.
             Route(handler=fan_out, relayed=True),
+            # Durable deliveries (webhooks): queued once, from the outbox.
+            *(Route(handler=delivery, relayed=True) for delivery in deliveries),
             *(Route(handler=observer, relayed=True) for observer in relay_observers),
         ],
         on_error=on_error,

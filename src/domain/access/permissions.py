@@ -15,6 +15,7 @@ class Permission(StrEnum):
     TOKENS_INTROSPECT = "tokens:introspect"
     KEYS_MANAGE = "keys:manage"
     CLIENTS_MANAGE = "clients:manage"
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
 
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)

@@ -26,6 +26,8 @@ from application.identity.events import IDENTITY_EVENTS
 from application.identity.revocation import SessionRevoker
 from application.ports.unit_of_work_factory import TransactionFactory, UnitOfWorkFactory
 from application.tokens.events import TOKEN_EVENTS
+from application.webhooks.events import WEBHOOK_EVENTS
+from application.webhooks.queue import WebhookEnqueuer
 from entrypoints.config.settings import Settings
 from entrypoints.container.core import redis_or_memory
 from entrypoints.container.lifecycle import Loop, supervised
@@ -67,6 +69,7 @@ class Events(containers.DeclarativeContainer):
         providers.Object(IDENTITY_EVENTS),
         providers.Object(ACCESS_EVENTS),
         providers.Object(TOKEN_EVENTS),
+        providers.Object(WEBHOOK_EVENTS),
     )
     bus = providers.Selector(
         providers.Callable(redis_or_memory, settings),
@@ -91,6 +94,8 @@ class Events(containers.DeclarativeContainer):
             lambda s: s.access_token_ttl_seconds + s.jwt_leeway_seconds, settings
         ),
     )
+    # Wakes this instance's webhook dispatcher when the relay queued deliveries.
+    webhook_wake = providers.Singleton(asyncio.Event)
     handlers = providers.Singleton(
         handler_table,
         cache_invalidation=providers.Singleton(CacheInvalidation, caching.cache),
@@ -98,6 +103,15 @@ class Events(containers.DeclarativeContainer):
         observers=observers,
         fan_out=providers.Singleton(FanOut, bus),
         relay_observers=providers.List(providers.Singleton(PrometheusRelayObserver, core.clock)),
+        deliveries=providers.List(
+            providers.Singleton(
+                WebhookEnqueuer,
+                persistence.transactions.provider,
+                core.ids,
+                core.clock,
+                webhook_wake.provided.set,
+            )
+        ),
         on_error=providers.Object(_handler_failed),
     )
     relay_wake = providers.Singleton(asyncio.Event)

@@ -40,6 +40,7 @@ from entrypoints.http.routers import (
     roles,
     users,
     verification,
+    webhooks,
     wellknown,
 )
 from entrypoints.http.routers.docs import install_docs
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         mfa.router,
         wellknown.router,
         events.router,
+        webhooks.router,
     ):
         app.include_router(router)
     if settings.metrics_enabled:
