@@ -17,7 +17,7 @@ from tests.contract.persistence import (
     database_url_fixture,  # noqa: F401
 )
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - a test value
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 def make_webhook(url: str = "https://hooks.example.com/a", **changes: object) -> Webhook:
@@ -35,7 +35,9 @@ def make_webhook(url: str = "https://hooks.example.com/a", **changes: object) ->
     return webhook
 
 
-def make_delivery(webhook: Webhook, *, event_id: uuid.UUID | None = None, due_in: float = 0) -> WebhookDelivery:
+def make_delivery(
+    webhook: Webhook, *, event_id: uuid.UUID | None = None, due_in: float = 0
+) -> WebhookDelivery:
     return WebhookDelivery(
         id=uuid.uuid4(),
         webhook_id=webhook.id,

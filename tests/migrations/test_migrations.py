@@ -48,6 +48,8 @@ APP_TABLES = {
     "service_clients",
     "mfa_factors",
     "event_outbox",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 
@@ -245,6 +247,8 @@ async def test_tokens_and_mfa_come_and_go_without_touching_accounts(empty_url: s
         "service_clients",
         "mfa_factors",
         "event_outbox",  # from 0005, later than 0002
+        "webhooks",  # from 0008
+        "webhook_deliveries",
     }
 
     await asyncio.to_thread(upgrade_to_head, empty_url)

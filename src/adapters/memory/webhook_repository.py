@@ -35,7 +35,9 @@ class InMemoryWebhookRepository(WebhookRepository):
 
     async def delete(self, webhook_id: UUID) -> None:
         self._tables.webhooks.pop(webhook_id, None)
-        for key in [k for k, d in self._tables.webhook_deliveries.items() if d.webhook_id == webhook_id]:
+        for key in [
+            k for k, d in self._tables.webhook_deliveries.items() if d.webhook_id == webhook_id
+        ]:
             del self._tables.webhook_deliveries[key]
 
     async def get(self, webhook_id: UUID) -> Webhook | None:
@@ -43,7 +45,9 @@ class InMemoryWebhookRepository(WebhookRepository):
         return None if webhook is None else detached(webhook)
 
     async def all(self) -> list[Webhook]:
-        found = sorted(self._tables.webhooks.values(), key=lambda w: (w.created_at, w.id), reverse=True)
+        found = sorted(
+            self._tables.webhooks.values(), key=lambda w: (w.created_at, w.id), reverse=True
+        )
         return [detached(w) for w in found]
 
     async def enqueue(self, deliveries: Sequence[WebhookDelivery]) -> None:

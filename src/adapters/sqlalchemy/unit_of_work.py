@@ -36,8 +36,8 @@ class SqlAlchemyUnitOfWork(Transaction):
     `RoleExistsError`, on a client id or a signing key id as `ConflictError`. Both are
     chained to the original exception. Single use.
 
-    Signing keys' private material, TOTP seeds and webhook secrets are encrypted with `secret_box` before
-    they reach the database and decrypted on read.
+    Signing keys' private material, TOTP seeds and webhook secrets are encrypted with
+    `secret_box` before they reach the database and decrypted on read.
 
     With a `breaker`, entering is refused at once (`StorageUnavailableError` carrying
     the seconds until the next probe) while the circuit is open. A transaction that

@@ -193,7 +193,9 @@ class LiveHub:
     def close(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
 
-    def subscribe(self, subscription: Subscription, topics: list[str]) -> tuple[list[str], list[str]]:
+    def subscribe(
+        self, subscription: Subscription, topics: list[str]
+    ) -> tuple[list[str], list[str]]:
         """(granted, refused) topics; the granted ones are followed from now on."""
         granted = [t for t in topics if t in OFFERED and may_follow(subscription.principal, t)]
         refused = [t for t in topics if t not in granted]

@@ -25,7 +25,11 @@ class WebhookEnqueuer(EventHandler):
     Topics live clients cannot follow (`system`) are not offered to webhooks either."""
 
     def __init__(
-        self, transactions: TransactionFactory, ids: IdGenerator, clock: Clock, wake: Callable[[], None]
+        self,
+        transactions: TransactionFactory,
+        ids: IdGenerator,
+        clock: Clock,
+        wake: Callable[[], None],
     ) -> None:
         self._transactions = transactions
         self._ids = ids
@@ -125,7 +129,9 @@ class WebhookDispatcher:
         body = json.dumps(delivery.payload, separators=(",", ":")).encode()
         timestamp = int(self._clock.now().timestamp())
         status = await self._sender.send(
-            webhook.url, body, signing.headers(webhook.secret, str(delivery.event_id), timestamp, body)
+            webhook.url,
+            body,
+            signing.headers(webhook.secret, str(delivery.event_id), timestamp, body),
         )
         await self._finish(delivery, status)
 

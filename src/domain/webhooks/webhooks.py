@@ -82,7 +82,10 @@ class Webhook(Aggregate):
             self.updated_at = now
             self.record(
                 WebhookUpdated(
-                    occurred_at=now, webhook_id=self.id, owner_id=self.owner_id, fields=tuple(changed)
+                    occurred_at=now,
+                    webhook_id=self.id,
+                    owner_id=self.owner_id,
+                    fields=tuple(changed),
                 )
             )
 
@@ -110,7 +113,7 @@ class Webhook(Aggregate):
 def _event_names(events: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(e.strip() for e in events))
     if not names or any(not n or len(n) > 100 or not n.isprintable() for n in names):
-        raise InvalidValueError("events must list event names or \"*\"", field="events")
+        raise InvalidValueError('events must list event names or "*"', field="events")
     return names
 
 

@@ -14,6 +14,7 @@ from fastapi.security import (
     HTTPBearer,
     OAuth2PasswordBearer,
 )
+from starlette.requests import HTTPConnection
 
 from adapters.metrics.api_keys import count_api_key_use
 from application.access.use_cases.authenticate_api_key import AuthenticateApiKeyCommand
@@ -28,7 +29,7 @@ from entrypoints.tracing import traced_use_case
 T = TypeVar("T")
 
 
-def container_of(request: Request) -> Container:
+def container_of(request: HTTPConnection) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -111,7 +112,9 @@ async def principal_of(request: Request, token: str | None) -> Principal:
     return principal
 
 
-async def authenticate(container: Container, *, token: str | None, api_key: str | None) -> Principal:
+async def authenticate(
+    container: Container, *, token: str | None, api_key: str | None
+) -> Principal:
     """The principal behind a bearer token or an API key (HTTP requests and live
     connections alike); `AuthenticationError` when neither, both, or a bad one."""
     if token is not None and api_key is not None:

@@ -62,15 +62,15 @@ class AsgiWebSocket:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, timeout=5)
 
-    async def _next(self, timeout: float = 10) -> Message:
-        return await asyncio.wait_for(self._from_app.get(), timeout=timeout)
+    async def _next(self, seconds: float = 10) -> Message:
+        return await asyncio.wait_for(self._from_app.get(), timeout=seconds)
 
     async def send(self, message: dict[str, Any]) -> None:
         await self._to_app.put({"type": "websocket.receive", "text": json.dumps(message)})
 
-    async def receive(self, timeout: float = 10) -> dict[str, Any]:
+    async def receive(self, seconds: float = 10) -> dict[str, Any]:
         """The next JSON message; `Closed` when the server closed the connection."""
-        message = await self._next(timeout)
+        message = await self._next(seconds)
         if message["type"] == "websocket.close":
             self.close_code = message.get("code", 1000)
             raise Closed(self.close_code or 1000)

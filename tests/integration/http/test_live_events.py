@@ -53,12 +53,12 @@ async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
 
 
 async def events_until(
-    socket: AsgiWebSocket, count: int, *, name: str | None = None, timeout: float = 5
+    socket: AsgiWebSocket, count: int, *, name: str | None = None, seconds: float = 5
 ) -> list[dict[str, Any]]:
     received: list[dict[str, Any]] = []
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(seconds):
         while len(received) < count:
-            message = await socket.receive(timeout=timeout)
+            message = await socket.receive(seconds=seconds)
             assert message["type"] == "event", message
             if name is None or message["event"]["name"] == name:
                 received.append(message["event"])
@@ -73,7 +73,7 @@ def uuid7_at(moment: datetime) -> UUID:
 
 async def nothing_more(socket: AsgiWebSocket, seconds: float = 0.5) -> None:
     with pytest.raises(TimeoutError):
-        await socket.receive(timeout=seconds)
+        await socket.receive(seconds=seconds)
 
 
 # --- one instance -----------------------------------------------------------------------
@@ -89,7 +89,8 @@ async def test_a_bearer_token_on_the_handshake_gets_ready_and_events(one: Instan
         assert event["data"]["id"] == user["id"]
         assert event["data"]["email"] == user["email"]
         assert set(event) == {"id", "name", "topic", "occurred_at", "data"}
-        assert "password" not in str(event) and "hash" not in str(event)
+        assert "password" not in str(event)
+        assert "hash" not in str(event)
     finally:
         await socket.__aexit__()
 
@@ -153,7 +154,9 @@ async def test_a_permission_removed_applies_to_the_next_event(one: Instance) -> 
         f"/api/v1/users/{reader['id']}/roles", json={"roles": ["reader"]}, headers=admin
     )
     assert response.status_code == 200, response.text
-    socket = await subscribed(one.app, bearer(await login(one.client, reader["username"])), ["users"])
+    socket = await subscribed(
+        one.app, bearer(await login(one.client, reader["username"])), ["users"]
+    )
     try:
         await register(one.client)
         assert (await events_until(socket, 1, name="user.registered"))[0]

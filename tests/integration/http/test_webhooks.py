@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from tests.integration.http.conftest import ADMIN
 from tests.integration.http.helpers import bearer, login, register
@@ -31,11 +32,15 @@ class Receiver:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode().split("\r\n")
-        headers = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+        headers = {
+            k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
+        }
         body = await reader.readexactly(int(headers.get("content-length", "0")))
         self.received.append((headers, body))
         status = self.statuses[min(len(self.received) - 1, len(self.statuses) - 1)]
-        writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode())
+        writer.write(
+            f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode()
+        )
         await writer.drain()
         writer.close()
         self.arrived.set()
@@ -123,7 +128,7 @@ async def test_a_tampered_delivery_does_not_verify(hooked: Instance) -> None:
         await register(hooked.client)
         await receiver.wait_for(1)
     headers, body = receiver.received[0]
-    with pytest.raises(Exception, match="(?i)signature"):
+    with pytest.raises(WebhookVerificationError):
         StandardWebhook(webhook["secret"]).verify(body.replace(b"user", b"usex"), headers)
 
 
@@ -196,7 +201,9 @@ async def test_a_long_run_of_failures_disables_the_webhook_with_an_audit_entry(
             await register(one.client)
             await receiver.wait_for(3)
             for _ in range(50):
-                shown = (await one.client.get(f"/api/v1/webhooks/{webhook['id']}", headers=admin)).json()
+                shown = (
+                    await one.client.get(f"/api/v1/webhooks/{webhook['id']}", headers=admin)
+                ).json()
                 if not shown["active"]:
                     break
                 await asyncio.sleep(0.1)

@@ -33,7 +33,9 @@ class UpdateWebhookCommand:
 
 def _description(value: str | None) -> str | None:
     if value is not None and (len(value) > 500 or not value.isprintable()):
-        raise InvalidValueError("description must be at most 500 printable characters", field="description")
+        raise InvalidValueError(
+            "description must be at most 500 printable characters", field="description"
+        )
     return value
 
 

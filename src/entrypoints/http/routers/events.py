@@ -21,7 +21,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from adapters.metrics.live import count_delivered, count_dropped, live_connections
 from application.common.security import Principal
-from application.errors import AuthenticationError, InvalidValueError, PermissionDeniedError
+from application.errors import AuthenticationError, PermissionDeniedError
 from application.live.hub import (
     Ended,
     LiveHub,
@@ -30,6 +30,7 @@ from application.live.hub import (
     TooManyConnectionsError,
 )
 from application.ports.event_outbox import OutboxEvent
+from domain.common.errors import InvalidValueError
 from entrypoints.container import Container
 from entrypoints.http.dependencies import CurrentPrincipal, authenticate, container_of
 
@@ -200,12 +201,16 @@ async def _handle(
         return True
     topics = message.get("topics")
     after = _event_id(message.get("after"))
-    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics) or after is False:
+    if (
+        not isinstance(topics, list)
+        or not all(isinstance(t, str) for t in topics)
+        or after is False
+    ):
         await websocket.send_json(
             {"type": "error", "error": "bad_request", "message": "topics: [str], after?: id"}
         )
         return True
-    granted, refused = hub.subscribe(subscription, topics)
+    _, refused = hub.subscribe(subscription, topics)
     for topic in refused:
         await websocket.send_json({"type": "error", "error": "forbidden", "topic": topic})
     await websocket.send_json({"type": "subscribed", "topics": sorted(subscription.topics)})
@@ -219,7 +224,7 @@ async def _handle(
     return True
 
 
-def _event_id(value: object) -> UUID | None | bool:
+def _event_id(value: object) -> UUID | bool | None:
     """The `after` id; None when absent; False when malformed."""
     if value is None:
         return None
@@ -276,7 +281,8 @@ async def _close(websocket: WebSocket, code: int) -> None:
 def _seconds_to_check(credentials: _Credentials, container: Container) -> float:
     if credentials.expires_at is None:
         return REVALIDATE_SECONDS
-    left = (credentials.expires_at - container.clock().now()).total_seconds()
+    now: datetime = container.clock().now()
+    left = (credentials.expires_at - now).total_seconds()
     return max(0.0, min(left, REVALIDATE_SECONDS))
 
 
@@ -317,7 +323,7 @@ async def events_stream(
         subscription = hub.open(principal, lambda: credentials.principal(container))
     except TooManyConnectionsError as error:
         raise PermissionDeniedError("too many live connections for this account") from error
-    granted, refused = hub.subscribe(subscription, wanted)
+    _, refused = hub.subscribe(subscription, wanted)
     if refused:
         hub.close(subscription)
         raise PermissionDeniedError(f"may not follow: {', '.join(refused)}")
@@ -360,15 +366,15 @@ async def _sse(
                     subscription.end(Ended.REVOKED)
                 yield ": keep-alive\n\n"
                 continue
-            event = outgoing.result()
-            if event is None:
+            next_event = outgoing.result()
+            if next_event is None:
                 if subscription.ended is Ended.REVOKED:
                     yield 'event: revoked\ndata: {"type":"revoked"}\n\n'
                 else:
                     count_dropped("sse", subscription.backlog or 1)
                 return
-            if event.id not in subscription.replayed:
-                yield _sse_frame(event)
+            if next_event.id not in subscription.replayed:
+                yield _sse_frame(next_event)
                 count_delivered("sse")
             outgoing = asyncio.create_task(subscription.next())
     finally:

@@ -104,5 +104,3 @@ class DeliveryPageOut(BaseModel):
     items: list[DeliveryOut]
     next_cursor: str | None
     limit: int
-
-
