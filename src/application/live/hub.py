@@ -57,6 +57,7 @@ class Subscription:
     """
 
     __slots__ = (
+        "_ended",
         "_pending",
         "_ready",
         "ended",
@@ -78,6 +79,7 @@ class Subscription:
         self.replayed: set[UUID] = set()
         self._pending: collections.deque[OutboxEvent] = collections.deque()
         self._ready = asyncio.Event()
+        self._ended: asyncio.Event | None = None  # made on demand: most never end early
 
     def offer(self, event: OutboxEvent) -> None:
         if self.ended is not None:
@@ -93,6 +95,14 @@ class Subscription:
             self.ended = why
             self._pending.clear()
             self._ready.set()
+            if self._ended is not None:
+                self._ended.set()
+
+    async def wait_ended(self) -> None:
+        if self._ended is None:
+            self._ended = asyncio.Event()
+        if self.ended is None:
+            await self._ended.wait()
 
     @property
     def backlog(self) -> int:

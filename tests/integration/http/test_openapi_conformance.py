@@ -98,6 +98,15 @@ STATEFUL_REFUSALS: dict[str, tuple[Refusal, ...]] = {
     "createApiKey": (
         Refusal(422, "validation_error", ("body", "expires_at"), "the expiry must be ahead"),
     ),
+    "createWebhook": (
+        Refusal(422, "validation_error", ("body", "url"), "the host must resolve, publicly"),
+    ),
+    "updateWebhook": (
+        Refusal(422, "validation_error", ("body", "url"), "the host must resolve, publicly"),
+    ),
+    "listWebhookDeliveries": (
+        Refusal(400, "bad_request", None, "cursors are signed by the service"),
+    ),
 }
 
 

@@ -42,6 +42,8 @@ AUTH_TIMEOUT_SECONDS = 10.0
 """Browsers cannot set headers on a WebSocket: they authenticate with a first message."""
 SEND_TIMEOUT_SECONDS = 10.0
 """A send that cannot complete within this (the peer reads nothing) ends the connection."""
+CLOSE_TIMEOUT_SECONDS = 30.0
+"""How long the close frame may wait behind what a slow peer has not read yet."""
 REVALIDATE_SECONDS = 60.0
 """Credentials are checked again at least this often (an API key's expiry, say)."""
 SSE_KEEPALIVE_SECONDS = 15.0
@@ -121,6 +123,9 @@ async def events_socket(websocket: WebSocket) -> None:
         await _serve(websocket, hub, subscription, credentials, container)
     except WebSocketDisconnect:
         pass
+    except _TooSlow:
+        count_dropped("websocket", subscription.backlog or 1)
+        await _close(websocket, CLOSE_TOO_MANY, within=CLOSE_TIMEOUT_SECONDS)
     finally:
         hub.close(subscription)
         live_connections.labels(channel="websocket").dec()
@@ -171,7 +176,7 @@ async def _serve(
                     await _end(websocket, subscription)
                     return
                 if event.id not in subscription.replayed:
-                    await _send(websocket, _event_message(event))
+                    await _send(websocket, subscription, _event_message(event))
                     count_delivered("websocket")
                 outgoing = asyncio.create_task(subscription.next())
             if incoming in done:
@@ -217,7 +222,7 @@ async def _handle(
     if isinstance(after, UUID):
         try:
             async for event in hub.replay(subscription, after):
-                await _send(websocket, _event_message(event))
+                await _send(websocket, subscription, _event_message(event))
                 count_delivered("websocket")
         except ResumeExpiredError:
             await websocket.send_json({"type": "error", "error": "resume_expired"})
@@ -250,31 +255,45 @@ async def _receive_json(websocket: WebSocket) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-async def _send(websocket: WebSocket, text: str) -> None:
+class _TooSlow(Exception):
+    """The peer does not read what it is sent: closed with 4429."""
+
+
+async def _send(websocket: WebSocket, subscription: Subscription, text: str) -> None:
+    """Send, unless the peer stops reading: a send blocked (the transport's buffer is
+    full) for `SEND_TIMEOUT_SECONDS`, or while the hub ends the connection because its
+    queue overflowed, is given up (nothing was written yet) and raises `_TooSlow`."""
+    sending = asyncio.ensure_future(websocket.send_text(text))
+    ending = asyncio.ensure_future(subscription.wait_ended())
     try:
-        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-            await websocket.send_text(text)
-    except TimeoutError:
-        count_dropped("websocket")
-        raise WebSocketDisconnect(CLOSE_TOO_MANY) from None
+        done, _ = await asyncio.wait(
+            {sending, ending}, timeout=SEND_TIMEOUT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        ending.cancel()
+    if sending not in done:
+        sending.cancel()
+        raise _TooSlow()
+    sending.result()
 
 
 async def _end(websocket: WebSocket, subscription: Subscription) -> None:
     why = subscription.ended
     if why is Ended.REVOKED:
         with contextlib.suppress(Exception):
-            await _send(websocket, json.dumps({"type": "revoked"}))
+            async with asyncio.timeout(1.0):
+                await websocket.send_text(json.dumps({"type": "revoked"}))
+        await _close(websocket, CLOSE_UNAUTHENTICATED)
     else:
-        count_dropped("websocket", subscription.backlog or 1)
-    await _close(websocket, why.value if why is not None else 1000)
+        raise _TooSlow()
 
 
-async def _close(websocket: WebSocket, code: int) -> None:
+async def _close(websocket: WebSocket, code: int, *, within: float = 2.0) -> None:
     if websocket.application_state == WebSocketState.DISCONNECTED:
         return
     # Bounded: a peer that reads nothing must not hold the handler open.
     with contextlib.suppress(Exception):
-        async with asyncio.timeout(2.0):
+        async with asyncio.timeout(within):
             await websocket.close(code)
 
 

@@ -80,7 +80,12 @@ async def update_webhook(
     principal: CurrentPrincipal,
     update: Annotated[UpdateWebhook, use_case(lambda c: c.update_webhook)],
 ) -> WebhookOut:
-    changes = body.model_dump(exclude_unset=True)
+    # null clears a description; for the other fields it means "unchanged".
+    changes = {
+        name: value
+        for name, value in body.model_dump(exclude_unset=True).items()
+        if value is not None or name == "description"
+    }
     webhook = await update.execute(
         principal, UpdateWebhookCommand(webhook_id=webhook_id, changes=changes)
     )
