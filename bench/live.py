@@ -29,7 +29,7 @@ from soak import rss_mib
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-ADMIN_PASSWORD = "bench admin passphrase 42"  # noqa: S105 - a throwaway server's
+ADMIN_PASSWORD = "bench admin passphrase 42"  # a throwaway server's
 
 
 async def admin_token(server: harness.Server) -> str:
@@ -157,7 +157,8 @@ async def slow_consumer(server: harness.Server, token: str, events: int) -> None
     slow_received = await draining
     code = slow.close_code or "none: still open, the backlog fitted in the kernel's buffers"
     print(
-        f"slow consumer: {events} events committed in {time.perf_counter() - started:.0f} s while one client read nothing"
+        f"slow consumer: {events} events committed in {time.perf_counter() - started:.0f} s "
+        "while one client read nothing"
     )
     print("  server memory as they flowed (MiB): " + ", ".join(f"{s:.1f}" for s in samples))
     print(f"  growth: {samples[-1] - samples[0]:+.1f} MiB from the first sample to the last")
