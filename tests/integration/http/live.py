@@ -98,3 +98,65 @@ async def subscribed(
     answer = await socket.receive()
     assert answer["type"] == "subscribed", answer
     return socket
+
+
+class AsgiStream:
+    """A streamed HTTP GET against an ASGI app in process: the status, then the body's
+    chunks as the app sends them (httpx's ASGI transport waits for the whole body)."""
+
+    def __init__(self, app: ASGIApp, path: str, query: str, headers: dict[str, str]) -> None:
+        self._app = app
+        self._scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [(b"host", b"testserver")]
+            + [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+            "client": ("127.0.0.1", 50001),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._gone = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.status = 0
+        self._buffer = ""
+
+    async def __aenter__(self) -> "AsgiStream":
+        async def receive() -> Message:
+            await self._gone.wait()
+            return {"type": "http.disconnect"}
+
+        self._task = asyncio.create_task(self._app(self._scope, receive, self._from_app.put))
+        start = await asyncio.wait_for(self._from_app.get(), timeout=10)
+        self.status = start["status"]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._gone.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+
+    async def frame(self, seconds: float = 10) -> dict[str, str] | None:
+        """The next SSE frame as {field: value} (comments skipped); None at the end."""
+        async with asyncio.timeout(seconds):
+            while True:
+                while "\n\n" in self._buffer:
+                    raw, self._buffer = self._buffer.split("\n\n", 1)
+                    fields = dict(
+                        line.split(": ", 1) for line in raw.split("\n") if not line.startswith(":")
+                    )
+                    if fields:
+                        return fields
+                message = await self._from_app.get()
+                self._buffer += message.get("body", b"").decode()
+                if not message.get("more_body", False) and "\n\n" not in self._buffer:
+                    return None

@@ -4,6 +4,7 @@ they commit, resume with `after`, and connections cut off when their session die
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from entrypoints.http.app import create_app
 from entrypoints.http.routers import events as events_router
 from tests.integration.http.conftest import ADMIN, make_settings
 from tests.integration.http.helpers import PASSWORD, bearer, login, register
-from tests.integration.http.live import AsgiWebSocket, Closed, connect, subscribed
+from tests.integration.http.live import AsgiStream, AsgiWebSocket, Closed, connect, subscribed
 
 
 class Instance:
@@ -235,3 +236,59 @@ async def test_logout_closes_the_connection_with_4401(one: Instance) -> None:
             await socket.receive()
     assert closed.value.code == 4401
     assert PASSWORD  # the helper's password signed it in
+
+
+# --- Server-Sent Events -----------------------------------------------------------------
+
+
+def stream(one: Instance, headers: dict[str, str], topics: str) -> AsgiStream:
+    return AsgiStream(one.app, "/api/v1/events/stream", f"topics={topics}", headers)
+
+
+async def test_sse_carries_events_with_id_name_and_data(one: Instance) -> None:
+    admin = await admin_headers(one.client)
+    async with stream(one, admin, "users") as events:
+        assert events.status == 200
+        user = await register(one.client)
+        frame = await events.frame()
+    assert frame is not None
+    assert frame["event"] == "user.registered"
+    event = json.loads(frame["data"])
+    assert frame["id"] == event["id"]
+    assert event["data"]["id"] == user["id"]
+
+
+async def test_sse_resumes_from_last_event_id(one: Instance) -> None:
+    admin = await admin_headers(one.client)
+    async with stream(one, admin, "users") as events:
+        await register(one.client)
+        seen = await events.frame()
+    assert seen is not None
+    missed = [await register(one.client) for _ in range(2)]
+    async with stream(one, {**admin, "Last-Event-ID": seen["id"]}, "users") as events:
+        replayed = [await events.frame(), await events.frame()]
+    assert [json.loads(f["data"])["data"]["id"] for f in replayed if f] == [u["id"] for u in missed]
+
+
+async def test_sse_refuses_a_forbidden_topic_before_streaming(one: Instance) -> None:
+    user = await register(one.client)
+    headers = bearer(await login(one.client, user["username"]))
+    response = await one.client.get(
+        "/api/v1/events/stream", params={"topics": "users"}, headers=headers
+    )
+    assert response.status_code == 403
+    assert response.json()["error"] == "forbidden"
+    unauthenticated = await one.client.get("/api/v1/events/stream", params={"topics": "users"})
+    assert unauthenticated.status_code == 401
+
+
+async def test_sse_ends_with_revoked_when_the_session_does(one: Instance) -> None:
+    user = await register(one.client)
+    headers = bearer(await login(one.client, user["username"]))
+    async with stream(one, headers, "account") as events:
+        assert (await one.client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+        async with asyncio.timeout(2):
+            while (frame := await events.frame()) is not None and frame["event"] != "revoked":
+                pass
+            assert frame is not None
+            assert await events.frame() is None
