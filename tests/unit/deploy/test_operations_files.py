@@ -73,6 +73,10 @@ HEXAHUB_METRICS = frozenset(
         "hexahub_event_relay_lag_seconds_bucket",
         "hexahub_event_relay_lag_seconds_sum",
         "hexahub_event_relay_lag_seconds_count",
+        "hexahub_live_connections",
+        "hexahub_live_events_delivered_total",
+        "hexahub_live_events_dropped_total",
+        "hexahub_webhook_deliveries_total",
         "hexahub_process_resident_memory_bytes",
         "hexahub_memory_limit_bytes",
     }
