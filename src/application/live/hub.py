@@ -190,6 +190,11 @@ class LiveHub:
     def connections(self) -> int:
         return len(self._subscriptions)
 
+    @property
+    def backlogs(self) -> list[int]:
+        """Events waiting in each connection's queue (each at most `queue_limit`)."""
+        return [s.backlog for s in self._subscriptions]
+
     def open(self, principal: Principal, reauthenticate: Reauthenticate) -> Subscription:
         """A new connection for `principal`; `TooManyConnectionsError` past the limit."""
         subscription = Subscription(principal, reauthenticate, self._queue_limit)

@@ -17,12 +17,16 @@ class Closed(Exception):
 
 
 class AsgiWebSocket:
-    def __init__(self, app: ASGIApp, path: str, headers: dict[str, str]) -> None:
+    def __init__(
+        self, app: ASGIApp, path: str, headers: dict[str, str], *, buffer: int = 0
+    ) -> None:
+        """`buffer`: messages the "network" holds for a client that does not read; the
+        server's sends block beyond that (0: unbounded)."""
         self._app = app
         self._path = path
         self._headers = headers
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
-        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue(maxsize=buffer)
         self._task: asyncio.Task[None] | None = None
         self.close_code: int | None = None
 
@@ -54,7 +58,8 @@ class AsgiWebSocket:
         try:
             await self._app(scope, self._to_app.get, self._from_app.put)
         finally:
-            await self._from_app.put({"type": "websocket.close", "code": 1006, "_ended": True})
+            with contextlib.suppress(asyncio.QueueFull):
+                self._from_app.put_nowait({"type": "websocket.close", "code": 1006})
 
     async def __aexit__(self, *exc: object) -> None:
         await self._to_app.put({"type": "websocket.disconnect", "code": 1000})
@@ -85,10 +90,15 @@ async def connect(app: ASGIApp, headers: dict[str, str]) -> AsyncIterator[AsgiWe
 
 
 async def subscribed(
-    app: ASGIApp, headers: dict[str, str], topics: list[str], after: str | None = None
+    app: ASGIApp,
+    headers: dict[str, str],
+    topics: list[str],
+    after: str | None = None,
+    *,
+    buffer: int = 0,
 ) -> AsgiWebSocket:
     """A connection that is ready and subscribed (close it with `__aexit__`)."""
-    socket = AsgiWebSocket(app, "/api/v1/events", headers)
+    socket = AsgiWebSocket(app, "/api/v1/events", headers, buffer=buffer)
     await socket.__aenter__()
     assert await socket.receive() == {"type": "ready"}
     message: dict[str, Any] = {"type": "subscribe", "topics": topics}

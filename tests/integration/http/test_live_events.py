@@ -292,3 +292,28 @@ async def test_sse_ends_with_revoked_when_the_session_does(one: Instance) -> Non
                 pass
             assert frame is not None
             assert await events.frame() is None
+
+
+async def test_a_consumer_that_stops_reading_is_closed_with_4429_not_buffered(
+    tmp_path: Path,
+) -> None:
+    async with instance(tmp_path, database_url="memory://", live_queue_limit=5, **ADMIN) as one:
+        admin = await admin_headers(one.client)
+        # The "network" holds 3 messages; past them the server's sends block.
+        socket = await subscribed(one.app, admin, ["users"], buffer=3)
+        hub = one.container.live_hub()
+        try:
+            for _ in range(30):
+                await register(one.client)
+            await asyncio.sleep(0.2)
+            [backlog] = hub.backlogs
+            assert backlog <= 5  # bounded, whatever the client does
+            received = 0
+            with pytest.raises(Closed) as closed:
+                while True:
+                    received += (await socket.receive(seconds=5))["type"] == "event"
+            assert closed.value.code == 4429
+            assert received < 30
+            assert hub.connections == 0
+        finally:
+            await socket.__aexit__()
