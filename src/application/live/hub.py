@@ -187,6 +187,10 @@ class LiveHub:
         self._listening = False
 
     @property
+    def per_account_limit(self) -> int:
+        return self._per_account_limit
+
+    @property
     def connections(self) -> int:
         return len(self._subscriptions)
 

@@ -325,3 +325,23 @@ async def test_a_consumer_that_stops_reading_is_closed_with_4429_not_buffered(
             assert hub.connections == 0
         finally:
             await socket.__aexit__()
+
+
+async def test_connections_past_the_per_account_limit_are_refused(tmp_path: Path) -> None:
+    async with instance(
+        tmp_path, database_url="memory://", live_max_connections_per_user=1, **ADMIN
+    ) as one:
+        admin = await admin_headers(one.client)
+        first = await subscribed(one.app, admin, ["users"])
+        try:
+            async with connect(one.app, admin) as second:
+                with pytest.raises(Closed) as closed:
+                    await second.receive()
+                assert closed.value.code == 4429
+            response = await one.client.get(
+                "/api/v1/events/stream", params={"topics": "users"}, headers=admin
+            )
+            assert response.status_code == 429
+            assert response.headers["Retry-After"] == "5"
+        finally:
+            await first.__aexit__()

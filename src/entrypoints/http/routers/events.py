@@ -21,7 +21,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from adapters.metrics.live import count_delivered, count_dropped, live_connections
 from application.common.security import Principal
-from application.errors import AuthenticationError, PermissionDeniedError
+from application.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 from application.live.hub import (
     Ended,
     LiveHub,
@@ -341,7 +341,8 @@ async def events_stream(
     try:
         subscription = hub.open(principal, lambda: credentials.principal(container))
     except TooManyConnectionsError as error:
-        raise PermissionDeniedError("too many live connections for this account") from error
+        limit = hub.per_account_limit
+        raise RateLimitedError(limit=limit, remaining=0, reset_seconds=5, retry_after=5) from error
     _, refused = hub.subscribe(subscription, wanted)
     if refused:
         hub.close(subscription)
