@@ -16,6 +16,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from dependency_injector import providers
 
+from adapters.memory.clock import FixedClock
 from adapters.memory.password_hasher import FakePasswordHasher
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
@@ -33,10 +34,14 @@ class Instance:
 
 
 @contextlib.asynccontextmanager
-async def instance(tmp_path: Path, **settings: Any) -> AsyncIterator[Instance]:
+async def instance(
+    tmp_path: Path, clock: FixedClock | None = None, **settings: Any
+) -> AsyncIterator[Instance]:
     config = make_settings(tmp_path, event_relay_interval_seconds=0.2, **settings)
     container = Container(settings=providers.Object(config))
     container.password_hasher.override(providers.Singleton(FakePasswordHasher))
+    if clock is not None:
+        container.clock.override(providers.Object(clock))
     async with LifespanManager(create_app(config, container)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -345,3 +350,24 @@ async def test_connections_past_the_per_account_limit_are_refused(tmp_path: Path
             assert response.headers["Retry-After"] == "5"
         finally:
             await first.__aexit__()
+
+
+async def test_an_expired_access_token_closes_the_connection_with_4401(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events_router, "REVALIDATE_SECONDS", 0.1)
+    clock = FixedClock(datetime.now(UTC))
+    async with instance(
+        tmp_path, clock, database_url="memory://", access_token_ttl_seconds=60, **ADMIN
+    ) as one:
+        socket = await subscribed(one.app, await admin_headers(one.client), ["account"])
+        try:
+            clock.advance(seconds=59)
+            await nothing_more(socket, 0.3)
+            clock.advance(seconds=2)
+            assert await socket.receive(seconds=2) == {"type": "revoked"}
+            with pytest.raises(Closed) as closed:
+                await socket.receive()
+            assert closed.value.code == 4401
+        finally:
+            await socket.__aexit__()
