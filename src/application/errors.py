@@ -277,3 +277,11 @@ class IdempotencyKeyReusedError(InvalidValueError):
 
     def __init__(self) -> None:
         super().__init__("this Idempotency-Key was used with another request body")
+class WebhookNotFoundError(NotFoundError):
+    default_message = "webhook not found"
+
+
+class UnsafeWebhookTargetError(InvalidValueError):
+    """A webhook URL that must not be called (SSRF protection, or http in production)."""
+
+    field = "url"

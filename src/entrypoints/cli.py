@@ -167,6 +167,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_config=None,  # create_app configures structlog for every worker
         access_log=False,  # one access line per request comes from our middleware
         server_header=False,
+        # Live events are small JSON messages: per-message deflate would save little and
+        # costs each WebSocket connection two zlib contexts (about 100 KiB, measured by
+        # bench/live.py), the difference between 1,000 idle connections fitting in
+        # 100 MiB or not.
+        ws_per_message_deflate=False,
         proxy_headers=False,  # the client address comes from the socket only
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         # httptools with the request head bounded in size and time (431, 408); a partial

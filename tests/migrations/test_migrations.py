@@ -53,6 +53,8 @@ APP_TABLES = {
     "environments",
     "deployments",
     "idempotency_records",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 
@@ -254,6 +256,8 @@ async def test_tokens_and_mfa_come_and_go_without_touching_accounts(empty_url: s
         "environments",
         "deployments",
         "idempotency_records",
+        "webhooks",  # from 0008
+        "webhook_deliveries",
     }
 
     await asyncio.to_thread(upgrade_to_head, empty_url)

@@ -25,9 +25,16 @@ class InProcessEventBus(EventBus):
                 except Exception as error:
                     log.warning("event_listener_failed", error=type(error).__name__)
 
-    async def listen(self, on_event: Callable[[OutboxEvent], Awaitable[None]]) -> None:
+    async def listen(
+        self,
+        on_event: Callable[[OutboxEvent], Awaitable[None]],
+        *,
+        on_subscribed: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._listeners.append(on_event)
         try:
+            if on_subscribed is not None:
+                await on_subscribed()
             await asyncio.Event().wait()  # until cancelled
         finally:
             self._listeners.remove(on_event)

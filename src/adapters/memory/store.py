@@ -21,6 +21,7 @@ from domain.releases.environment import Environment
 from domain.releases.release import Release
 from domain.tokens.service_clients import ServiceClient
 from domain.tokens.signing_keys import SigningKey
+from domain.webhooks.webhooks import Webhook, WebhookDelivery
 
 T = TypeVar("T")
 
@@ -49,6 +50,8 @@ class Tables:
     environments: dict[str, Environment] = field(default_factory=dict)
     deployments: dict[UUID, Deployment] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    webhooks: dict[UUID, Webhook] = field(default_factory=dict)
+    webhook_deliveries: dict[UUID, WebhookDelivery] = field(default_factory=dict)
 
     def branch(self) -> "Tables":
         return Tables(
@@ -69,6 +72,8 @@ class Tables:
             environments=dict(self.environments),
             deployments=dict(self.deployments),
             idempotency=dict(self.idempotency),
+            webhooks=dict(self.webhooks),
+            webhook_deliveries=dict(self.webhook_deliveries),
         )
 
 

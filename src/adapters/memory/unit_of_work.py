@@ -19,6 +19,7 @@ from adapters.memory.session_repository import InMemorySessionRepository
 from adapters.memory.signing_key_repository import InMemorySigningKeyRepository
 from adapters.memory.store import InMemoryStore, Tables
 from adapters.memory.user_repository import InMemoryUserRepository
+from adapters.memory.webhook_repository import InMemoryWebhookRepository
 from application.ports.transaction import Transaction
 
 
@@ -45,6 +46,7 @@ class InMemoryUnitOfWork(Transaction):
     environments: InMemoryEnvironmentRepository
     deployments: InMemoryDeploymentRepository
     idempotency: InMemoryIdempotencyRepository
+    webhooks: InMemoryWebhookRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -72,6 +74,7 @@ class InMemoryUnitOfWork(Transaction):
         self.environments = InMemoryEnvironmentRepository(working)
         self.deployments = InMemoryDeploymentRepository(working)
         self.idempotency = InMemoryIdempotencyRepository(working)
+        self.webhooks = InMemoryWebhookRepository(working)
         return self
 
     async def __aexit__(

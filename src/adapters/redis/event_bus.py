@@ -56,13 +56,22 @@ class RedisEventBus(EventBus):
 
         await call(send, breaker=self._breaker, idempotent=False, unavailable=unavailable)
 
-    async def listen(self, on_event: Callable[[OutboxEvent], Awaitable[None]]) -> None:
+    async def listen(
+        self,
+        on_event: Callable[[OutboxEvent], Awaitable[None]],
+        *,
+        on_subscribed: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         failures = 0
         while True:
             pubsub = self._client.pubsub()
             try:
                 await pubsub.subscribe(self._channel)
                 failures = 0
+                if on_subscribed is not None:
+                    # Subscribed first: what is published from here on is queued for us
+                    # while the listener reads back what it missed.
+                    await on_subscribed()
                 async for message in pubsub.listen():
                     event = decode(message.get("data")) if message["type"] == "message" else None
                     if event is not None:

@@ -320,6 +320,24 @@ class EnvironmentRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class WebhookRow(Base):
+    __tablename__ = "webhooks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    # No foreign key, as for `audit_events.actor_id`: a webhook outlives its creator.
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[str]] = mapped_column(JsonText)
+    description: Mapped[str | None] = mapped_column(String(500))
+    # Ciphertext (FernetSecretBox): the signing secret must be readable to sign every
+    # delivery, so it cannot be a digest; encryption keeps a leaked dump from forging.
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(Boolean)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class DeploymentRow(Base):
     __tablename__ = "deployments"
 
@@ -362,6 +380,38 @@ class IdempotencyRecordRow(Base):
     status: Mapped[int] = mapped_column(Integer)
     resource_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class WebhookDeliveryRow(Base):
+    """One event on its way to one webhook: the durable queue and the delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    webhook_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("webhooks.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    event: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonText)
+    attempt: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        # One delivery per webhook and event, however often the relay hands it over.
+        UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_event"),
+        # The dispatcher reads what is due: only deliveries still waiting are indexed.
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("outcome IN ('pending', 'retrying')"),
+            sqlite_where=text("outcome IN ('pending', 'retrying')"),
+        ),
+        Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
+    )
 
 
 metadata = Base.metadata

@@ -25,6 +25,7 @@ from adapters.sqlalchemy.service_client_repository import SqlAlchemyServiceClien
 from adapters.sqlalchemy.session_repository import SqlAlchemySessionRepository
 from adapters.sqlalchemy.signing_key_repository import SqlAlchemySigningKeyRepository
 from adapters.sqlalchemy.user_repository import SqlAlchemyUserRepository
+from adapters.sqlalchemy.webhook_repository import SqlAlchemyWebhookRepository
 from application.errors import BusyError, StorageUnavailableError
 from application.ports.transaction import Transaction
 
@@ -41,8 +42,8 @@ class SqlAlchemyUnitOfWork(Transaction):
     `RoleExistsError`, on a client id or a signing key id as `ConflictError`. Both are
     chained to the original exception. Single use.
 
-    Signing keys' private material and TOTP seeds are encrypted with `secret_box` before
-    they reach the database and decrypted on read.
+    Signing keys' private material, TOTP seeds and webhook secrets are encrypted with
+    `secret_box` before they reach the database and decrypted on read.
 
     With a `breaker`, entering is refused at once (`StorageUnavailableError` carrying
     the seconds until the next probe) while the circuit is open. A transaction that
@@ -67,6 +68,7 @@ class SqlAlchemyUnitOfWork(Transaction):
     environments: SqlAlchemyEnvironmentRepository
     deployments: SqlAlchemyDeploymentRepository
     idempotency: SqlAlchemyIdempotencyRepository
+    webhooks: SqlAlchemyWebhookRepository
 
     def __init__(
         self,
@@ -119,6 +121,7 @@ class SqlAlchemyUnitOfWork(Transaction):
         self.environments = SqlAlchemyEnvironmentRepository(self._session)
         self.deployments = SqlAlchemyDeploymentRepository(self._session)
         self.idempotency = SqlAlchemyIdempotencyRepository(self._session)
+        self.webhooks = SqlAlchemyWebhookRepository(self._session, self._secret_box)
         return self
 
     async def __aexit__(

@@ -46,6 +46,7 @@ from domain.releases.events import (
     ReleaseStatusChanged,
 )
 from domain.tokens.events import ServiceClientCreated, ServiceClientRevoked, SigningKeyRotated
+from domain.webhooks.events import WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookUpdated
 
 Described = tuple[str, str | None, Outcome, dict[str, AuditDetail]]
 
@@ -120,6 +121,14 @@ def describe(event: DomainEvent) -> Described | None:
             return "account.unlocked", str(u), ok, {}
         case SigningKeyRotated(kid=k, retired_kid=r):
             return "key.rotated", k, ok, {"retired_kid": r}
+        case WebhookCreated(webhook_id=w):
+            return "webhook.created", str(w), ok, {}
+        case WebhookUpdated(webhook_id=w, fields=changed):
+            return "webhook.updated", str(w), ok, {"fields": ",".join(changed)}
+        case WebhookDeleted(webhook_id=w):
+            return "webhook.deleted", str(w), ok, {}
+        case WebhookDisabled(webhook_id=w, failures=n):
+            return "webhook.disabled", str(w), ok, {"failures": n}
         case ServiceClientCreated(client_id=c):
             return "client.created", c, ok, {}
         case ServiceClientRevoked(client_id=c):

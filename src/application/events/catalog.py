@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.ports.event_outbox import OutboxEvent
+from application.ports.event_outbox import OutboxEvent, rfc3339
 from domain.common.aggregate import Aggregate
 from domain.common.events import DomainEvent
 
@@ -117,7 +117,7 @@ def json_value(value: object) -> Any:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return rfc3339(value)
     if isinstance(value, frozenset | set):
         return sorted(json_value(v) for v in value)
     if isinstance(value, tuple | list):

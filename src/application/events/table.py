@@ -71,6 +71,7 @@ def handler_table(
     relay_observers: Sequence[EventHandler] = (),
     release_cache_invalidation: EventHandler | None = None,
     deployment_observers: Sequence[EventHandler] = (),
+    deliveries: Sequence[EventHandler] = (),
     on_error: ErrorListener,
 ) -> HandlerTable:
     releases = [
@@ -103,6 +104,8 @@ def handler_table(
             *(Route(handler=observer, committed=True) for observer in observers),
             # Every instance's listeners, and the relay's own counters.
             Route(handler=fan_out, relayed=True),
+            # Durable deliveries (webhooks): queued once, from the outbox.
+            *(Route(handler=delivery, relayed=True) for delivery in deliveries),
             *(Route(handler=observer, relayed=True) for observer in relay_observers),
         ],
         on_error=on_error,

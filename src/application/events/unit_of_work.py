@@ -37,6 +37,7 @@ from application.ports.transaction import Transaction
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.unit_of_work_factory import TransactionFactory, UnitOfWorkFactory
 from application.ports.user_repository import UserRepository
+from application.ports.webhook_repository import WebhookRepository
 from domain.audit.entries import AuditDetail, AuditEvent, Outcome
 from domain.common.aggregate import Aggregate
 from domain.common.events import DomainEvent
@@ -134,6 +135,7 @@ class EventfulUnitOfWork(UnitOfWork):
     environments: EnvironmentRepository
     deployments: DeploymentRepository
     idempotency: IdempotencyRepository
+    webhooks: WebhookRepository
 
     def __init__(self, transaction: Transaction, pipeline: EventPipeline) -> None:
         self._transaction = transaction

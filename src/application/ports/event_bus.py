@@ -18,5 +18,12 @@ class EventBus(Protocol):
         keeps the events and hands them over again."""
 
     @abstractmethod
-    async def listen(self, on_event: Callable[[OutboxEvent], Awaitable[None]]) -> None:
-        """Call `on_event` for every event published from now on, until cancelled."""
+    async def listen(
+        self,
+        on_event: Callable[[OutboxEvent], Awaitable[None]],
+        *,
+        on_subscribed: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Call `on_event` for every event published from now on, until cancelled.
+        `on_subscribed` runs each time the listener is (re)connected, before the events
+        that follow: a listener reads there what it missed while disconnected."""

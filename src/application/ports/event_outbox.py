@@ -38,9 +38,15 @@ class OutboxEvent:
             "id": str(self.id),
             "name": self.name,
             "topic": self.topic,
-            "occurred_at": self.occurred_at.isoformat(),
+            "occurred_at": rfc3339(self.occurred_at),
             "data": self.data,
         }
+
+
+def rfc3339(moment: datetime) -> str:
+    """As the REST API writes instants: UTC as `Z` (RFC 3339 §5.6)."""
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class EventOutbox(Protocol):

@@ -17,6 +17,7 @@ from application.ports.service_client_repository import ServiceClientRepository
 from application.ports.session_repository import SessionRepository
 from application.ports.signing_key_repository import SigningKeyRepository
 from application.ports.user_repository import UserRepository
+from application.ports.webhook_repository import WebhookRepository
 
 
 class Transaction(Protocol):
@@ -44,6 +45,7 @@ class Transaction(Protocol):
     environments: EnvironmentRepository
     deployments: DeploymentRepository
     idempotency: IdempotencyRepository
+    webhooks: WebhookRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

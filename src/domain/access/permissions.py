@@ -21,6 +21,7 @@ class Permission(StrEnum):
     DEPLOYMENTS_WRITE = "deployments:write"
     DEPLOYMENTS_PROTECTED = "deployments:protected"
     ENVIRONMENTS_MANAGE = "environments:manage"
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
 
 ALL_PERMISSIONS: frozenset[Permission] = frozenset(Permission)

@@ -227,6 +227,26 @@ class Settings(BaseSettings):
     """How often the relay looks for events committed by other instances (this
     instance's own commits wake it at once)."""
 
+    # --- live events and webhooks --------------------------------------------------
+    live_queue_limit: int = Field(default=1000, ge=1, le=100_000)
+    """Events queued for one live connection; a consumer that falls further behind is
+    closed (4429) instead of buffered without bound."""
+    live_max_connections_per_user: int = Field(default=20, ge=1, le=100_000)
+    """Live connections one account (or API key owner, or service client) may hold per
+    instance; the next one is closed with 4429."""
+    webhook_allow_private_targets: bool = False
+    """Allow webhook targets on loopback, private, link-local and metadata addresses."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_in_flight: int = Field(default=10, ge=1, le=1000)
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """First retry after about this long, each later one after twice the previous."""
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0, le=86_400)
+    webhook_retry_horizon_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)
+    """A delivery is retried for this long after its event, then given up."""
+    webhook_disable_after_failures: int = Field(default=50, ge=1, le=100_000)
+    """Failed attempts in a row (no success between) after which a webhook is disabled."""
+    webhook_dispatch_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+
     # --- HTTP --------------------------------------------------------------------
     trusted_proxies: Annotated[list[str], NoDecode] = []
     """Addresses or networks whose X-Forwarded-For is believed."""

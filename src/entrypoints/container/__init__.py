@@ -19,6 +19,7 @@ from entrypoints.container.core import Core
 from entrypoints.container.events import Events
 from entrypoints.container.identity import Identity
 from entrypoints.container.lifecycle import Loop, start, start_loops, stop
+from entrypoints.container.live import Live
 from entrypoints.container.mail import Mail
 from entrypoints.container.observability import VERSION, Observability
 from entrypoints.container.persistence import MEMORY_URL, Persistence
@@ -104,6 +105,9 @@ class Container(containers.DeclarativeContainer):
         persistence=persistence,
         caching=caching,
         events=events,
+    )
+    live = providers.Container(
+        Live, settings=settings, core=core, persistence=persistence, events=events
     )
     observability = providers.Container(
         Observability,

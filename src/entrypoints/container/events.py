@@ -29,6 +29,8 @@ from application.ports.unit_of_work_factory import TransactionFactory, UnitOfWor
 from application.releases.cache import ReleaseCacheInvalidation
 from application.releases.events import RELEASE_EVENTS
 from application.tokens.events import TOKEN_EVENTS
+from application.webhooks.events import WEBHOOK_EVENTS
+from application.webhooks.queue import WebhookEnqueuer
 from entrypoints.config.settings import Settings
 from entrypoints.container.core import redis_or_memory
 from entrypoints.container.lifecycle import Loop, supervised
@@ -71,6 +73,7 @@ class Events(containers.DeclarativeContainer):
         providers.Object(ACCESS_EVENTS),
         providers.Object(TOKEN_EVENTS),
         providers.Object(RELEASE_EVENTS),
+        providers.Object(WEBHOOK_EVENTS),
     )
     bus = providers.Selector(
         providers.Callable(redis_or_memory, settings),
@@ -95,6 +98,8 @@ class Events(containers.DeclarativeContainer):
             lambda s: s.access_token_ttl_seconds + s.jwt_leeway_seconds, settings
         ),
     )
+    # Wakes this instance's webhook dispatcher when the relay queued deliveries.
+    webhook_wake = providers.Singleton(asyncio.Event)
     handlers = providers.Singleton(
         handler_table,
         cache_invalidation=providers.Singleton(CacheInvalidation, caching.cache),
@@ -104,6 +109,15 @@ class Events(containers.DeclarativeContainer):
         relay_observers=providers.List(providers.Singleton(PrometheusRelayObserver, core.clock)),
         release_cache_invalidation=providers.Singleton(ReleaseCacheInvalidation, caching.cache),
         deployment_observers=providers.List(providers.Singleton(PrometheusDeploymentObserver)),
+        deliveries=providers.List(
+            providers.Singleton(
+                WebhookEnqueuer,
+                persistence.transactions.provider,
+                core.ids,
+                core.clock,
+                webhook_wake.provided.set,
+            )
+        ),
         on_error=providers.Object(_handler_failed),
     )
     relay_wake = providers.Singleton(asyncio.Event)

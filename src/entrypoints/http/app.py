@@ -31,6 +31,7 @@ from entrypoints.http.routers import (
     audit,
     auth,
     clients,
+    events,
     keys,
     metrics,
     mfa,
@@ -40,6 +41,7 @@ from entrypoints.http.routers import (
     roles,
     users,
     verification,
+    webhooks,
     wellknown,
 )
 from entrypoints.http.routers.docs import install_docs
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         mfa.router,
         wellknown.router,
         *releases.routers,
+        events.router,
+        webhooks.router,
     ):
         app.include_router(router)
     if settings.metrics_enabled:

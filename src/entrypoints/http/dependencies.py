@@ -15,6 +15,7 @@ from fastapi.security import (
     HTTPBearer,
     OAuth2PasswordBearer,
 )
+from starlette.requests import HTTPConnection
 
 from adapters.metrics.api_keys import count_api_key_use
 from application.access.use_cases.authenticate_api_key import AuthenticateApiKeyCommand
@@ -30,7 +31,7 @@ from entrypoints.tracing import traced_use_case
 T = TypeVar("T")
 
 
-def container_of(request: Request) -> Container:
+def container_of(request: HTTPConnection) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -106,8 +107,18 @@ async def current_principal(
 async def principal_of(request: Request, token: str | None) -> Principal:
     # The raw header, not the scheme's value: APIKeyHeader reads an empty key as absent,
     # and a key that was sent, even empty, must be judged (and refused), not ignored.
-    api_key = request.headers.get("x-api-key")
-    container = container_of(request)
+    principal = await authenticate(
+        container_of(request), token=token, api_key=request.headers.get("x-api-key")
+    )
+    request.state.principal = principal
+    return principal
+
+
+async def authenticate(
+    container: Container, *, token: str | None, api_key: str | None
+) -> Principal:
+    """The principal behind a bearer token or an API key (HTTP requests and live
+    connections alike); `AuthenticationError` when neither, both, or a bad one."""
     if token is not None and api_key is not None:
         raise AuthenticationError("send either a bearer token or an API key, not both")
     if api_key is not None:
@@ -120,11 +131,10 @@ async def principal_of(request: Request, token: str | None) -> Principal:
             raise
         count_api_key_use(accepted=True)
     elif token is not None:
-        authenticate = traced_use_case(container.authenticate())
-        principal = await authenticate.execute(AuthenticateCommand(access_token=token))
+        use_case = traced_use_case(container.authenticate())
+        principal = await use_case.execute(AuthenticateCommand(access_token=token))
     else:
         raise AuthenticationError("a bearer access token or an API key is required")
-    request.state.principal = principal
     return principal
 
 

@@ -84,6 +84,13 @@ TAGS: list[dict[str, str]] = [
         "order enforced. `POST` honours `Idempotency-Key`.",
     },
     {
+        "name": "webhooks",
+        "description": "Signed deliveries of committed events (Standard Webhooks) "
+        "(`webhooks:manage`); the secret is shown once. Live events over WebSocket "
+        "(`GET /api/v1/events`) and Server-Sent Events (`GET /api/v1/events/stream`) are "
+        "described in the README: OpenAPI cannot describe a WebSocket.",
+    },
+    {
         "name": "discovery",
         "description": "Public signing keys (RFC 7517) and provider metadata (OpenID Connect "
         "Discovery, RFC 8414).",

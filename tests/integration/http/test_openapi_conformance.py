@@ -116,6 +116,15 @@ STATEFUL_REFUSALS: dict[str, tuple[Refusal, ...]] = {
     "createDeployment": (
         Refusal(422, "validation_error", ("header", "Idempotency-Key"), "a key used before"),
     ),
+    "createWebhook": (
+        Refusal(422, "validation_error", ("body", "url"), "the host must resolve, publicly"),
+    ),
+    "updateWebhook": (
+        Refusal(422, "validation_error", ("body", "url"), "the host must resolve, publicly"),
+    ),
+    "listWebhookDeliveries": (
+        Refusal(400, "bad_request", None, "cursors are signed by the service"),
+    ),
 }
 
 

@@ -31,7 +31,7 @@ from application.identity.use_cases.update_user import UpdateUserCommand
 from application.identity.use_cases.verification import ResetPasswordCommand, VerifyEmailCommand
 from application.identity.use_cases.verify_mfa import VerifyMfaCommand
 from application.ports.event_handler import Committed, EventHandler
-from application.ports.event_outbox import OutboxEvent
+from application.ports.event_outbox import OutboxEvent, rfc3339
 from application.ports.user_repository import UserFilter
 from application.tokens.key_ring import KeyRing
 from application.tokens.use_cases.manage_clients import CreateClientCommand
@@ -119,15 +119,15 @@ async def test_a_commit_writes_each_event_with_the_resource_as_the_api_shows_it(
         "is_verified": False,
         "roles": ["user"],
         "oauth_provider": None,
-        "created_at": stored.created_at.isoformat(),
-        "updated_at": app.clock.now().isoformat(),
+        "created_at": rfc3339(stored.created_at),
+        "updated_at": rfc3339(app.clock.now()),
         "last_login_at": None,
     }
     assert row.public() == {
         "id": str(row.id),
         "name": "user.updated",
         "topic": "users",
-        "occurred_at": app.clock.now().isoformat(),
+        "occurred_at": rfc3339(app.clock.now()),
         "data": row.data,
     }
 
