@@ -277,6 +277,8 @@ class IdempotencyKeyReusedError(InvalidValueError):
 
     def __init__(self) -> None:
         super().__init__("this Idempotency-Key was used with another request body")
+
+
 class WebhookNotFoundError(NotFoundError):
     default_message = "webhook not found"
 
