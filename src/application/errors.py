@@ -227,3 +227,18 @@ class MfaNotEnabledError(ConflictError):
 
 class MfaSetupNotStartedError(ConflictError):
     default_message = "no TOTP setup is pending; start one first"
+
+
+class InvalidGrantError(AuthenticationError):
+    """An authorization code that is unknown, expired, used, issued to another client or
+    for another redirect URI, or whose PKCE verifier does not match (RFC 6749 §5.2)."""
+
+    code = "invalid_grant"
+    default_message = "the authorization code is invalid"
+
+
+class UnauthorizedClientError(ApplicationError):
+    """The client may not use this grant type (RFC 6749 §5.2 `unauthorized_client`)."""
+
+    code = "unauthorized_client"
+    default_message = "this client may not use this grant type"

@@ -15,6 +15,7 @@ from domain.identity.one_time_tokens import OneTimeToken
 from domain.identity.session import AuthSession, RefreshTokenRecord
 from domain.identity.user import User
 from domain.mail.messages import OutboxMail
+from domain.signin.authorization import AuthorizationCode, Consent
 from domain.tokens.service_clients import ServiceClient
 from domain.tokens.signing_keys import SigningKey
 
@@ -40,6 +41,8 @@ class Tables:
     mfa_factors: dict[UUID, TotpFactor] = field(default_factory=dict)
     events: dict[UUID, OutboxEvent] = field(default_factory=dict)
     event_leases: dict[UUID, datetime] = field(default_factory=dict)
+    authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
+    consents: dict[tuple[UUID, str], Consent] = field(default_factory=dict)
 
     def branch(self) -> "Tables":
         return Tables(
@@ -56,6 +59,8 @@ class Tables:
             mfa_factors=dict(self.mfa_factors),
             events=dict(self.events),
             event_leases=dict(self.event_leases),
+            authorization_codes=dict(self.authorization_codes),
+            consents=dict(self.consents),
         )
 
 

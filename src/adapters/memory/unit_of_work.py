@@ -3,6 +3,8 @@ from typing import Self
 
 from adapters.memory.api_key_repository import InMemoryApiKeyRepository
 from adapters.memory.audit_log import InMemoryAuditLog
+from adapters.memory.authorization_code_repository import InMemoryAuthorizationCodeRepository
+from adapters.memory.consent_repository import InMemoryConsentRepository
 from adapters.memory.event_outbox import InMemoryEventOutbox
 from adapters.memory.mail_outbox import InMemoryMailOutbox
 from adapters.memory.mfa_repository import InMemoryMfaRepository
@@ -35,6 +37,8 @@ class InMemoryUnitOfWork(Transaction):
     clients: InMemoryServiceClientRepository
     mfa: InMemoryMfaRepository
     events: InMemoryEventOutbox
+    authorization_codes: InMemoryAuthorizationCodeRepository
+    consents: InMemoryConsentRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -58,6 +62,8 @@ class InMemoryUnitOfWork(Transaction):
         self.clients = InMemoryServiceClientRepository(working)
         self.mfa = InMemoryMfaRepository(working)
         self.events = InMemoryEventOutbox(working)
+        self.authorization_codes = InMemoryAuthorizationCodeRepository(working)
+        self.consents = InMemoryConsentRepository(working)
         return self
 
     async def __aexit__(

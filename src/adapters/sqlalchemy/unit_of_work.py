@@ -8,6 +8,8 @@ from adapters.crypto.secret_box import DEVELOPMENT_ONLY_KEY, FernetSecretBox
 from adapters.resilience.circuit_breaker import CircuitBreaker, Ticket
 from adapters.sqlalchemy.api_key_repository import SqlAlchemyApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlAlchemyAuditLog
+from adapters.sqlalchemy.authorization_code_repository import SqlAlchemyAuthorizationCodeRepository
+from adapters.sqlalchemy.consent_repository import SqlAlchemyConsentRepository
 from adapters.sqlalchemy.engine import READS_ONLY
 from adapters.sqlalchemy.errors import translate, translating
 from adapters.sqlalchemy.event_outbox import SqlAlchemyEventOutbox
@@ -55,6 +57,8 @@ class SqlAlchemyUnitOfWork(Transaction):
     outbox: SqlAlchemyMailOutbox
     signing_keys: SqlAlchemySigningKeyRepository
     clients: SqlAlchemyServiceClientRepository
+    authorization_codes: SqlAlchemyAuthorizationCodeRepository
+    consents: SqlAlchemyConsentRepository
     mfa: SqlAlchemyMfaRepository
     events: SqlAlchemyEventOutbox
 
@@ -105,6 +109,8 @@ class SqlAlchemyUnitOfWork(Transaction):
         self.clients = SqlAlchemyServiceClientRepository(self._session)
         self.mfa = SqlAlchemyMfaRepository(self._session, self._secret_box)
         self.events = SqlAlchemyEventOutbox(self._session)
+        self.authorization_codes = SqlAlchemyAuthorizationCodeRepository(self._session)
+        self.consents = SqlAlchemyConsentRepository(self._session)
         return self
 
     async def __aexit__(

@@ -37,6 +37,7 @@ from domain.identity.events import (
     UserRegistered,
     UserUpdated,
 )
+from domain.signin.events import AuthorizationCodeReplayed, ConsentGranted, ConsentRevoked
 from domain.tokens.events import ServiceClientCreated, ServiceClientRevoked, SigningKeyRotated
 
 Described = tuple[str, str | None, Outcome, dict[str, AuditDetail]]
@@ -122,4 +123,10 @@ def describe(event: DomainEvent) -> Described | None:
             return "auth.mfa_passed", str(u), ok, {"method": m}
         case RecoveryCodeUsed(user_id=u, remaining=n):
             return "mfa.recovery_code_used", str(u), ok, {"remaining": n}
+        case ConsentGranted(user_id=u, client_id=c, scopes=s):
+            return "consent.granted", str(u), ok, {"client_id": c, "scopes": " ".join(s)}
+        case ConsentRevoked(user_id=u, client_id=c):
+            return "consent.revoked", str(u), ok, {"client_id": c}
+        case AuthorizationCodeReplayed(user_id=u, client_id=c, session_id=s):
+            return "auth.code_replayed", str(u), failed, {"client_id": c, "session_id": str(s)}
     return None

@@ -18,6 +18,8 @@ from application.events.catalog import Catalog
 from application.events.handlers import HandlerTable
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
+from application.ports.authorization_code_repository import AuthorizationCodeRepository
+from application.ports.consent_repository import ConsentRepository
 from application.ports.event_handler import Committed
 from application.ports.event_outbox import EventOutbox
 from application.ports.id_generator import IdGenerator
@@ -126,6 +128,8 @@ class EventfulUnitOfWork(UnitOfWork):
     clients: ServiceClientRepository
     mfa: MfaRepository
     events: EventOutbox
+    authorization_codes: AuthorizationCodeRepository
+    consents: ConsentRepository
 
     def __init__(self, transaction: Transaction, pipeline: EventPipeline) -> None:
         self._transaction = transaction

@@ -4,6 +4,8 @@ from typing import Protocol, Self
 
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
+from application.ports.authorization_code_repository import AuthorizationCodeRepository
+from application.ports.consent_repository import ConsentRepository
 from application.ports.event_outbox import EventOutbox
 from application.ports.mail_outbox import MailOutbox
 from application.ports.mfa_repository import MfaRepository
@@ -35,6 +37,8 @@ class Transaction(Protocol):
     clients: ServiceClientRepository
     mfa: MfaRepository
     events: EventOutbox
+    authorization_codes: AuthorizationCodeRepository
+    consents: ConsentRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -157,6 +157,14 @@ class Settings(BaseSettings):
     """A rotated refresh token presented again within this window is a race (refused,
     session kept); later it is theft (session revoked). 0 = strict."""
 
+    # --- signing people in (OpenID Connect provider) ----------------------------
+    oidc_id_token_algorithm: Literal["RS256", "EdDSA"] = "RS256"  # noqa: S105 - a name
+    """Signs id_tokens when access tokens use HS256 (else the access-token key signs
+    them): relying parties verify id_tokens from the JWKS, never with a shared secret."""
+    authorization_code_ttl_seconds: int = Field(default=60, ge=10, le=600)
+    """RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is
+    RECOMMENDED"; a minute is plenty for a redirect and a back-channel exchange."""
+
     # --- passwords ---------------------------------------------------------------
     # OWASP Password Storage Cheat Sheet: argon2id with m >= 19 MiB, t >= 2, p = 1.
     argon2_time_cost: int = Field(default=2, ge=1)
@@ -392,6 +400,12 @@ class Settings(BaseSettings):
         if self.jwt_issuer:
             return self.jwt_issuer
         return self.public_base_url.rstrip("/") if self.public_base_url else "hexahub"
+
+    @property
+    def oidc_issuer(self) -> str:
+        """OpenID Connect's `issuer`: PUBLIC_BASE_URL (production requires it), else
+        the bind address; discovery documents and id_tokens carry it."""
+        return self.effective_public_base_url.rstrip("/")
 
     @property
     def effective_public_base_url(self) -> str:

@@ -23,6 +23,7 @@ from entrypoints.container.mail import Mail
 from entrypoints.container.observability import VERSION, Observability
 from entrypoints.container.persistence import MEMORY_URL, Persistence
 from entrypoints.container.security import Security
+from entrypoints.container.signin import SignIn
 from entrypoints.container.tokens import Tokens
 
 __all__ = ["MEMORY_URL", "VERSION", "Container", "Loop", "start", "start_loops", "stop"]
@@ -92,6 +93,16 @@ class Container(containers.DeclarativeContainer):
         events=events,
         tokens=tokens,
         mail=mail,
+    )
+    signin = providers.Container(
+        SignIn,
+        settings=settings,
+        core=core,
+        security=security,
+        caching=caching,
+        events=events,
+        tokens=tokens,
+        identity=identity,
     )
     access = providers.Container(Access, core=core, security=security, events=events)
     observability = providers.Container(

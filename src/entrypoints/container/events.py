@@ -25,6 +25,7 @@ from application.events.unit_of_work import EventPipeline
 from application.identity.events import IDENTITY_EVENTS
 from application.identity.revocation import SessionRevoker
 from application.ports.unit_of_work_factory import TransactionFactory, UnitOfWorkFactory
+from application.signin.events import SIGNIN_EVENTS
 from application.tokens.events import TOKEN_EVENTS
 from entrypoints.config.settings import Settings
 from entrypoints.container.core import redis_or_memory
@@ -67,6 +68,7 @@ class Events(containers.DeclarativeContainer):
         providers.Object(IDENTITY_EVENTS),
         providers.Object(ACCESS_EVENTS),
         providers.Object(TOKEN_EVENTS),
+        providers.Object(SIGNIN_EVENTS),
     )
     bus = providers.Selector(
         providers.Callable(redis_or_memory, settings),

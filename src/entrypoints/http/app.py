@@ -37,6 +37,7 @@ from entrypoints.http.routers import (
     oauth,
     platform,
     roles,
+    signin,
     users,
     verification,
     wellknown,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         keys.router,
         mfa.router,
         wellknown.router,
+        signin.router,
     ):
         app.include_router(router)
     if settings.metrics_enabled:
