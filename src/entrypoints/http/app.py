@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         mfa.router,
         wellknown.router,
         signin.router,
+        signin.consents_router,
     ):
         app.include_router(router)
     if settings.metrics_enabled:

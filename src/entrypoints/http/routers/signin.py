@@ -17,9 +17,10 @@ Security decisions:
   step and `require_verified_email` all apply.
 """
 
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from application.errors import (
@@ -49,7 +50,7 @@ from entrypoints.http import pages
 from entrypoints.http.csrf import Csrf
 from entrypoints.http.dependencies import CurrentPrincipal, client_ip, container_of, user_agent
 from entrypoints.http.errors import error_responses
-from entrypoints.http.schemas.signin import UserInfoOut
+from entrypoints.http.schemas.signin import ConsentListOut, ConsentOut, UserInfoOut
 
 SIGN_IN_COOKIE = "hexahub_signin"
 COOKIE_PATH = "/oauth2"
@@ -375,3 +376,27 @@ async def logout_confirmed(request: Request) -> Response:
     if not _csrf(request).valid(request, form.get("csrf_token")):
         return pages.error_page(pages.t("error.csrf"), status=403)
     return await _end_session(request, form, confirmed=True)
+
+
+consents_router = APIRouter(prefix="/api/v1/auth/consents", tags=["openid-connect"])
+
+
+@consents_router.get("", operation_id="listConsents", responses=error_responses(401, 403, 503))
+async def list_consents(principal: CurrentPrincipal, request: Request) -> ConsentListOut:
+    """The third-party applications you allowed to sign you in, and for which scopes."""
+    consents = await container_of(request).list_consents().execute(principal)
+    return ConsentListOut(items=[ConsentOut.of(c) for c in consents])
+
+
+@consents_router.delete(
+    "/{client_id}",
+    operation_id="revokeConsent",
+    status_code=204,
+    responses=error_responses(401, 403, 503),
+)
+async def revoke_consent(
+    client_id: Annotated[str, Path(max_length=64)], principal: CurrentPrincipal, request: Request
+) -> None:
+    """Withdraw a consent: the application asks again next time (204 also when there was
+    none). Tokens it already holds stay until their sessions end."""
+    await container_of(request).revoke_consent().execute(principal, client_id)

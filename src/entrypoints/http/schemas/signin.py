@@ -1,6 +1,10 @@
 """Shapes of the OpenID Connect endpoints that answer JSON."""
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from domain.signin.authorization import Consent
 
 
 class UserInfoOut(BaseModel):
@@ -14,3 +18,21 @@ class UserInfoOut(BaseModel):
     preferred_username: str | None = None
     name: str | None = None
     updated_at: int | None = None
+
+
+class ConsentOut(BaseModel):
+    client_id: str
+    scopes: list[str]
+    granted_at: datetime
+
+    @classmethod
+    def of(cls, consent: Consent) -> "ConsentOut":
+        return cls(
+            client_id=consent.client_id,
+            scopes=sorted(consent.scopes),
+            granted_at=consent.granted_at,
+        )
+
+
+class ConsentListOut(BaseModel):
+    items: list[ConsentOut]
