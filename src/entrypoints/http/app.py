@@ -32,6 +32,7 @@ from entrypoints.http.routers import (
     auth,
     clients,
     keys,
+    mail_links,
     metrics,
     mfa,
     oauth,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         wellknown.router,
         signin.router,
         signin.consents_router,
+        mail_links.router,
     ):
         app.include_router(router)
     if settings.metrics_enabled:

@@ -41,7 +41,7 @@ CATALOGUE: dict[str, str] = {
     "sign_out.submit": "Sign out",
     "signed_out.title": "Signed out",
     "signed_out.lead": "You are signed out.",
-    "verify.title": "Email address confirmed",
+    "verify.title": "Confirm your email address",
     "verify.done": "Thank you: your email address is confirmed.",
     "verify.failed": "This link is invalid or has expired. Ask for a new one.",
     "verify.submit": "Confirm my email address",

@@ -59,7 +59,7 @@ _MAX_FIELD = 4096
 router = APIRouter(prefix="/oauth2", tags=["openid-connect"])
 
 
-def _csrf(request: Request) -> Csrf:
+def csrf_of(request: Request) -> Csrf:
     container = container_of(request)
     return Csrf(container.jwt_secret().encode(), secure=_secure(request))
 
@@ -111,7 +111,7 @@ async def _validated(request: Request) -> ValidRequest | Response:
     return outcome
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def form_of(request: Request) -> dict[str, str]:
     form = await request.form()
     return {k: v[:_MAX_FIELD] for k, v in form.items() if isinstance(v, str)}
 
@@ -132,7 +132,7 @@ async def _continue(
         .execute(valid, signed_in, approve=approve)
     )
     if isinstance(issued, ConsentNeeded):
-        csrf = _csrf(request)
+        csrf = csrf_of(request)
         cookie, token = csrf.token(request)
         action = "/oauth2/authorize/consent?" + request.url.query
         page = pages.consent_page(
@@ -152,7 +152,7 @@ async def _continue(
 def _sign_in_form(
     request: Request, valid: ValidRequest, *, error: str | None = None, status: int = 200
 ) -> Response:
-    csrf = _csrf(request)
+    csrf = csrf_of(request)
     cookie, token = csrf.token(request)
     page = pages.sign_in_page(
         "/oauth2/authorize?" + request.url.query,
@@ -173,7 +173,7 @@ def _mfa_form(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    csrf = _csrf(request)
+    csrf = csrf_of(request)
     cookie, token = csrf.token(request)
     page = pages.mfa_page(
         "/oauth2/authorize/mfa?" + request.url.query,
@@ -230,8 +230,8 @@ async def sign_in(request: Request) -> Response:
     valid = await _validated(request)
     if not isinstance(valid, ValidRequest):
         return valid
-    form = await _form(request)
-    if not _csrf(request).valid(request, form.get("csrf_token")):
+    form = await form_of(request)
+    if not csrf_of(request).valid(request, form.get("csrf_token")):
         return pages.error_page(pages.t("error.csrf"), status=403)
     container = container_of(request)
     try:
@@ -262,8 +262,8 @@ async def sign_in_mfa(request: Request) -> Response:
     valid = await _validated(request)
     if not isinstance(valid, ValidRequest):
         return valid
-    form = await _form(request)
-    if not _csrf(request).valid(request, form.get("csrf_token")):
+    form = await form_of(request)
+    if not csrf_of(request).valid(request, form.get("csrf_token")):
         return pages.error_page(pages.t("error.csrf"), status=403)
     mfa_token = form.get("mfa_token", "")
     try:
@@ -295,8 +295,8 @@ async def consent(request: Request) -> Response:
     valid = await _validated(request)
     if not isinstance(valid, ValidRequest):
         return valid
-    form = await _form(request)
-    if not _csrf(request).valid(request, form.get("csrf_token")):
+    form = await form_of(request)
+    if not csrf_of(request).valid(request, form.get("csrf_token")):
         return pages.error_page(pages.t("error.csrf"), status=403)
     signed_in = await _signed_in(request)
     if signed_in is None:
@@ -340,7 +340,7 @@ async def _end_session(request: Request, params: dict[str, str], *, confirmed: b
     except InvalidValueError as error:
         return pages.error_page(str(error), status=400)
     if isinstance(outcome, ConfirmSignOut):
-        csrf = _csrf(request)
+        csrf = csrf_of(request)
         cookie, token = csrf.token(request)
         kept = "".join(
             pages.hidden(name, params[name])
@@ -372,8 +372,8 @@ async def logout(request: Request) -> Response:
 
 @router.post("/logout", include_in_schema=False)
 async def logout_confirmed(request: Request) -> Response:
-    form = await _form(request)
-    if not _csrf(request).valid(request, form.get("csrf_token")):
+    form = await form_of(request)
+    if not csrf_of(request).valid(request, form.get("csrf_token")):
         return pages.error_page(pages.t("error.csrf"), status=403)
     return await _end_session(request, form, confirmed=True)
 

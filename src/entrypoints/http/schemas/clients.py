@@ -1,18 +1,54 @@
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from application.tokens.use_cases.manage_clients import REDIRECT_URI_PATTERN
 from domain.tokens.service_clients import ServiceClient
 from entrypoints.http.schemas.access import PermissionList
 from entrypoints.http.schemas.users import Input, NameField
 
 GrantType = Literal["authorization_code", "refresh_token", "client_credentials"]
 AuthMethod = Literal["none", "client_secret_basic", "client_secret_post"]
-RedirectUri = Annotated[str, Field(min_length=1, max_length=2000)]
+RedirectUri = Annotated[str, Field(min_length=1, max_length=2000, pattern=REDIRECT_URI_PATTERN)]
+
+
+def _registration_rules(schema: dict[str, Any]) -> None:
+    """The two rules that tie fields together, in the document too (JSON Schema
+    `if`/`then`), so a client generator knows them: a public client cannot use client
+    credentials; the authorization code grant needs a redirect URI."""
+    schema["allOf"] = [
+        {
+            "if": {
+                "properties": {"token_endpoint_auth_method": {"const": "none"}},
+                "required": ["token_endpoint_auth_method"],
+            },
+            "then": {
+                "properties": {
+                    "grant_types": {
+                        "minItems": 1,
+                        "not": {"contains": {"const": "client_credentials"}},
+                    }
+                },
+                "required": ["grant_types"],
+            },
+        },
+        {
+            "if": {
+                "properties": {"grant_types": {"contains": {"const": "authorization_code"}}},
+                "required": ["grant_types"],
+            },
+            "then": {
+                "properties": {"redirect_uris": {"minItems": 1}},
+                "required": ["redirect_uris"],
+            },
+        },
+    ]
 
 
 class ClientCreateIn(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_registration_rules)
+
     name: Annotated[NameField, Field(examples=["billing-service"])]
     scopes: PermissionList = []
     redirect_uris: Annotated[
@@ -27,7 +63,7 @@ class ClientCreateIn(Input):
         "client_credentials"
     ]
     token_endpoint_auth_method: AuthMethod = "client_secret_basic"  # noqa: S105
-    first_party: bool = Field(
+    first_party: StrictBool = Field(
         default=False, description="The operator's own application: no consent is asked"
     )
 
