@@ -1,6 +1,7 @@
 """OpenID Connect provider: clients gain redirect URIs, grant types, an authentication
 method and a first-party flag (existing clients keep client credentials and Basic
-authentication); authorization codes (stored as digests) and consents.
+authentication); authorization codes (stored as digests), consents, and links to
+accounts at external identity providers.
 
 Revision ID: 0010_oidc
 Revises: 0006_normalise_emails
@@ -73,9 +74,29 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", "client_id", name=op.f("pk_consents")),
     )
+    op.create_table(
+        "external_identities",
+        sa.Column("provider", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=True),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_external_identities_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("provider", "subject", name=op.f("pk_external_identities")),
+    )
+    op.create_index(
+        op.f("ix_external_identities_user_id"), "external_identities", ["user_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_external_identities_user_id"), table_name="external_identities")
+    op.drop_table("external_identities")
     op.drop_table("consents")
     op.drop_index(op.f("ix_authorization_codes_user_id"), table_name="authorization_codes")
     op.drop_table("authorization_codes")

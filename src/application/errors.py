@@ -242,3 +242,21 @@ class UnauthorizedClientError(ApplicationError):
 
     code = "unauthorized_client"
     default_message = "this client may not use this grant type"
+
+
+class UnknownProviderError(NotFoundError):
+    default_message = "no such identity provider"
+
+
+class UpstreamUnavailableError(ServiceUnavailableError):
+    """An external identity provider is down or answered nonsense."""
+
+    code = "upstream_unavailable"
+    default_message = "the identity provider cannot be reached; try again later"
+
+
+class UpstreamRejectedError(AuthenticationError):
+    """The external provider refused the code, or its id_token did not verify."""
+
+    code = "upstream_rejected"
+    default_message = "the identity provider's answer could not be verified"

@@ -50,6 +50,7 @@ APP_TABLES = {
     "event_outbox",
     "authorization_codes",
     "consents",
+    "external_identities",
 }
 
 
@@ -251,6 +252,7 @@ async def test_tokens_and_mfa_come_and_go_without_touching_accounts(empty_url: s
         "event_outbox",  # from 0005, later than 0002
         "authorization_codes",  # from 0010
         "consents",
+        "external_identities",
     }
 
     await asyncio.to_thread(upgrade_to_head, empty_url)

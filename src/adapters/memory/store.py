@@ -16,6 +16,7 @@ from domain.identity.session import AuthSession, RefreshTokenRecord
 from domain.identity.user import User
 from domain.mail.messages import OutboxMail
 from domain.signin.authorization import AuthorizationCode, Consent
+from domain.signin.external import ExternalIdentity
 from domain.tokens.service_clients import ServiceClient
 from domain.tokens.signing_keys import SigningKey
 
@@ -43,6 +44,7 @@ class Tables:
     event_leases: dict[UUID, datetime] = field(default_factory=dict)
     authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     consents: dict[tuple[UUID, str], Consent] = field(default_factory=dict)
+    external_identities: dict[tuple[str, str], ExternalIdentity] = field(default_factory=dict)
 
     def branch(self) -> "Tables":
         return Tables(
@@ -61,6 +63,7 @@ class Tables:
             event_leases=dict(self.event_leases),
             authorization_codes=dict(self.authorization_codes),
             consents=dict(self.consents),
+            external_identities=dict(self.external_identities),
         )
 
 

@@ -6,6 +6,7 @@ from adapters.memory.audit_log import InMemoryAuditLog
 from adapters.memory.authorization_code_repository import InMemoryAuthorizationCodeRepository
 from adapters.memory.consent_repository import InMemoryConsentRepository
 from adapters.memory.event_outbox import InMemoryEventOutbox
+from adapters.memory.external_identity_repository import InMemoryExternalIdentityRepository
 from adapters.memory.mail_outbox import InMemoryMailOutbox
 from adapters.memory.mfa_repository import InMemoryMfaRepository
 from adapters.memory.one_time_token_repository import InMemoryOneTimeTokenRepository
@@ -39,6 +40,7 @@ class InMemoryUnitOfWork(Transaction):
     events: InMemoryEventOutbox
     authorization_codes: InMemoryAuthorizationCodeRepository
     consents: InMemoryConsentRepository
+    external_identities: InMemoryExternalIdentityRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -64,6 +66,7 @@ class InMemoryUnitOfWork(Transaction):
         self.events = InMemoryEventOutbox(working)
         self.authorization_codes = InMemoryAuthorizationCodeRepository(working)
         self.consents = InMemoryConsentRepository(working)
+        self.external_identities = InMemoryExternalIdentityRepository(working)
         return self
 
     async def __aexit__(

@@ -273,6 +273,18 @@ class ConsentRow(Base):
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ExternalIdentityRow(Base):
+    __tablename__ = "external_identities"
+
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str | None] = mapped_column(String(254))
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class MfaFactorRow(Base):
     __tablename__ = "mfa_factors"
 

@@ -13,6 +13,9 @@ from adapters.sqlalchemy.consent_repository import SqlAlchemyConsentRepository
 from adapters.sqlalchemy.engine import READS_ONLY
 from adapters.sqlalchemy.errors import translate, translating
 from adapters.sqlalchemy.event_outbox import SqlAlchemyEventOutbox
+from adapters.sqlalchemy.external_identity_repository import (
+    SqlAlchemyExternalIdentityRepository,
+)
 from adapters.sqlalchemy.mail_outbox import SqlAlchemyMailOutbox
 from adapters.sqlalchemy.mfa_repository import SqlAlchemyMfaRepository
 from adapters.sqlalchemy.one_time_token_repository import SqlAlchemyOneTimeTokenRepository
@@ -59,6 +62,7 @@ class SqlAlchemyUnitOfWork(Transaction):
     clients: SqlAlchemyServiceClientRepository
     authorization_codes: SqlAlchemyAuthorizationCodeRepository
     consents: SqlAlchemyConsentRepository
+    external_identities: SqlAlchemyExternalIdentityRepository
     mfa: SqlAlchemyMfaRepository
     events: SqlAlchemyEventOutbox
 
@@ -111,6 +115,7 @@ class SqlAlchemyUnitOfWork(Transaction):
         self.events = SqlAlchemyEventOutbox(self._session)
         self.authorization_codes = SqlAlchemyAuthorizationCodeRepository(self._session)
         self.consents = SqlAlchemyConsentRepository(self._session)
+        self.external_identities = SqlAlchemyExternalIdentityRepository(self._session)
         return self
 
     async def __aexit__(

@@ -37,7 +37,13 @@ from domain.identity.events import (
     UserRegistered,
     UserUpdated,
 )
-from domain.signin.events import AuthorizationCodeReplayed, ConsentGranted, ConsentRevoked
+from domain.signin.events import (
+    AuthorizationCodeReplayed,
+    ConsentGranted,
+    ConsentRevoked,
+    ExternalIdentityLinked,
+    ExternalIdentityUnlinked,
+)
 from domain.tokens.events import ServiceClientCreated, ServiceClientRevoked, SigningKeyRotated
 
 Described = tuple[str, str | None, Outcome, dict[str, AuditDetail]]
@@ -127,6 +133,10 @@ def describe(event: DomainEvent) -> Described | None:
             return "consent.granted", str(u), ok, {"client_id": c, "scopes": " ".join(s)}
         case ConsentRevoked(user_id=u, client_id=c):
             return "consent.revoked", str(u), ok, {"client_id": c}
+        case ExternalIdentityLinked(user_id=u, provider=p, how=h):
+            return "external_identity.linked", str(u), ok, {"provider": p, "how": h}
+        case ExternalIdentityUnlinked(user_id=u, provider=p):
+            return "external_identity.unlinked", str(u), ok, {"provider": p}
         case AuthorizationCodeReplayed(user_id=u, client_id=c, session_id=s):
             return "auth.code_replayed", str(u), failed, {"client_id": c, "session_id": str(s)}
     return None

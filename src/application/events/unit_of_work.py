@@ -22,6 +22,7 @@ from application.ports.authorization_code_repository import AuthorizationCodeRep
 from application.ports.consent_repository import ConsentRepository
 from application.ports.event_handler import Committed
 from application.ports.event_outbox import EventOutbox
+from application.ports.external_identity_repository import ExternalIdentityRepository
 from application.ports.id_generator import IdGenerator
 from application.ports.mail_outbox import MailOutbox
 from application.ports.mfa_repository import MfaRepository
@@ -130,6 +131,7 @@ class EventfulUnitOfWork(UnitOfWork):
     events: EventOutbox
     authorization_codes: AuthorizationCodeRepository
     consents: ConsentRepository
+    external_identities: ExternalIdentityRepository
 
     def __init__(self, transaction: Transaction, pipeline: EventPipeline) -> None:
         self._transaction = transaction

@@ -7,6 +7,7 @@ from application.ports.audit_log import AuditLog
 from application.ports.authorization_code_repository import AuthorizationCodeRepository
 from application.ports.consent_repository import ConsentRepository
 from application.ports.event_outbox import EventOutbox
+from application.ports.external_identity_repository import ExternalIdentityRepository
 from application.ports.mail_outbox import MailOutbox
 from application.ports.mfa_repository import MfaRepository
 from application.ports.one_time_token_repository import OneTimeTokenRepository
@@ -39,6 +40,7 @@ class Transaction(Protocol):
     events: EventOutbox
     authorization_codes: AuthorizationCodeRepository
     consents: ConsentRepository
+    external_identities: ExternalIdentityRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

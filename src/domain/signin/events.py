@@ -26,3 +26,19 @@ class AuthorizationCodeReplayed(DomainEvent):
     user_id: UUID
     client_id: str
     session_id: UUID | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExternalIdentityLinked(DomainEvent):
+    """`how`: `created` (a first sign-in made the account) or `password` (the person
+    proved the local password)."""
+
+    user_id: UUID
+    provider: str
+    how: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExternalIdentityUnlinked(DomainEvent):
+    user_id: UUID
+    provider: str

@@ -7,6 +7,7 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from adapters.jwt.id_tokens import PyJwtIdTokenService
+from adapters.oidc.identity_providers import HttpxIdentityProviders, ProviderConfig
 from application.ports.cache import Cache
 from application.ports.clock import Clock
 from application.ports.key_factory import KeyFactory
@@ -15,7 +16,13 @@ from application.signin.use_cases.end_session import EndSession
 from application.signin.use_cases.exchange_code import ExchangeAuthorizationCode
 from application.signin.use_cases.issue_code import IssueAuthorizationCode
 from application.signin.use_cases.manage_consents import ListConsents, RevokeConsent
+from application.signin.use_cases.manage_external_identities import (
+    LinkExternalIdentity,
+    ListExternalIdentities,
+    UnlinkExternalIdentity,
+)
 from application.signin.use_cases.resolve_sign_in import ResolveSignIn
+from application.signin.use_cases.sign_in_externally import SignInExternally
 from application.signin.use_cases.user_info import GetUserInfo
 from application.signin.use_cases.validate_authorization import ValidateAuthorization
 from application.tokens.key_ring import KeyRing
@@ -61,6 +68,19 @@ async def _refreshing_own_ring(
         yield task
 
 
+def _provider_configs(settings: Settings) -> list[ProviderConfig]:
+    return [
+        ProviderConfig(
+            name=p.name,
+            issuer=p.issuer,
+            client_id=p.client_id,
+            client_secret=p.client_secret.get_secret_value(),
+            display_name=p.display_name,
+        )
+        for p in settings.oidc_providers
+    ]
+
+
 class SignIn(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     core = providers.DependenciesContainer()
@@ -104,3 +124,13 @@ class SignIn(containers.DeclarativeContainer):
     end_session = providers.Singleton(EndSession, *_uow, id_tokens)
     list_consents = providers.Singleton(ListConsents, *_uow)
     revoke_consent = providers.Singleton(RevokeConsent, *_uow)
+
+    identity_providers = providers.Singleton(
+        HttpxIdentityProviders, providers.Callable(_provider_configs, settings)
+    )
+    sign_in_externally = providers.Singleton(
+        SignInExternally, *_uow, identity.opener, core.ids, security.emails
+    )
+    link_external_identity = providers.Singleton(LinkExternalIdentity, *_uow)
+    list_external_identities = providers.Singleton(ListExternalIdentities, *_uow)
+    unlink_external_identity = providers.Singleton(UnlinkExternalIdentity, *_uow)

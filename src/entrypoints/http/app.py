@@ -31,6 +31,7 @@ from entrypoints.http.routers import (
     audit,
     auth,
     clients,
+    external_signin,
     keys,
     mail_links,
     metrics,
@@ -121,6 +122,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         signin.router,
         signin.consents_router,
         mail_links.router,
+        external_signin.router,
+        external_signin.identities_router,
     ):
         app.include_router(router)
     if settings.metrics_enabled:

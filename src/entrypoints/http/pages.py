@@ -22,6 +22,20 @@ CATALOGUE: dict[str, str] = {
     "sign_in.rate_limited": "Too many attempts. Wait a moment and try again.",
     "sign_in.unverified": "Confirm your email address before signing in.",
     "sign_in.busy": "The service is busy. Try again shortly.",
+    "sign_in.or": "Or sign in with:",
+    "sign_in.with": "Sign in with {provider}",
+    "external.title": "Sign in with another account",
+    "external.unavailable": "The identity provider cannot be reached. Try again later.",
+    "external.rejected": "The identity provider's answer could not be verified. Try again.",
+    "external.link_lead": (
+        "An account with the address {email} exists. Enter its password to link it to "
+        "your {provider} account."
+    ),
+    "external.cannot_link": (
+        "An account with this address exists, and {provider} does not confirm the address "
+        "is yours. Sign in with your password, or ask an administrator to link the accounts."
+    ),
+    "external.linked": "Your accounts are linked.",
     "mfa.title": "Two-step verification",
     "mfa.lead": "Enter the code from your authenticator app, or a recovery code.",
     "mfa.code": "Code",
@@ -140,6 +154,7 @@ def sign_in_page(
     csrf: str,
     client: str,
     *,
+    providers: list[tuple[str, str]] | None = None,
     error: str | None = None,
     status: int = 200,
     redirect_targets: tuple[str, ...] = (),
@@ -151,7 +166,18 @@ def sign_in_page(
         + field("password", t("sign_in.password"), kind="password", autocomplete="current-password")
         + button(t("sign_in.submit")),
     )
+    body += _provider_links(providers or [])
     return page("sign_in.title", body, status=status, redirect_targets=redirect_targets)
+
+
+def _provider_links(providers: list[tuple[str, str]]) -> str:
+    if not providers:
+        return ""
+    links = "".join(
+        f'<li><a href="{escape(href)}">{t("sign_in.with", provider=name)}</a></li>'
+        for name, href in providers
+    )
+    return f"<p>{t('sign_in.or')}</p><ul>{links}</ul>"
 
 
 def mfa_page(

@@ -61,10 +61,10 @@ router = APIRouter(prefix="/oauth2", tags=["openid-connect"])
 
 def csrf_of(request: Request) -> Csrf:
     container = container_of(request)
-    return Csrf(container.jwt_secret().encode(), secure=_secure(request))
+    return Csrf(container.jwt_secret().encode(), secure=secure_of(request))
 
 
-def _secure(request: Request) -> bool:
+def secure_of(request: Request) -> bool:
     return container_of(request).settings().environment is not Environment.DEVELOPMENT
 
 
@@ -101,7 +101,7 @@ def _error_redirect(request: Request, error: ErrorRedirect) -> RedirectResponse:
     )
 
 
-async def _validated(request: Request) -> ValidRequest | Response:
+async def validated(request: Request) -> ValidRequest | Response:
     validate: ValidateAuthorization = container_of(request).validate_authorization()
     outcome = await validate.execute(_authorization_request(request))
     if isinstance(outcome, Rejected):
@@ -149,7 +149,7 @@ async def _continue(
     )
 
 
-def _sign_in_form(
+def sign_in_form(
     request: Request, valid: ValidRequest, *, error: str | None = None, status: int = 200
 ) -> Response:
     csrf = csrf_of(request)
@@ -158,6 +158,10 @@ def _sign_in_form(
         "/oauth2/authorize?" + request.url.query,
         token,
         valid.client.name,
+        providers=[
+            (p.display_name, f"/oauth2/external/{p.name}/start?{request.url.query}")
+            for p in container_of(request).identity_providers().providers()
+        ],
         error=error,
         status=status,
         redirect_targets=(valid.redirect_uri,),
@@ -186,16 +190,19 @@ def _mfa_form(
     return csrf.attach(page, cookie)
 
 
-def _signed_in_redirect(request: Request, refresh_token: str, max_age: int) -> Response:
+def signed_in_redirect(
+    request: Request, refresh_token: str, max_age: int, *, query: str | None = None
+) -> Response:
     """Back to the authorization request, now with a sign-in session."""
-    response = RedirectResponse("/oauth2/authorize?" + request.url.query, status_code=303)
+    back = request.url.query if query is None else query
+    response = RedirectResponse("/oauth2/authorize?" + back, status_code=303)
     response.set_cookie(
         SIGN_IN_COOKIE,
         refresh_token,
         max_age=max_age,
         path=COOKIE_PATH,
         httponly=True,
-        secure=_secure(request),
+        secure=secure_of(request),
         samesite="lax",
     )
     return response
@@ -203,12 +210,12 @@ def _signed_in_redirect(request: Request, refresh_token: str, max_age: int) -> R
 
 @router.get("/authorize", include_in_schema=False)
 async def authorize(request: Request) -> Response:
-    valid = await _validated(request)
+    valid = await validated(request)
     if not isinstance(valid, ValidRequest):
         return valid
     signed_in = await _signed_in(request)
     if signed_in is None:
-        return _sign_in_form(request, valid)
+        return sign_in_form(request, valid)
     return await _continue(request, valid, signed_in)
 
 
@@ -227,7 +234,7 @@ def _refused(error: Exception) -> tuple[str, int] | None:
 
 @router.post("/authorize", include_in_schema=False)
 async def sign_in(request: Request) -> Response:
-    valid = await _validated(request)
+    valid = await validated(request)
     if not isinstance(valid, ValidRequest):
         return valid
     form = await form_of(request)
@@ -253,13 +260,13 @@ async def sign_in(request: Request) -> Response:
         EmailNotVerifiedError,
     ) as error:
         message, status = _refused(error) or (pages.t("sign_in.failed"), 401)
-        return _sign_in_form(request, valid, error=message, status=status)
-    return _signed_in_redirect(request, pair.refresh_token, pair.refresh_expires_in)
+        return sign_in_form(request, valid, error=message, status=status)
+    return signed_in_redirect(request, pair.refresh_token, pair.refresh_expires_in)
 
 
 @router.post("/authorize/mfa", include_in_schema=False)
 async def sign_in_mfa(request: Request) -> Response:
-    valid = await _validated(request)
+    valid = await validated(request)
     if not isinstance(valid, ValidRequest):
         return valid
     form = await form_of(request)
@@ -281,18 +288,18 @@ async def sign_in_mfa(request: Request) -> Response:
         )
     except InvalidTokenError:
         # The challenge expired: start the sign-in again.
-        return _sign_in_form(request, valid, error=pages.t("sign_in.failed"), status=401)
+        return sign_in_form(request, valid, error=pages.t("sign_in.failed"), status=401)
     except (InvalidMfaCodeError, InvalidCredentialsError, InvalidValueError):
         return _mfa_form(request, valid, mfa_token, error=pages.t("mfa.failed"), status=401)
     except (RateLimitedError, ServiceUnavailableError) as error:
         message, status = _refused(error) or (pages.t("sign_in.failed"), 401)
         return _mfa_form(request, valid, mfa_token, error=message, status=status)
-    return _signed_in_redirect(request, pair.refresh_token, pair.refresh_expires_in)
+    return signed_in_redirect(request, pair.refresh_token, pair.refresh_expires_in)
 
 
 @router.post("/authorize/consent", include_in_schema=False)
 async def consent(request: Request) -> Response:
-    valid = await _validated(request)
+    valid = await validated(request)
     if not isinstance(valid, ValidRequest):
         return valid
     form = await form_of(request)
@@ -300,7 +307,7 @@ async def consent(request: Request) -> Response:
         return pages.error_page(pages.t("error.csrf"), status=403)
     signed_in = await _signed_in(request)
     if signed_in is None:
-        return _sign_in_form(request, valid)
+        return sign_in_form(request, valid)
     if form.get("decision") != "allow":
         return _error_redirect(
             request,
@@ -358,7 +365,9 @@ async def _end_session(request: Request, params: dict[str, str], *, confirmed: b
         response: Response = _to_client(outcome.redirect_uri, {"state": params.get("state")})
     else:
         response = pages.message_page("signed_out.title", pages.t("signed_out.lead"))
-    response.delete_cookie(SIGN_IN_COOKIE, path=COOKIE_PATH, secure=_secure(request), httponly=True)
+    response.delete_cookie(
+        SIGN_IN_COOKIE, path=COOKIE_PATH, secure=secure_of(request), httponly=True
+    )
     return response
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.signin.authorization import Consent
+from domain.signin.external import ExternalIdentity
 
 
 class UserInfoOut(BaseModel):
@@ -36,3 +37,23 @@ class ConsentOut(BaseModel):
 
 class ConsentListOut(BaseModel):
     items: list[ConsentOut]
+
+
+class ExternalIdentityOut(BaseModel):
+    provider: str
+    subject: str
+    email: str | None
+    linked_at: datetime
+
+    @classmethod
+    def of(cls, identity: ExternalIdentity) -> "ExternalIdentityOut":
+        return cls(
+            provider=identity.provider,
+            subject=identity.subject,
+            email=identity.email,
+            linked_at=identity.linked_at,
+        )
+
+
+class ExternalIdentityListOut(BaseModel):
+    items: list[ExternalIdentityOut]
