@@ -5,8 +5,12 @@ import uuid
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
+from application.errors import ConflictError
 from domain.identity.user import User
 from domain.signin.authorization import AuthorizationCode, Consent
+from domain.signin.external import ExternalIdentity
 from tests.contract.persistence import (
     PLUS_TWO,
     T0,
@@ -147,3 +151,49 @@ async def test_a_client_keeps_its_openid_registration(backend: Backend) -> None:
     assert found.grant_types == oidc.grant_types
     assert found.token_endpoint_auth_method == "none"
     assert found.first_party is True
+
+
+async def test_external_identity_links_are_unique_and_listed_per_user(backend: Backend) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    await store_users(backend, alice, bob)
+    first = ExternalIdentity(
+        provider="corp", subject="s-1", user_id=alice.id, email="a@corp.example", linked_at=T0
+    )
+    second = ExternalIdentity(
+        provider="other",
+        subject="s-1",
+        user_id=alice.id,
+        email=None,
+        linked_at=(T0 + timedelta(hours=1)).astimezone(PLUS_TWO),
+    )
+    async with backend.new_uow() as uow:
+        await uow.external_identities.add(first)
+        await uow.external_identities.add(second)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        with pytest.raises(ConflictError):
+            await uow.external_identities.add(
+                ExternalIdentity(
+                    provider="corp", subject="s-1", user_id=bob.id, email=None, linked_at=T0
+                )
+            )
+        found = await uow.external_identities.get("corp", "s-1")
+        assert await uow.external_identities.get("corp", "s-2") is None
+        listed = await uow.external_identities.list_for_user(alice.id)
+        assert await uow.external_identities.list_for_user(bob.id) == []
+    assert found is not None
+    assert (found.user_id, found.email, found.linked_at) == (alice.id, "a@corp.example", T0)
+    assert [(i.provider, i.linked_at) for i in listed] == [
+        ("corp", T0),
+        ("other", T0 + timedelta(hours=1)),
+    ]
+
+    async with backend.new_uow() as uow:
+        await uow.external_identities.delete("corp", "s-1")
+        await uow.external_identities.delete("corp", "missing")
+        await uow.commit()
+    async with backend.new_uow() as uow:
+        assert [i.provider for i in await uow.external_identities.list_for_user(alice.id)] == [
+            "other"
+        ]

@@ -18,6 +18,7 @@ from sqlalchemy import exc as sa
 
 from adapters.sqlalchemy.models import (
     API_KEYS_PREFIX_CONSTRAINT,
+    EXTERNAL_IDENTITIES_PRIMARY_KEY,
     ROLES_PRIMARY_KEY,
     SERVICE_CLIENTS_PRIMARY_KEY,
     SIGNING_KEYS_PRIMARY_KEY,
@@ -57,6 +58,7 @@ _UNIQUE_VIOLATIONS: tuple[tuple[str, str, type[ConflictError]], ...] = (
     (API_KEYS_PREFIX_CONSTRAINT, "api_keys.prefix", ConflictError),
     (SERVICE_CLIENTS_PRIMARY_KEY, "service_clients.client_id", ConflictError),
     (SIGNING_KEYS_PRIMARY_KEY, "signing_keys.kid", ConflictError),
+    (EXTERNAL_IDENTITIES_PRIMARY_KEY, "external_identities.provider", ConflictError),
 )
 
 

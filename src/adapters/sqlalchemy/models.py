@@ -42,6 +42,7 @@ USER_ROLES_ROLE_FOREIGN_KEY = "fk_user_roles_role_name_roles"
 API_KEYS_PREFIX_CONSTRAINT = "uq_api_keys_prefix"
 SIGNING_KEYS_PRIMARY_KEY = "pk_signing_keys"
 SERVICE_CLIENTS_PRIMARY_KEY = "pk_service_clients"
+EXTERNAL_IDENTITIES_PRIMARY_KEY = "pk_external_identities"
 
 
 class Base(DeclarativeBase):

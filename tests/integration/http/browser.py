@@ -43,8 +43,16 @@ class Browser:
     """Follows redirects inside the service; returns the first response that is a page
     or a redirect elsewhere."""
 
-    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
-        self.http = httpx.AsyncClient(transport=transport, base_url=BASE)
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport,
+        others: dict[str, httpx.AsyncBaseTransport] | None = None,
+    ) -> None:
+        """`others`: more services by origin (`https://upstream.test`), which redirects
+        may lead to and this browser then follows too."""
+        self._hosts = {urlsplit(BASE).netloc} | {urlsplit(o).netloc for o in others or {}}
+        mounts = dict(others or {})
+        self.http = httpx.AsyncClient(transport=transport, base_url=BASE, mounts=mounts or None)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -64,7 +72,7 @@ class Browser:
             if response.status_code not in (301, 302, 303, 307) or location is None:
                 return response
             target = urljoin(str(response.url), location)
-            if urlsplit(target).netloc != urlsplit(BASE).netloc:
-                return response  # leaves the service: the relying party's business
+            if urlsplit(target).netloc not in self._hosts:
+                return response  # leaves the services: the relying party's business
             response = await self.http.get(target)
         raise AssertionError("redirect loop")
