@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import pyotp
 import pytest
 from asgi_lifespan import LifespanManager
 from dependency_injector import providers
@@ -19,7 +20,8 @@ from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.integration.http.browser import BASE, Browser, forms_of
 from tests.integration.http.conftest import ADMIN, AppFactory, make_settings
-from tests.integration.http.helpers import register
+from tests.integration.http.helpers import bearer, register, registered_and_logged_in
+from tests.integration.http.test_mfa_api import enroll
 from tests.integration.http.test_openid_provider import (
     CALLBACK,
     new_client,
@@ -292,3 +294,25 @@ async def test_logout_without_a_hint_asks_before_it_signs_out(setup: Any) -> Non
     assert done.status_code == 303
     assert done.headers["location"].startswith(CALLBACK)
     assert (await browser.go(authorize_url(client["client_id"]))).status_code == 200
+
+
+async def test_an_account_with_a_second_factor_passes_the_mfa_step_on_the_page(
+    setup: Any,
+) -> None:
+    api, admin, browser = setup
+    client = await new_client(api, admin)
+    user, tokens = await registered_and_logged_in(api)
+    _, recovery_codes = await enroll(api, bearer(tokens), lambda s: pyotp.TOTP(s).now())
+    page = await browser.go(authorize_url(client["client_id"]))
+    step = await browser.submit(page, username=user["username"], password=user["password"])
+    assert step.status_code == 200
+    (form,) = forms_of(step.text)
+    assert "code" in form.inputs
+    assert "mfa_token" in form.inputs
+    wrong = await browser.submit(step, code="000000")
+    assert wrong.status_code == 401
+    assert "That code is not right." in wrong.text
+    done = await browser.submit(wrong, code=recovery_codes[0])
+    assert done.status_code == 303
+    assert done.headers["location"].startswith(CALLBACK)
+    assert "code" in query_of(done)
