@@ -232,14 +232,24 @@ def _refused(error: Exception) -> tuple[str, int] | None:
     return None
 
 
-@router.post("/authorize", include_in_schema=False)
-async def sign_in(request: Request) -> Response:
+async def _posted(request: Request) -> tuple[ValidRequest, dict[str, str]] | Response:
+    """A form posted back to an authorization request: the request still valid, and
+    the form carrying this browser's CSRF token."""
     valid = await validated(request)
     if not isinstance(valid, ValidRequest):
         return valid
     form = await form_of(request)
     if not csrf_of(request).valid(request, form.get("csrf_token")):
         return pages.error_page(pages.t("error.csrf"), status=403)
+    return valid, form
+
+
+@router.post("/authorize", include_in_schema=False)
+async def sign_in(request: Request) -> Response:
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    valid, form = posted
     container = container_of(request)
     try:
         pair = await container.log_in().execute(
@@ -266,12 +276,10 @@ async def sign_in(request: Request) -> Response:
 
 @router.post("/authorize/mfa", include_in_schema=False)
 async def sign_in_mfa(request: Request) -> Response:
-    valid = await validated(request)
-    if not isinstance(valid, ValidRequest):
-        return valid
-    form = await form_of(request)
-    if not csrf_of(request).valid(request, form.get("csrf_token")):
-        return pages.error_page(pages.t("error.csrf"), status=403)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    valid, form = posted
     mfa_token = form.get("mfa_token", "")
     try:
         pair = (
@@ -299,12 +307,10 @@ async def sign_in_mfa(request: Request) -> Response:
 
 @router.post("/authorize/consent", include_in_schema=False)
 async def consent(request: Request) -> Response:
-    valid = await validated(request)
-    if not isinstance(valid, ValidRequest):
-        return valid
-    form = await form_of(request)
-    if not csrf_of(request).valid(request, form.get("csrf_token")):
-        return pages.error_page(pages.t("error.csrf"), status=403)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    valid, form = posted
     signed_in = await _signed_in(request)
     if signed_in is None:
         return sign_in_form(request, valid)
