@@ -1,9 +1,11 @@
 """Browser sign-in: HexaHub as an OpenID Connect provider (codes, consents, id_tokens,
 userinfo, logout)."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import structlog
 from dependency_injector import containers, providers
 
 from adapters.jwt.id_tokens import PyJwtIdTokenService
@@ -28,8 +30,9 @@ from application.signin.use_cases.validate_authorization import ValidateAuthoriz
 from application.tokens.key_ring import KeyRing
 from domain.tokens.signing_keys import KeyAlgorithm
 from entrypoints.config.settings import Settings
-from entrypoints.container.lifecycle import Loop
-from entrypoints.container.tokens import refreshing_keys
+from entrypoints.container.lifecycle import Loop, supervised
+
+log = structlog.get_logger()
 
 ID_TOKEN_TTL_SECONDS = 300
 """id_tokens are read once, right after the code exchange (OIDC Core §3.1.3.7)."""
@@ -59,12 +62,29 @@ def _id_token_ring(
 async def _refreshing_own_ring(
     ring: KeyRing, access_ring: KeyRing, cache: Cache, settings: Settings
 ) -> AsyncIterator[object]:
-    """A ring of its own is loaded and refreshed like the access ring; a shared one is
-    already looked after."""
+    """A ring of its own gets its first key, and learns of other instances' keys, like
+    the access ring; a shared one is already looked after. Unlike access tokens, nothing
+    but the code exchange needs this key, so a database that is down at start-up does
+    not stop the service: the key is made on a later round, and until then the code
+    exchange answers 503."""
     if ring is access_ring:
         yield None
         return
-    async for task in refreshing_keys(ring, cache, settings):
+
+    async def ensure() -> None:
+        try:
+            await ring.ensure_key(ring.signing_algorithm)  # creates only if none is active
+        except Exception as error:  # a surprise must not end the loop
+            log.warning("id_token_keys_refresh_failed", error=type(error).__name__)
+
+    await ensure()
+
+    async def keep_fresh() -> None:
+        while True:
+            await asyncio.sleep(settings.key_refresh_interval_seconds)
+            await ensure()
+
+    async with supervised("id-token-keys", keep_fresh) as task:
         yield task
 
 

@@ -94,7 +94,7 @@ def _reload_on_rotation(ring: KeyRing) -> Callable[[Collection[str]], None]:
     return listener
 
 
-async def refreshing_keys(ring: KeyRing, cache: Cache, settings: Settings) -> AsyncIterator[object]:
+async def _refreshing(ring: KeyRing, cache: Cache, settings: Settings) -> AsyncIterator[object]:
     """Stored keys: the first one exists before the service answers, and rotations made
     by other instances (or the command line) are learnt within one interval."""
     if ring.is_static:
@@ -144,7 +144,7 @@ class Tokens(containers.DeclarativeContainer):
         clock=core.clock,
         refresh_token_ttl_seconds=settings.provided.refresh_token_ttl_seconds,
     )
-    refreshing = Loop(refreshing_keys, key_ring, caching.cache, settings)
+    refreshing = Loop(_refreshing, key_ring, caching.cache, settings)
 
     authenticate = providers.Singleton(
         Authenticate,
