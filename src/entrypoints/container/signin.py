@@ -19,6 +19,7 @@ from application.signin.use_cases.exchange_code import ExchangeAuthorizationCode
 from application.signin.use_cases.issue_code import IssueAuthorizationCode
 from application.signin.use_cases.manage_consents import ListConsents, RevokeConsent
 from application.signin.use_cases.manage_external_identities import (
+    AdminLinkExternalIdentity,
     LinkExternalIdentity,
     ListExternalIdentities,
     UnlinkExternalIdentity,
@@ -152,5 +153,10 @@ class SignIn(containers.DeclarativeContainer):
         SignInExternally, *_uow, identity.opener, core.ids, security.emails
     )
     link_external_identity = providers.Singleton(LinkExternalIdentity, *_uow)
+    admin_link_external_identity = providers.Singleton(
+        AdminLinkExternalIdentity,
+        *_uow,
+        providers.Callable(lambda s: frozenset(p.name for p in s.oidc_providers), settings),
+    )
     list_external_identities = providers.Singleton(ListExternalIdentities, *_uow)
     unlink_external_identity = providers.Singleton(UnlinkExternalIdentity, *_uow)

@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         mail_links.router,
         external_signin.router,
         external_signin.identities_router,
+        external_signin.admin_router,
     ):
         app.include_router(router)
     if settings.metrics_enabled:

@@ -18,7 +18,7 @@ from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.integration.http.browser import BASE, Browser, forms_of
 from tests.integration.http.conftest import ADMIN, AppFactory, make_settings
-from tests.integration.http.helpers import PASSWORD, bearer, new_identity, register
+from tests.integration.http.helpers import PASSWORD, bearer, login, new_identity, register
 from tests.integration.http.test_openid_provider import (
     CALLBACK,
     new_client,
@@ -218,3 +218,40 @@ async def test_a_forged_callback_is_refused_and_a_down_upstream_gets_a_page(
     )
     assert page.status_code == 503
     assert "cannot be reached" in page.text
+
+
+async def test_an_administrator_can_link_what_the_provider_cannot_vouch_for(
+    world: dict[str, Any],
+) -> None:
+    identity = new_identity("linked")
+    local = await register(world["api"], **identity)
+    upstream_person = await register(world["upstream"], **identity)  # email unverified there
+    admin = await admin_headers(world["api"])
+    path = f"/api/v1/users/{local['id']}/external-identities"
+    unknown = await world["api"].post(
+        path, json={"provider": "elsewhere", "subject": "x"}, headers=admin
+    )
+    assert unknown.status_code == 404
+    person = await login(world["api"], local["username"], local["password"])
+    not_admin = await world["api"].post(
+        path,
+        json={"provider": "upstream", "subject": upstream_person["id"]},
+        headers=bearer(person),
+    )
+    assert not_admin.status_code == 403
+    linked = await world["api"].post(
+        path, json={"provider": "upstream", "subject": upstream_person["id"]}, headers=admin
+    )
+    assert linked.status_code == 201, linked.text
+    again = await world["api"].post(
+        path, json={"provider": "upstream", "subject": upstream_person["id"]}, headers=admin
+    )
+    assert again.status_code == 409
+
+    back = await through_upstream(world, upstream_person)
+    assert back.status_code == 303, back.text
+    tokens = await world["api"].post(
+        "/api/v1/auth/token", data=exchange(world["client"]["client_id"], query_of(back)["code"])
+    )
+    me = (await world["api"].get("/api/v1/auth/me", headers=bearer(tokens.json()))).json()
+    assert me["id"] == local["id"]

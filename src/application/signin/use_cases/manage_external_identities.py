@@ -3,8 +3,15 @@ from uuid import UUID
 
 from application.common.security import Principal
 from application.common.use_case import Transactional
-from application.errors import ConflictError, PermissionDeniedError
+from application.errors import (
+    ConflictError,
+    PermissionDeniedError,
+    UnknownProviderError,
+    UserNotFoundError,
+)
 from application.ports.identity_providers import UpstreamIdentity
+from domain.access.permissions import Permission
+from domain.common.errors import InvalidValueError
 from domain.signin.external import ExternalIdentity
 
 
@@ -67,3 +74,44 @@ class UnlinkExternalIdentity(Transactional):
             link.unlink(now=self.clock.now())
             await uow.external_identities.delete(provider, subject)
             await uow.commit(actor_id=principal.user_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdminLinkCommand:
+    user_id: UUID
+    provider: str
+    subject: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdminLinkExternalIdentity(Transactional):
+    """An administrator (`users:write`, in a login session) links a provider's account to
+    a local one: the way for a person whose provider does not confirm the email. The
+    provider must be configured; a taken link is `conflict`, an unknown user
+    `not_found`. Audited as `external_identity.linked` (`administrator`), by the
+    administrator."""
+
+    known_providers: frozenset[str]
+
+    async def execute(self, principal: Principal, command: AdminLinkCommand) -> ExternalIdentity:
+        principal.require(Permission.USERS_WRITE)
+        principal.require_session()
+        if command.provider not in self.known_providers:
+            raise UnknownProviderError()
+        if not command.subject or len(command.subject) > 255:
+            raise InvalidValueError("subject must be 1 to 255 characters")
+        async with self.uow_factory() as uow:
+            user = await uow.users.get(command.user_id)
+            if user is None:
+                raise UserNotFoundError()
+            link = ExternalIdentity.link(
+                provider=command.provider,
+                subject=command.subject,
+                user_id=user.id,
+                email=None,
+                now=self.clock.now(),
+                how="administrator",
+            )
+            await uow.external_identities.add(link)
+            await uow.commit(actor_id=principal.actor_id)
+        return link

@@ -14,8 +14,9 @@ import base64
 import hashlib
 import secrets
 from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from application.errors import (
@@ -32,10 +33,20 @@ from application.errors import (
 from application.identity.use_cases.log_in import LogInCommand
 from application.ports.identity_providers import UpstreamIdentity
 from application.signin.requests import ValidRequest
+from application.signin.use_cases.manage_external_identities import (
+    AdminLinkCommand,
+    AdminLinkExternalIdentity,
+)
 from application.signin.use_cases.sign_in_externally import LinkRequired
 from domain.common.errors import InvalidValueError
 from entrypoints.http import pages
-from entrypoints.http.dependencies import CurrentPrincipal, client_ip, container_of, user_agent
+from entrypoints.http.dependencies import (
+    CurrentPrincipal,
+    client_ip,
+    container_of,
+    require_json,
+    user_agent,
+)
 from entrypoints.http.errors import error_responses
 from entrypoints.http.routers.signin import (
     csrf_of,
@@ -44,7 +55,11 @@ from entrypoints.http.routers.signin import (
     signed_in_redirect,
     validated,
 )
-from entrypoints.http.schemas.signin import ExternalIdentityListOut, ExternalIdentityOut
+from entrypoints.http.schemas.signin import (
+    ExternalIdentityLinkIn,
+    ExternalIdentityListOut,
+    ExternalIdentityOut,
+)
 from entrypoints.http.sealed import Sealer
 
 FLOW_COOKIE = "hexahub_external"
@@ -264,3 +279,28 @@ async def unlink_external_identity(
     """Remove a link (204 also when there was none). The last link of an account with no
     password is kept until a password is set (409)."""
     await container_of(request).unlink_external_identity().execute(principal, provider, subject)
+
+
+admin_router = APIRouter(prefix="/api/v1/users", tags=["openid-connect"])
+
+
+@admin_router.post(
+    "/{user_id}/external-identities",
+    operation_id="linkExternalIdentity",
+    status_code=201,
+    dependencies=[Depends(require_json)],
+    responses=error_responses(401, 403, 404, 409, 415, 422, 503),
+    description=AdminLinkExternalIdentity.__doc__,
+)
+async def admin_link(
+    user_id: UUID, body: ExternalIdentityLinkIn, principal: CurrentPrincipal, request: Request
+) -> ExternalIdentityOut:
+    link = (
+        await container_of(request)
+        .admin_link_external_identity()
+        .execute(
+            principal,
+            AdminLinkCommand(user_id=user_id, provider=body.provider, subject=body.subject),
+        )
+    )
+    return ExternalIdentityOut.of(link)

@@ -57,3 +57,14 @@ class ExternalIdentityOut(BaseModel):
 
 class ExternalIdentityListOut(BaseModel):
     items: list[ExternalIdentityOut]
+
+
+class ExternalIdentityLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field(
+        min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", examples=["corp"]
+    )
+    subject: str = Field(
+        min_length=1, max_length=255, description="The provider's `sub` for the person"
+    )
