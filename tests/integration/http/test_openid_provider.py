@@ -128,6 +128,7 @@ async def test_a_stock_relying_party_signs_a_person_in_and_out(
         assert info.status_code == 200
         assert info.json()["sub"] == person["id"]
         assert info.json()["preferred_username"] == person["username"]
+        assert (await rp.post("/oauth2/userinfo")).json() == info.json()
 
         refreshed = await rp.refresh_token(TOKEN_URL)
         assert refreshed["refresh_token"] != token["refresh_token"]

@@ -327,6 +327,13 @@ async def consent(request: Request) -> Response:
     return await _continue(request, valid, signed_in, approve=True)
 
 
+@router.post(
+    "/userinfo",
+    operation_id="postUserInfo",
+    responses=error_responses(401, 403, 503),
+    response_model_exclude_none=True,
+    description="The same as `GET` (OIDC Core §5.3: both methods are supported).",
+)
 @router.get(
     "/userinfo",
     operation_id="getUserInfo",
