@@ -316,3 +316,16 @@ async def test_an_account_with_a_second_factor_passes_the_mfa_step_on_the_page(
     assert done.status_code == 303
     assert done.headers["location"].startswith(CALLBACK)
     assert "code" in query_of(done)
+
+
+async def test_signing_out_everywhere_ends_the_pages_sign_in_too(setup: Any) -> None:
+    api, admin, browser = setup
+    client = await new_client(api, admin)
+    code, _ = await code_for(api, browser, client["client_id"])
+    assert (await browser.go(authorize_url(client["client_id"]))).status_code == 303
+    tokens = await api.post("/api/v1/auth/token", data=exchange(client["client_id"], code))
+    ended = await api.post("/api/v1/auth/logout-all", headers=bearer(tokens.json()))
+    assert ended.status_code == 204
+    page = await browser.go(authorize_url(client["client_id"]))
+    assert page.status_code == 200  # the password is asked again
+    assert {"username", "password"} <= set(forms_of(page.text)[0].inputs)
