@@ -1,7 +1,7 @@
 """Webhooks and their deliveries (the durable delivery queue and its log).
 
 Revision ID: 0008_webhooks
-Revises: 0006_normalise_emails
+Revises: 0007_releases
 Create Date: 2026-12-03 00:00:00
 """
 

@@ -287,3 +287,36 @@ class UnsafeWebhookTargetError(InvalidValueError):
     """A webhook URL that must not be called (SSRF protection, or http in production)."""
 
     field = "url"
+
+
+class InvalidGrantError(AuthenticationError):
+    """An authorization code that is unknown, expired, used, issued to another client or
+    for another redirect URI, or whose PKCE verifier does not match (RFC 6749 §5.2)."""
+
+    code = "invalid_grant"
+    default_message = "the authorization code is invalid"
+
+
+class UnauthorizedClientError(ApplicationError):
+    """The client may not use this grant type (RFC 6749 §5.2 `unauthorized_client`)."""
+
+    code = "unauthorized_client"
+    default_message = "this client may not use this grant type"
+
+
+class UnknownProviderError(NotFoundError):
+    default_message = "no such identity provider"
+
+
+class UpstreamUnavailableError(ServiceUnavailableError):
+    """An external identity provider is down or answered nonsense."""
+
+    code = "upstream_unavailable"
+    default_message = "the identity provider cannot be reached; try again later"
+
+
+class UpstreamRejectedError(AuthenticationError):
+    """The external provider refused the code, or its id_token did not verify."""
+
+    code = "upstream_rejected"
+    default_message = "the identity provider's answer could not be verified"

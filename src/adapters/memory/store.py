@@ -19,6 +19,8 @@ from domain.mail.messages import OutboxMail
 from domain.releases.deployment import Deployment
 from domain.releases.environment import Environment
 from domain.releases.release import Release
+from domain.signin.authorization import AuthorizationCode, Consent
+from domain.signin.external import ExternalIdentity
 from domain.tokens.service_clients import ServiceClient
 from domain.tokens.signing_keys import SigningKey
 from domain.webhooks.webhooks import Webhook, WebhookDelivery
@@ -52,6 +54,9 @@ class Tables:
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     webhooks: dict[UUID, Webhook] = field(default_factory=dict)
     webhook_deliveries: dict[UUID, WebhookDelivery] = field(default_factory=dict)
+    authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
+    consents: dict[tuple[UUID, str], Consent] = field(default_factory=dict)
+    external_identities: dict[tuple[str, str], ExternalIdentity] = field(default_factory=dict)
 
     def branch(self) -> "Tables":
         return Tables(
@@ -74,6 +79,9 @@ class Tables:
             idempotency=dict(self.idempotency),
             webhooks=dict(self.webhooks),
             webhook_deliveries=dict(self.webhook_deliveries),
+            authorization_codes=dict(self.authorization_codes),
+            consents=dict(self.consents),
+            external_identities=dict(self.external_identities),
         )
 
 

@@ -3,7 +3,10 @@ from typing import Self
 
 from adapters.memory.api_key_repository import InMemoryApiKeyRepository
 from adapters.memory.audit_log import InMemoryAuditLog
+from adapters.memory.authorization_code_repository import InMemoryAuthorizationCodeRepository
+from adapters.memory.consent_repository import InMemoryConsentRepository
 from adapters.memory.event_outbox import InMemoryEventOutbox
+from adapters.memory.external_identity_repository import InMemoryExternalIdentityRepository
 from adapters.memory.mail_outbox import InMemoryMailOutbox
 from adapters.memory.mfa_repository import InMemoryMfaRepository
 from adapters.memory.one_time_token_repository import InMemoryOneTimeTokenRepository
@@ -47,6 +50,9 @@ class InMemoryUnitOfWork(Transaction):
     deployments: InMemoryDeploymentRepository
     idempotency: InMemoryIdempotencyRepository
     webhooks: InMemoryWebhookRepository
+    authorization_codes: InMemoryAuthorizationCodeRepository
+    consents: InMemoryConsentRepository
+    external_identities: InMemoryExternalIdentityRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -75,6 +81,9 @@ class InMemoryUnitOfWork(Transaction):
         self.deployments = InMemoryDeploymentRepository(working)
         self.idempotency = InMemoryIdempotencyRepository(working)
         self.webhooks = InMemoryWebhookRepository(working)
+        self.authorization_codes = InMemoryAuthorizationCodeRepository(working)
+        self.consents = InMemoryConsentRepository(working)
+        self.external_identities = InMemoryExternalIdentityRepository(working)
         return self
 
     async def __aexit__(

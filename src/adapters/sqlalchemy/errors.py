@@ -20,6 +20,7 @@ from adapters.sqlalchemy.models import (
     API_KEYS_PREFIX_CONSTRAINT,
     DEPLOYMENTS_ONE_ACTIVE_INDEX,
     ENVIRONMENTS_PRIMARY_KEY,
+    EXTERNAL_IDENTITIES_PRIMARY_KEY,
     IDEMPOTENCY_PRIMARY_KEY,
     RELEASES_NAME_VERSION_CONSTRAINT,
     ROLES_PRIMARY_KEY,
@@ -70,6 +71,7 @@ _UNIQUE_VIOLATIONS: tuple[tuple[str, str, type[DomainError]], ...] = (
     (ENVIRONMENTS_PRIMARY_KEY, "environments.name", EnvironmentExistsError),
     (DEPLOYMENTS_ONE_ACTIVE_INDEX, "deployments.environment", EnvironmentBusyError),
     (IDEMPOTENCY_PRIMARY_KEY, "idempotency_records.scope", IdempotencyKeyInUseError),
+    (EXTERNAL_IDENTITIES_PRIMARY_KEY, "external_identities.provider", ConflictError),
 )
 
 

@@ -47,6 +47,7 @@ RELEASES_NAME_VERSION_CONSTRAINT = "uq_releases_name_version"
 ENVIRONMENTS_PRIMARY_KEY = "pk_environments"
 DEPLOYMENTS_ONE_ACTIVE_INDEX = "uq_deployments_active_environment"
 IDEMPOTENCY_PRIMARY_KEY = "pk_idempotency_records"
+EXTERNAL_IDENTITIES_PRIMARY_KEY = "pk_external_identities"
 
 
 class Base(DeclarativeBase):
@@ -235,6 +236,59 @@ class ServiceClientRow(Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # OpenID Connect clients (0009); client-credentials clients keep the defaults.
+    redirect_uris: Mapped[list[str]] = mapped_column(JsonText, server_default="[]")
+    grant_types: Mapped[list[str]] = mapped_column(
+        JsonText, server_default='["client_credentials"]'
+    )
+    token_endpoint_auth_method: Mapped[str] = mapped_column(
+        String(32), server_default="client_secret_basic"
+    )
+    first_party: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class AuthorizationCodeRow(Base):
+    __tablename__ = "authorization_codes"
+
+    # A SHA-256 hex digest: the code itself is never stored.
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[list[str]] = mapped_column(JsonText)
+    nonce: Mapped[str | None] = mapped_column(String(512))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    auth_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # No foreign key: the session may be pruned while the replay record still matters.
+    issued_session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class ConsentRow(Base):
+    __tablename__ = "consents"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scopes: Mapped[list[str]] = mapped_column(JsonText)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ExternalIdentityRow(Base):
+    __tablename__ = "external_identities"
+
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str | None] = mapped_column(String(254))
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class MfaFactorRow(Base):

@@ -59,6 +59,10 @@ def _to_entity(row: ServiceClientRow) -> ServiceClient:
         created_by=row.created_by,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        redirect_uris=tuple(row.redirect_uris),
+        grant_types=frozenset(row.grant_types),
+        token_endpoint_auth_method=row.token_endpoint_auth_method,
+        first_party=row.first_party,
     )
 
 
@@ -82,4 +86,8 @@ def _changeable(client: ServiceClient) -> dict[str, object]:
         "secret_hash": client.secret_hash,
         "scopes": sorted(str(s) for s in client.scopes),
         "revoked_at": client.revoked_at,
+        "redirect_uris": list(client.redirect_uris),
+        "grant_types": sorted(client.grant_types),
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "first_party": client.first_party,
     }

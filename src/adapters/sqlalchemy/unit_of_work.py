@@ -8,9 +8,14 @@ from adapters.crypto.secret_box import DEVELOPMENT_ONLY_KEY, FernetSecretBox
 from adapters.resilience.circuit_breaker import CircuitBreaker, Ticket
 from adapters.sqlalchemy.api_key_repository import SqlAlchemyApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlAlchemyAuditLog
+from adapters.sqlalchemy.authorization_code_repository import SqlAlchemyAuthorizationCodeRepository
+from adapters.sqlalchemy.consent_repository import SqlAlchemyConsentRepository
 from adapters.sqlalchemy.engine import READS_ONLY
 from adapters.sqlalchemy.errors import translate, translating
 from adapters.sqlalchemy.event_outbox import SqlAlchemyEventOutbox
+from adapters.sqlalchemy.external_identity_repository import (
+    SqlAlchemyExternalIdentityRepository,
+)
 from adapters.sqlalchemy.mail_outbox import SqlAlchemyMailOutbox
 from adapters.sqlalchemy.mfa_repository import SqlAlchemyMfaRepository
 from adapters.sqlalchemy.one_time_token_repository import SqlAlchemyOneTimeTokenRepository
@@ -62,6 +67,9 @@ class SqlAlchemyUnitOfWork(Transaction):
     outbox: SqlAlchemyMailOutbox
     signing_keys: SqlAlchemySigningKeyRepository
     clients: SqlAlchemyServiceClientRepository
+    authorization_codes: SqlAlchemyAuthorizationCodeRepository
+    consents: SqlAlchemyConsentRepository
+    external_identities: SqlAlchemyExternalIdentityRepository
     mfa: SqlAlchemyMfaRepository
     events: SqlAlchemyEventOutbox
     releases: SqlAlchemyReleaseRepository
@@ -122,6 +130,9 @@ class SqlAlchemyUnitOfWork(Transaction):
         self.deployments = SqlAlchemyDeploymentRepository(self._session)
         self.idempotency = SqlAlchemyIdempotencyRepository(self._session)
         self.webhooks = SqlAlchemyWebhookRepository(self._session, self._secret_box)
+        self.authorization_codes = SqlAlchemyAuthorizationCodeRepository(self._session)
+        self.consents = SqlAlchemyConsentRepository(self._session)
+        self.external_identities = SqlAlchemyExternalIdentityRepository(self._session)
         return self
 
     async def __aexit__(

@@ -45,6 +45,13 @@ from domain.releases.events import (
     ReleaseNotesChanged,
     ReleaseStatusChanged,
 )
+from domain.signin.events import (
+    AuthorizationCodeReplayed,
+    ConsentGranted,
+    ConsentRevoked,
+    ExternalIdentityLinked,
+    ExternalIdentityUnlinked,
+)
 from domain.tokens.events import ServiceClientCreated, ServiceClientRevoked, SigningKeyRotated
 from domain.webhooks.events import WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookUpdated
 
@@ -141,6 +148,16 @@ def describe(event: DomainEvent) -> Described | None:
             return "auth.mfa_passed", str(u), ok, {"method": m}
         case RecoveryCodeUsed(user_id=u, remaining=n):
             return "mfa.recovery_code_used", str(u), ok, {"remaining": n}
+        case ConsentGranted(user_id=u, client_id=c, scopes=s):
+            return "consent.granted", str(u), ok, {"client_id": c, "scopes": " ".join(s)}
+        case ConsentRevoked(user_id=u, client_id=c):
+            return "consent.revoked", str(u), ok, {"client_id": c}
+        case ExternalIdentityLinked(user_id=u, provider=p, how=h):
+            return "external_identity.linked", str(u), ok, {"provider": p, "how": h}
+        case ExternalIdentityUnlinked(user_id=u, provider=p):
+            return "external_identity.unlinked", str(u), ok, {"provider": p}
+        case AuthorizationCodeReplayed(user_id=u, client_id=c, session_id=s):
+            return "auth.code_replayed", str(u), failed, {"client_id": c, "session_id": str(s)}
     return _describe_releases(event)
 
 

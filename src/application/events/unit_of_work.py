@@ -18,10 +18,13 @@ from application.events.catalog import Catalog
 from application.events.handlers import HandlerTable
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
+from application.ports.authorization_code_repository import AuthorizationCodeRepository
+from application.ports.consent_repository import ConsentRepository
 from application.ports.deployment_repository import DeploymentRepository
 from application.ports.environment_repository import EnvironmentRepository
 from application.ports.event_handler import Committed
 from application.ports.event_outbox import EventOutbox
+from application.ports.external_identity_repository import ExternalIdentityRepository
 from application.ports.id_generator import IdGenerator
 from application.ports.idempotency_repository import IdempotencyRepository
 from application.ports.mail_outbox import MailOutbox
@@ -136,6 +139,9 @@ class EventfulUnitOfWork(UnitOfWork):
     deployments: DeploymentRepository
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
+    authorization_codes: AuthorizationCodeRepository
+    consents: ConsentRepository
+    external_identities: ExternalIdentityRepository
 
     def __init__(self, transaction: Transaction, pipeline: EventPipeline) -> None:
         self._transaction = transaction

@@ -4,9 +4,12 @@ from typing import Protocol, Self
 
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
+from application.ports.authorization_code_repository import AuthorizationCodeRepository
+from application.ports.consent_repository import ConsentRepository
 from application.ports.deployment_repository import DeploymentRepository
 from application.ports.environment_repository import EnvironmentRepository
 from application.ports.event_outbox import EventOutbox
+from application.ports.external_identity_repository import ExternalIdentityRepository
 from application.ports.idempotency_repository import IdempotencyRepository
 from application.ports.mail_outbox import MailOutbox
 from application.ports.mfa_repository import MfaRepository
@@ -46,6 +49,9 @@ class Transaction(Protocol):
     deployments: DeploymentRepository
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
+    authorization_codes: AuthorizationCodeRepository
+    consents: ConsentRepository
+    external_identities: ExternalIdentityRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

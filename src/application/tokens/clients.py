@@ -34,6 +34,6 @@ async def authenticate_client(uow: Transaction, client_id: str, secret: str) -> 
     client = await uow.clients.get(client_id)
     if client is None or not client.is_active:
         raise InvalidClientError()
-    if not hmac.compare_digest(secret_digest(secret), client.secret_hash):
+    if client.is_public or not hmac.compare_digest(secret_digest(secret), client.secret_hash):
         raise InvalidClientError()
     return client

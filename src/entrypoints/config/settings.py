@@ -7,6 +7,7 @@ Every secret can also be read from a file, as Docker and Kubernetes mount secret
 `JWT_SECRET_FILE=/run/secrets/jwt_secret` instead of `JWT_SECRET` (see `SECRET_FILES`).
 """
 
+import json
 import os
 import re
 from enum import StrEnum
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
@@ -30,6 +31,7 @@ SECRET_FILES = (
     "redis_url",
     "smtp_password",
     "first_admin_password",
+    "oidc_providers",
 )
 """Settings that may come from a file instead, named by `<NAME>_FILE`: every secret (a
 database or Redis URL can carry a password)."""
@@ -74,6 +76,18 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class OidcProvider(BaseModel):
+    """An external OpenID provider people may sign in with (`OIDC_PROVIDERS`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", description="the URL slug")
+    issuer: str = Field(pattern=r"^https?://")
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    display_name: str = Field(min_length=1, max_length=64)
 
 
 class Settings(BaseSettings):
@@ -156,6 +170,19 @@ class Settings(BaseSettings):
     refresh_reuse_grace_seconds: int = Field(default=2, ge=0, le=60)
     """A rotated refresh token presented again within this window is a race (refused,
     session kept); later it is theft (session revoked). 0 = strict."""
+
+    # --- signing people in (OpenID Connect provider) ----------------------------
+    oidc_id_token_algorithm: Literal["RS256", "EdDSA"] = "RS256"  # noqa: S105 - a name
+    """Signs id_tokens when access tokens use HS256 (else the access-token key signs
+    them): relying parties verify id_tokens from the JWKS, never with a shared secret."""
+    authorization_code_ttl_seconds: int = Field(default=60, ge=10, le=600)
+    """RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is
+    RECOMMENDED"; a minute is plenty for a redirect and a back-channel exchange."""
+
+    oidc_providers: Annotated[list[OidcProvider], NoDecode] = []
+    """External OpenID providers: a JSON list of `{name, issuer, client_id,
+    client_secret, display_name}`; OIDC_PROVIDERS_FILE reads it from a file."""
+    oidc_providers_file: Path | None = None
 
     # --- passwords ---------------------------------------------------------------
     # OWASP Password Storage Cheat Sheet: argon2id with m >= 19 MiB, t >= 2, p = 1.
@@ -306,6 +333,16 @@ class Settings(BaseSettings):
             return [key for key in re.split(r"[,\s]+", value) if key]
         return value
 
+    @field_validator("oidc_providers", mode="before")
+    @classmethod
+    def _parse_providers(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else []
+            except json.JSONDecodeError:
+                raise ValueError("OIDC_PROVIDERS must be a JSON list") from None
+        return value
+
     @field_validator("cors_origins", "trusted_proxies", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -419,6 +456,12 @@ class Settings(BaseSettings):
         if self.jwt_issuer:
             return self.jwt_issuer
         return self.public_base_url.rstrip("/") if self.public_base_url else "hexahub"
+
+    @property
+    def oidc_issuer(self) -> str:
+        """OpenID Connect's `issuer`: PUBLIC_BASE_URL (production requires it), else
+        the bind address; discovery documents and id_tokens carry it."""
+        return self.effective_public_base_url.rstrip("/")
 
     @property
     def effective_public_base_url(self) -> str:

@@ -25,6 +25,7 @@ from entrypoints.container.observability import VERSION, Observability
 from entrypoints.container.persistence import MEMORY_URL, Persistence
 from entrypoints.container.releases import Releases
 from entrypoints.container.security import Security
+from entrypoints.container.signin import SignIn
 from entrypoints.container.tokens import Tokens
 
 __all__ = ["MEMORY_URL", "VERSION", "Container", "Loop", "start", "start_loops", "stop"]
@@ -94,6 +95,16 @@ class Container(containers.DeclarativeContainer):
         events=events,
         tokens=tokens,
         mail=mail,
+    )
+    signin = providers.Container(
+        SignIn,
+        settings=settings,
+        core=core,
+        security=security,
+        caching=caching,
+        events=events,
+        tokens=tokens,
+        identity=identity,
     )
     access = providers.Container(
         Access, core=core, security=security, events=events, identity=identity

@@ -28,6 +28,7 @@ from application.identity.revocation import SessionRevoker
 from application.ports.unit_of_work_factory import TransactionFactory, UnitOfWorkFactory
 from application.releases.cache import ReleaseCacheInvalidation
 from application.releases.events import RELEASE_EVENTS
+from application.signin.events import SIGNIN_EVENTS
 from application.tokens.events import TOKEN_EVENTS
 from application.webhooks.events import WEBHOOK_EVENTS
 from application.webhooks.queue import WebhookEnqueuer
@@ -74,6 +75,7 @@ class Events(containers.DeclarativeContainer):
         providers.Object(TOKEN_EVENTS),
         providers.Object(RELEASE_EVENTS),
         providers.Object(WEBHOOK_EVENTS),
+        providers.Object(SIGNIN_EVENTS),
     )
     bus = providers.Selector(
         providers.Callable(redis_or_memory, settings),

@@ -28,6 +28,7 @@ from application.errors import (
     PermissionDeniedError,
     RateLimitedError,
     ServiceUnavailableError,
+    UnauthorizedClientError,
 )
 from domain.access.roles import BuiltinRoleError
 from domain.common.errors import DomainError, InvalidValueError
@@ -63,6 +64,7 @@ class OAuthError(EdgeError):
 ERROR_STATUS: Sequence[tuple[type[DomainError], int]] = (
     (InvalidCurrentPasswordError, 400),
     (InvalidScopeError, 400),
+    (UnauthorizedClientError, 400),
     (InvalidMfaCodeError, 400),
     (InvalidOneTimeTokenError, 400),
     (InvalidValueError, 422),
@@ -82,6 +84,7 @@ OAUTH_CODES: Sequence[tuple[type[DomainError], str, int]] = (
     (MfaRequiredError, "mfa_required", 401),
     (InvalidClientError, "invalid_client", 401),
     (InvalidScopeError, "invalid_scope", 400),
+    (UnauthorizedClientError, "unauthorized_client", 400),
     # The right password on an unverified account: the grant is refused, not the client.
     (EmailNotVerifiedError, "invalid_grant", 400),
     (InvalidValueError, "invalid_request", 400),

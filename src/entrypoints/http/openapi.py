@@ -91,6 +91,12 @@ TAGS: list[dict[str, str]] = [
         "described in the README: OpenAPI cannot describe a WebSocket.",
     },
     {
+        "name": "openid-connect",
+        "description": "OpenID Connect provider: UserInfo and consents here; the browser "
+        "endpoints (`/oauth2/authorize`, `/oauth2/logout`) answer HTML and redirects and are "
+        "described by `/.well-known/openid-configuration` instead.",
+    },
+    {
         "name": "discovery",
         "description": "Public signing keys (RFC 7517) and provider metadata (OpenID Connect "
         "Discovery, RFC 8414).",

@@ -272,7 +272,8 @@ async def test_oauth_token_errors_use_rfc6749_codes(client: httpx.AsyncClient) -
             "invalid_grant",
         ),
         ({"grant_type": "refresh_token", "refresh_token": "hxr_not-a-real-token"}, "invalid_grant"),
-        ({"grant_type": "authorization_code", "code": "x"}, "unsupported_grant_type"),
+        ({"grant_type": "implicit"}, "unsupported_grant_type"),
+        ({"grant_type": "authorization_code"}, "invalid_request"),
         ({"grant_type": "password", "username": user["username"]}, "invalid_request"),
         ({}, "invalid_request"),
     ]

@@ -134,7 +134,11 @@ async def test_jwks_verifies_tokens_with_stock_pyjwt(
     tokens = await login(api, user["username"])
     keys = (await api.get("/.well-known/jwks.json")).json()["keys"]
     if algorithm == "HS256":
-        assert keys == []  # symmetric secrets are never published
+        # Symmetric secrets are never published; what is, is the id_token key pair.
+        assert keys
+        assert all(k["kty"] in {"RSA", "OKP"} and "k" not in k for k in keys)
+        kid = jwt.get_unverified_header(tokens["access_token"])["kid"]
+        assert kid not in {k["kid"] for k in keys}
         return
     kid = jwt.get_unverified_header(tokens["access_token"])["kid"]
     [jwk] = [k for k in keys if k["kid"] == kid]

@@ -96,7 +96,12 @@ def test_schemas_carry_the_rules_the_server_enforces(openapi: dict[str, Any]) ->
     assert schema(openapi, "Permission")["enum"] == [p.value for p in Permission]
     assert role["permissions"]["items"] == {"$ref": "#/components/schemas/Permission"}
     token = schema(openapi, "TokenRequest")["properties"]
-    assert token["grant_type"]["enum"] == ["password", "refresh_token", "client_credentials"]
+    assert token["grant_type"]["enum"] == [
+        "password",
+        "refresh_token",
+        "client_credentials",
+        "authorization_code",
+    ]
     assert token["username"] == {"type": "string", "maxLength": 4096, **_described(token)}
 
 

@@ -111,6 +111,12 @@ FROM_FILES = {
         "first admin pass",
         lambda c: c.first_admin_password.get_secret_value(),
     ),
+    # The provider list carries client secrets: the whole JSON may come from a file.
+    "OIDC_PROVIDERS": (
+        '[{"name": "corp", "issuer": "https://login.corp.example", "client_id": "hexahub", '
+        '"client_secret": "s3cret", "display_name": "Corp"}]',
+        lambda c: [(p.name, p.client_secret.get_secret_value()) for p in c.oidc_providers],
+    ),
 }
 
 
@@ -135,7 +141,9 @@ def test_a_secret_is_read_from_its_file_without_the_final_line_break(
     secret.write_text(content + "\n")
     monkeypatch.setenv(f"{name}_FILE", str(secret))
     monkeypatch.delenv(name, raising=False)
-    expected = content.split("\n") if name == "KEY_ENCRYPTION_KEYS" else content
+    expected: object = content.split("\n") if name == "KEY_ENCRYPTION_KEYS" else content
+    if name == "OIDC_PROVIDERS":
+        expected = [("corp", "s3cret")]
     assert read(settings()) == expected
 
 

@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 
-from application.errors import InvalidScopeError
+from application.errors import InvalidScopeError, UnauthorizedClientError
 from application.ports.token_service import IssuedAccessToken, TokenIssuer
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
 from application.tokens.clients import authenticate_client, client_permissions
@@ -31,6 +31,8 @@ class IssueClientToken:
     async def execute(self, command: ClientCredentialsCommand) -> IssuedAccessToken:
         async with self.uow_factory() as uow:
             client = await authenticate_client(uow, command.client_id, command.client_secret)
+            if not client.allows("client_credentials"):
+                raise UnauthorizedClientError()
             allowed = await client_permissions(uow, client)
         if command.scope is None:
             granted = allowed

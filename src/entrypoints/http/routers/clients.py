@@ -37,16 +37,21 @@ async def create_client(
     create: Annotated[CreateClient, use_case(lambda c: c.create_client)],
 ) -> ClientCreatedOut:
     registered = await create.execute(
-        principal, CreateClientCommand(name=body.name, scopes=values(body.scopes))
+        principal,
+        CreateClientCommand(
+            name=body.name,
+            scopes=values(body.scopes),
+            redirect_uris=body.redirect_uris,
+            grant_types=list(body.grant_types),
+            token_endpoint_auth_method=body.token_endpoint_auth_method,
+            first_party=body.first_party,
+        ),
     )
     response.headers["Cache-Control"] = "no-store"
     client = registered.client
     return ClientCreatedOut(
-        client_id=client.client_id,
+        **ClientOut.of(client).model_dump(exclude={"revoked_at"}),
         client_secret=registered.secret,
-        name=client.name,
-        scopes=sorted(s.value for s in client.scopes),
-        created_at=client.created_at,
     )
 
 

@@ -11,12 +11,16 @@ from application.errors import InvalidClientError
 from application.identity.use_cases.log_in import LogIn, LogInCommand
 from application.identity.use_cases.refresh_session import RefreshSession, RefreshSessionCommand
 from application.identity.use_cases.revoke_token import RevokeToken, RevokeTokenCommand
+from application.signin.use_cases.exchange_code import (
+    ExchangeAuthorizationCode,
+    ExchangeCodeCommand,
+)
 from application.tokens.use_cases.client_credentials import (
     ClientCredentialsCommand,
     IssueClientToken,
 )
 from application.tokens.use_cases.introspect import IntrospectCommand, IntrospectToken
-from entrypoints.http.client_auth import client_credentials
+from entrypoints.http.client_auth import basic_credentials, client_credentials
 from entrypoints.http.dependencies import (
     OAUTH_CALLER_SCHEMES,
     client_ip,
@@ -69,11 +73,18 @@ async def token(
     log_in: Annotated[LogIn, use_case(lambda c: c.log_in)],
     refresh_session: Annotated[RefreshSession, use_case(lambda c: c.refresh_session)],
     client_token: Annotated[IssueClientToken, use_case(lambda c: c.issue_client_token)],
+    code_exchange: Annotated[
+        ExchangeAuthorizationCode, use_case(lambda c: c.exchange_authorization_code)
+    ],
 ) -> OAuthTokenOut:
     """RFC 6749 token endpoint: `password` and `refresh_token` grants for people (public
     clients, no client authentication; `scope` is accepted and ignored, a user's token
     carries the user's rights), and `client_credentials` for service clients (HTTP
-    Basic or form client authentication, RFC 6749 §2.3.1; no refresh token).
+    Basic or form client authentication, RFC 6749 §2.3.1; no refresh token), and
+    `authorization_code` (RFC 6749 §4.1.3 with the PKCE `code_verifier`, RFC 7636; the
+    client authenticates as it registered: `none`, Basic or form; an `id_token` when
+    `openid` was asked for; a code works once, and a second use revokes what the first
+    issued).
     """
     response.headers.update(NO_STORE)
     grant_type, username, password = form.grant_type, form.username, form.password
@@ -90,6 +101,40 @@ async def token(
             access_token=issued.token,
             expires_in=int((issued.claims.expires_at - issued.claims.issued_at).total_seconds()),
             scope=issued.claims.scope,
+        )
+    if grant_type == "authorization_code":
+        if not form.code:
+            raise OAuthError("invalid_request", "code is required")
+        basic = basic_credentials(request)
+        if basic is not None and (form.client_id or form.client_secret):
+            raise InvalidClientError("use one client authentication method")
+        method = (
+            "client_secret_basic"
+            if basic
+            else "client_secret_post"
+            if form.client_secret
+            else "none"
+        )
+        client_id, secret = basic if basic else (form.client_id, form.client_secret)
+        tokens = await code_exchange.execute(
+            ExchangeCodeCommand(
+                code=form.code,
+                redirect_uri=form.redirect_uri,
+                code_verifier=form.code_verifier,
+                client_id=client_id,
+                client_secret=secret,
+                auth_method=method,
+                ip=client_ip(request),
+                user_agent=user_agent(request),
+            )
+        )
+        return OAuthTokenOut(
+            access_token=tokens.access_token,
+            expires_in=tokens.expires_in,
+            refresh_token=tokens.refresh_token,
+            refresh_expires_in=tokens.refresh_expires_in,
+            scope=tokens.scope or None,
+            id_token=tokens.id_token,
         )
     if grant_type == "password":
         if not username or not password:

@@ -66,6 +66,9 @@ class OAuthTokenOut(BaseModel):
     refresh_token: str | None = None
     refresh_expires_in: int | None = None
     scope: str | None = None
+    id_token: str | None = Field(
+        default=None, description="OpenID Connect: with scope `openid` (code grant only)"
+    )
 
 
 class ProfileUpdateIn(Input):

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-GRANT_TYPES = ("password", "refresh_token", "client_credentials")
+GRANT_TYPES = ("password", "refresh_token", "client_credentials", "authorization_code")
 
 FormText = Annotated[str | None, Field(max_length=4096)]
 TokenText = Annotated[str, Field(min_length=1, max_length=4096)]
@@ -43,6 +43,13 @@ class TokenRequest(BaseModel):
     )
     client_id: FormText = None
     client_secret: FormText = Field(default=None, json_schema_extra={"format": "password"})
+    code: FormText = Field(default=None, description="`authorization_code`: the code")
+    redirect_uri: FormText = Field(
+        default=None, description="`authorization_code`: the redirect URI of the request"
+    )
+    code_verifier: FormText = Field(
+        default=None, description="`authorization_code`: the PKCE verifier (RFC 7636)"
+    )
 
 
 class RevocationRequest(BaseModel):
@@ -107,14 +114,19 @@ class JwksOut(BaseModel):
 
 
 class ProviderMetadataOut(BaseModel):
-    """OpenID Connect Discovery 1.0 §3 / RFC 8414 §2. Lists only what is offered."""
+    """OpenID Connect Discovery 1.0 §3 / RFC 8414 §2. Lists only what is offered, and
+    every endpoint listed is served."""
 
     model_config = ConfigDict(extra="allow")
 
     issuer: str
     jwks_uri: str
+    authorization_endpoint: str
     token_endpoint: str
+    userinfo_endpoint: str
+    end_session_endpoint: str
     response_types_supported: list[str]
+    code_challenge_methods_supported: list[str]
     subject_types_supported: list[str]
     id_token_signing_alg_values_supported: list[str]
     revocation_endpoint: str | None = None
@@ -128,3 +140,6 @@ class ProviderMetadataOut(BaseModel):
     scopes_supported: list[str] | None = None
     claims_supported: list[str] | None = None
     service_documentation: str | None = None
+    response_modes_supported: list[str] | None = None
+    userinfo_signing_alg_values_supported: list[str] | None = None
+    authorization_response_iss_parameter_supported: bool | None = None
