@@ -19,5 +19,7 @@ def count_lookup(cache: str, tier: str, hit: bool) -> None:
     # combination (a handful of namespaces), not per call.
     child = _children.get((cache, tier, hit))
     if child is None:
-        child = _children[(cache, tier, hit)] = LOOKUPS.labels(cache, tier, "hit" if hit else "miss")
+        child = _children[(cache, tier, hit)] = LOOKUPS.labels(
+            cache, tier, "hit" if hit else "miss"
+        )
     child.inc()

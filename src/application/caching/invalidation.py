@@ -4,7 +4,6 @@ has committed: a handler of the event pipeline (see `application.events.table`).
 import contextlib
 from collections.abc import Sequence
 from typing import Any
-
 from uuid import UUID
 
 from application.caching.user_cache import ROLES_KEY, SIGNING_KEYS_KEY, session_key, user_key

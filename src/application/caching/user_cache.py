@@ -19,11 +19,11 @@ request parses no JSON; users are handed out as copies, since aggregates are mut
 
 import contextlib
 import dataclasses
-from dataclasses import dataclass
 import hashlib
 import json
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID

@@ -97,7 +97,9 @@ async def test_a_refresh_moves_the_expiry_a_warm_cache_holds(app: App) -> None:
         await uow.sessions.update(session)
         await uow.commit()
     await app.principal_for(pair)  # cached with that expiry
-    pair = await app.refresh_session.execute(RefreshSessionCommand(refresh_token=pair.refresh_token))
+    pair = await app.refresh_session.execute(
+        RefreshSessionCommand(refresh_token=pair.refresh_token)
+    )
     app.clock.advance(timedelta(minutes=11))  # past the expiry cached before the refresh
     assert (await app.principal_for(pair)).session_id == pair.session_id
     stored: AuthSession | None = await app.stored_session(pair.session_id)

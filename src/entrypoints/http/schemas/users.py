@@ -1,7 +1,7 @@
 """User shapes on the wire. A password or its hash never appears in an output model."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -81,19 +81,28 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> "UserOut":
-        return cls(
-            id=user.id,
-            email=user.email.value,
-            username=user.username.value,
-            full_name=user.full_name.value if user.full_name else None,
-            is_active=user.is_active,
-            is_verified=user.is_verified,
-            roles=sorted(user.roles),
-            oauth_provider=user.oauth_provider,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-            last_login_at=user.last_login_at,
-        )
+        return cls(**_fields(user))
+
+    @classmethod
+    def trusted(cls, user: User) -> "UserOut":
+        """Without validation, for lists: every field comes from a stored user."""
+        return cls.model_construct(**_fields(user))
+
+
+def _fields(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email.value,
+        "username": user.username.value,
+        "full_name": user.full_name.value if user.full_name else None,
+        "is_active": user.is_active,
+        "is_verified": user.is_verified,
+        "roles": sorted(user.roles),
+        "oauth_provider": user.oauth_provider,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "last_login_at": user.last_login_at,
+    }
 
 
 class UserPageOut(BaseModel):
