@@ -92,8 +92,11 @@ class Container(containers.DeclarativeContainer):
         events=events,
         tokens=tokens,
         mail=mail,
+        persistence=persistence,
     )
-    access = providers.Container(Access, core=core, security=security, events=events)
+    access = providers.Container(
+        Access, core=core, security=security, events=events, persistence=persistence
+    )
     observability = providers.Container(
         Observability,
         settings=settings,

@@ -19,6 +19,7 @@ class Access(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     security = providers.DependenciesContainer()
     events = providers.DependenciesContainer()
+    persistence = providers.DependenciesContainer()
 
     _uow = (events.uow_factory, core.clock)
 
@@ -31,5 +32,7 @@ class Access(containers.DeclarativeContainer):
     create_api_key = providers.Singleton(CreateApiKey, *_uow, security.api_key_secrets, core.ids)
     list_api_keys = providers.Singleton(ListApiKeys, events.uow_factory)
     revoke_api_key = providers.Singleton(RevokeApiKey, *_uow)
-    authenticate_api_key = providers.Singleton(AuthenticateApiKey, *_uow, security.api_key_secrets)
+    authenticate_api_key = providers.Singleton(
+        AuthenticateApiKey, *_uow, security.api_key_secrets, persistence.reads.provider
+    )
     list_audit_events = providers.Singleton(ListAuditEvents, events.uow_factory)
