@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy import exc as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -183,7 +183,7 @@ _LISTED = tuple(UserRow.__table__.c)
 _NONE: frozenset[str] = frozenset()
 
 
-def _listed_entity(row: Row[Any], roles: frozenset[str]) -> User:
+def _listed_entity(row: Any, roles: frozenset[str]) -> User:
     """A user from a Core row: the value objects as stored (validated when written)."""
     return User(
         id=row.id,

@@ -43,7 +43,7 @@ def stale_keys(event: DomainEvent) -> list[str]:
             return [SIGNING_KEYS_KEY]
         case SessionRevoked(session_id=session_id) | SessionRefreshed(session_id=session_id):
             return [session_key(session_id)]
-        case UserDeleted(user_id=user_id, session_ids=session_ids):
-            return [user_key(user_id), *(session_key(UUID(s)) for s in session_ids)]
+        case UserDeleted(user_id=deleted, session_ids=session_ids):
+            return [user_key(deleted), *(session_key(UUID(s)) for s in session_ids)]
     user_id: Any = getattr(event, "user_id")  # noqa: B009 - every other event given is a user's
     return [user_key(user_id)]
