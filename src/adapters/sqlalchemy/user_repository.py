@@ -1,7 +1,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import delete, func, or_, select, update
@@ -181,39 +181,36 @@ def _escape_like(text: str) -> str:
 
 _LISTED = tuple(UserRow.__table__.c)
 _NONE: frozenset[str] = frozenset()
+_V = TypeVar("_V", Email, Username, FullName)
 
 
 def _listed_entity(row: Any, roles: frozenset[str]) -> User:
     """A user from a Core row: the value objects as stored (validated when written)."""
+    return _entity(row, roles, stored)
+
+
+def _to_entity(row: UserRow) -> User:
+    return _entity(row, frozenset(r.role_name for r in row.roles), _validated)
+
+
+def _validated(kind: type[_V], value: str, /) -> _V:
+    return kind(value)
+
+
+class _ValueOf(Protocol):
+    def __call__(self, kind: type[_V], value: str, /) -> _V: ...
+
+
+def _entity(row: Any, roles: frozenset[str], value: _ValueOf) -> User:
     return User(
         id=row.id,
-        email=stored(Email, row.email),
-        username=stored(Username, row.username),
-        full_name=stored(FullName, row.full_name) if row.full_name is not None else None,
+        email=value(Email, row.email),
+        username=value(Username, row.username),
+        full_name=value(FullName, row.full_name) if row.full_name is not None else None,
         password_hash=row.password_hash,
         is_active=row.is_active,
         is_verified=row.is_verified,
         roles=roles,
-        oauth_provider=row.oauth_provider,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        last_login_at=row.last_login_at,
-        failed_logins=row.failed_logins,
-        locked_until=row.locked_until,
-        lockouts=row.lockouts,
-    )
-
-
-def _to_entity(row: UserRow) -> User:
-    return User(
-        id=row.id,
-        email=Email(row.email),
-        username=Username(row.username),
-        full_name=FullName(row.full_name) if row.full_name is not None else None,
-        password_hash=row.password_hash,
-        is_active=row.is_active,
-        is_verified=row.is_verified,
-        roles=frozenset(r.role_name for r in row.roles),
         oauth_provider=row.oauth_provider,
         created_at=row.created_at,
         updated_at=row.updated_at,

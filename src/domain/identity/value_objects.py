@@ -83,7 +83,7 @@ class FullName:
         return self.value
 
 
-def stored(kind: type[_V], value: str) -> _V:
+def stored(kind: type[_V], value: str, /) -> _V:
     """`kind` holding `value` as storage holds it, validated when it was written: a page
     of a hundred users does not run every rule again per row. Adapters only."""
     made = object.__new__(kind)

@@ -11,10 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.http.conftest import AppFactory
-from tests.integration.http.helpers import bearer, login, register
+from tests.integration.http.helpers import bearer, local_hits, login, register
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -26,26 +25,16 @@ ME = "/api/v1/auth/me"
 async def instances(
     app_factory: AppFactory, postgres_clean_url: str, redis_server_url: str, redis_prefix: str
 ) -> Instances:
-    shared = {
-        "database_url": postgres_clean_url,
-        "redis_url": redis_server_url,
-        "redis_key_prefix": redis_prefix,
-        "_fake_hasher": True,
-        # A second use of a refresh token is theft at once, not a benign race.
-        "refresh_reuse_grace_seconds": 0,
-    }
-    return await app_factory(**shared), await app_factory(**shared)
-
-
-async def session_hits(client: httpx.AsyncClient) -> float:
-    text = (await client.get("/metrics")).text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "hexahub_cache_requests_total"
-        and sample.labels == {"cache": "session", "tier": "local", "result": "hit"}
+    # Both on one database and one Redis; a second use of a refresh token is theft at
+    # once, not a benign race.
+    shared = dict(
+        database_url=postgres_clean_url,
+        redis_url=redis_server_url,
+        redis_key_prefix=redis_prefix,
+        _fake_hasher=True,
+        refresh_reuse_grace_seconds=0,
     )
+    return await app_factory(**shared), await app_factory(**shared)
 
 
 async def test_a_warm_request_finds_its_session_in_the_in_process_tier(
@@ -55,9 +44,9 @@ async def test_a_warm_request_finds_its_session_in_the_in_process_tier(
     user = await register(a)
     headers = bearer(await login(a, user["username"]))
     assert (await b.get(ME, headers=headers)).status_code == 200
-    before = await session_hits(b)
+    before = await local_hits(b, "session")
     assert (await b.get(ME, headers=headers)).status_code == 200
-    assert await session_hits(b) == before + 1
+    assert await local_hits(b, "session") == before + 1
 
 
 End = Callable[[httpx.AsyncClient, dict[str, Any]], Awaitable[None]]
