@@ -30,7 +30,7 @@ _MFA_TYPES = frozenset({"mfa+jwt", "application/mfa+jwt"})
 
 _REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti"]
 # Access tokens remembered once verified (see `verify_access_token`).
-_VERIFIED_KEPT = 4096
+_VERIFIED_KEPT = 1024
 DEFAULT_MFA_TOKEN_TTL_SECONDS = 300
 
 
@@ -201,9 +201,9 @@ class PyJwtTokenService(TokenIssuer, TokenVerifier, MfaTokenService):
         # (a rotated-out, expired or reloaded key misses and verifies afresh).
         known = self._verified.get(token)
         if known is not None:
-            kid, key, payload, claims = known
+            kid, key, times, claims = known
             if self._keys.verification_key(kid) is key:
-                self._check_times(payload)
+                self._check_times(times)
                 return claims
             self._verified.pop(token, None)
         payload, kid, key = self._decode_with_key(
@@ -217,7 +217,9 @@ class PyJwtTokenService(TokenIssuer, TokenVerifier, MfaTokenService):
             raise InvalidTokenError() from error
         if len(self._verified) >= _VERIFIED_KEPT:
             self._verified.clear()  # bounded; a busy instance re-verifies, nothing more
-        self._verified[token] = (kid, key, payload, claims)
+        # Only what is checked again is kept: a few hundred bytes an entry.
+        times = {name: payload[name] for name in ("exp", "nbf", "iat")}
+        self._verified[token] = (kid, key, times, claims)
         return claims
 
     def verify_mfa_token(self, token: str) -> UUID:

@@ -65,7 +65,7 @@ def session_key(session_id: UUID) -> str:
 
 
 # Decoded values kept beside their bytes; more than this and the memo starts over.
-_DECODED_KEPT = 20_000
+_DECODED_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
