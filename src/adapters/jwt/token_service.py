@@ -18,7 +18,7 @@ from application.ports.token_service import (
     TokenIssuer,
     TokenVerifier,
 )
-from domain.tokens.signing_keys import KeyAlgorithm
+from domain.tokens.signing_keys import KeyAlgorithm, SigningKey
 
 # RFC 9068 §2.1: access tokens are typed "at+jwt"; §4: resource servers accept
 # "at+jwt" or "application/at+jwt" and nothing else. Media types compare
@@ -29,6 +29,8 @@ _ACCESS_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 _MFA_TYPES = frozenset({"mfa+jwt", "application/mfa+jwt"})
 
 _REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti"]
+# Access tokens remembered once verified (see `verify_access_token`).
+_VERIFIED_KEPT = 1024
 DEFAULT_MFA_TOKEN_TTL_SECONDS = 300
 
 
@@ -94,6 +96,8 @@ class PyJwtTokenService(TokenIssuer, TokenVerifier, MfaTokenService):
         self._ids = id_generator
         self._leeway = leeway_seconds
         self._prepared = PreparedKeys()
+        # token -> (kid, key, payload, claims) of access tokens whose signature passed.
+        self._verified: dict[str, tuple[str, SigningKey, dict[str, Any], AccessTokenClaims]] = {}
         self._check_key_lifetime(access_token_ttl_seconds)
 
     @property
@@ -192,13 +196,31 @@ class PyJwtTokenService(TokenIssuer, TokenVerifier, MfaTokenService):
     # --- verifying ------------------------------------------------------------------------
 
     def verify_access_token(self, token: str) -> AccessTokenClaims:
-        payload = self._decode(token, types=_ACCESS_TYPES, audience=self._audience)
+        # A token verified before is the same bytes under the same signature: only what
+        # can change since is checked again, its times and that its key still verifies
+        # (a rotated-out, expired or reloaded key misses and verifies afresh).
+        known = self._verified.get(token)
+        if known is not None:
+            kid, key, times, claims = known
+            if self._keys.verification_key(kid) is key:
+                self._check_times(times)
+                return claims
+            self._verified.pop(token, None)
+        payload, kid, key = self._decode_with_key(
+            token, types=_ACCESS_TYPES, audience=self._audience
+        )
         try:
-            return self._access_claims_from(payload)
+            claims = self._access_claims_from(payload)
         except InvalidTokenError:
             raise
         except (KeyError, ValueError, TypeError, OverflowError) as error:
             raise InvalidTokenError() from error
+        if len(self._verified) >= _VERIFIED_KEPT:
+            self._verified.clear()  # bounded; a busy instance re-verifies, nothing more
+        # Only what is checked again is kept: a few hundred bytes an entry.
+        times = {name: payload[name] for name in ("exp", "nbf", "iat")}
+        self._verified[token] = (kid, key, times, claims)
+        return claims
 
     def verify_mfa_token(self, token: str) -> UUID:
         payload = self._decode(token, types=_MFA_TYPES, audience=self._mfa_audience)
@@ -208,6 +230,11 @@ class PyJwtTokenService(TokenIssuer, TokenVerifier, MfaTokenService):
             raise InvalidTokenError() from error
 
     def _decode(self, token: str, *, types: frozenset[str], audience: str) -> dict[str, Any]:
+        return self._decode_with_key(token, types=types, audience=audience)[0]
+
+    def _decode_with_key(
+        self, token: str, *, types: frozenset[str], audience: str
+    ) -> tuple[dict[str, Any], str, SigningKey]:
         try:
             header = jwt.get_unverified_header(token)
             kid = header.get("kid")
@@ -242,7 +269,7 @@ class PyJwtTokenService(TokenIssuer, TokenVerifier, MfaTokenService):
                 },
             )
             self._check_times(payload)
-            return payload
+            return payload, kid, key
         except InvalidTokenError:
             raise
         except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError) as error:

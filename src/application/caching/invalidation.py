@@ -4,18 +4,21 @@ has committed: a handler of the event pipeline (see `application.events.table`).
 import contextlib
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
-from application.caching.user_cache import ROLES_KEY, SIGNING_KEYS_KEY, user_key
+from application.caching.user_cache import ROLES_KEY, SIGNING_KEYS_KEY, session_key, user_key
 from application.errors import ServiceUnavailableError
 from application.ports.cache import Cache
 from application.ports.event_handler import Committed, EventHandler
 from domain.access.events import RoleCreated, RoleDeleted, RoleUpdated
 from domain.common.events import DomainEvent
+from domain.identity.events import SessionRefreshed, SessionRevoked, UserDeleted
 from domain.tokens.events import SigningKeyRotated
 
 
 class CacheInvalidation(EventHandler):
-    """Given user, role and signing-key events: drops the user's entry, the role table
+    """Given user, session, role and signing-key events: drops the user's or the
+    session's entry (a deleted user's sessions too), the role table
     (whose new generation retires every cached user: a rename or deletion rewrites
     users without naming them), or tells every instance to reload its key ring.
 
@@ -27,16 +30,20 @@ class CacheInvalidation(EventHandler):
         self._cache = cache
 
     async def handle(self, events: Sequence[Committed]) -> None:
-        keys = {stale_key(c.event) for c in events}
+        keys = {key for c in events for key in stale_keys(c.event)}
         with contextlib.suppress(ServiceUnavailableError):
             await self._cache.invalidate(keys)
 
 
-def stale_key(event: DomainEvent) -> str:
+def stale_keys(event: DomainEvent) -> list[str]:
     match event:
         case RoleCreated() | RoleUpdated() | RoleDeleted():
-            return ROLES_KEY
+            return [ROLES_KEY]
         case SigningKeyRotated():
-            return SIGNING_KEYS_KEY
+            return [SIGNING_KEYS_KEY]
+        case SessionRevoked(session_id=session_id) | SessionRefreshed(session_id=session_id):
+            return [session_key(session_id)]
+        case UserDeleted(user_id=deleted, session_ids=session_ids):
+            return [user_key(deleted), *(session_key(UUID(s)) for s in session_ids)]
     user_id: Any = getattr(event, "user_id")  # noqa: B009 - every other event given is a user's
-    return user_key(user_id)
+    return [user_key(user_id)]

@@ -1,9 +1,9 @@
-"""The hot read of every authenticated request, the user and what its roles grant,
-read through a `Cache` and reloaded from the database on a miss.
+"""The hot read of every authenticated request, the login session, the user and what
+its roles grant, read through a `Cache` and reloaded from the database on a miss.
 
 Freshness rests on three rules:
-- every transaction that writes a user or a role invalidates its keys after commit
-  (`InvalidatingUnitOfWork`), on every instance;
+- every transaction that writes a user, a role or a session invalidates its keys after
+  commit (`CacheInvalidation`, a handler of the event pipeline), on every instance;
 - a load that raced such a write never stores what it read (the cache's stamps), and a
   request that arrives after the write never joins a load that started before it
   (single-flight keys carry the stamp);
@@ -12,6 +12,9 @@ Freshness rests on three rules:
   from another generation counts as a miss.
 
 Cached users carry no password hash: whoever needs to check a password reads it fresh.
+A value served by the in-process tier is decoded once and kept beside the bytes it came
+from (a hit returns the very same bytes object until the entry is replaced), so a warm
+request parses no JSON; users are handed out as copies, since aggregates are mutable.
 """
 
 import contextlib
@@ -20,6 +23,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -56,6 +60,26 @@ def user_key(user_id: UUID) -> str:
     return f"user:{user_id}"
 
 
+def session_key(session_id: UUID) -> str:
+    return f"session:{session_id}"
+
+
+# Decoded values kept beside their bytes; more than this and the memo starts over.
+_DECODED_KEPT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """What an authenticated request needs of its login session."""
+
+    user_id: UUID
+    expires_at: datetime
+    revoked: bool
+
+    def is_active(self, now: datetime) -> bool:
+        return not self.revoked and now < self.expires_at
+
+
 class RoleTable:
     """What each role grants, as loaded at one moment (`generation`)."""
 
@@ -85,6 +109,7 @@ class UserCache:
         self._uow_factory = uow_factory
         self._ttl = ttl_seconds
         self._flights = SingleFlight()
+        self._decoded: dict[str, tuple[bytes, Any]] = {}
 
     async def roles(self) -> RoleTable:
         loaded = False
@@ -123,7 +148,20 @@ class UserCache:
             fresh=lambda cached: cached[1] == roles.generation,
             flight=roles.generation,
         )
-        return None if found is None else found[0]
+        return None if found is None else _copy(found[0])
+
+    async def session(self, session_id: UUID) -> SessionState | None:
+        """The session's state as stored; None when there is no such session. Every
+        write to a session records an event that invalidates this entry."""
+
+        async def load() -> SessionState | None:
+            async with self._uow_factory() as uow:
+                session = await uow.sessions.get(session_id)
+            if session is None:
+                return None
+            return SessionState(session.user_id, session.expires_at, session.revoked_at is not None)
+
+        return await self._read(session_key(session_id), load, _encode_session, _decode_session)
 
     async def _read(
         self,
@@ -139,13 +177,20 @@ class UserCache:
         except ServiceUnavailableError:
             entry = None  # the database answers instead
         if entry is not None and entry.value is not None:
-            try:
-                cached = decode(entry.value)
-            except (ValueError, KeyError, TypeError):
-                pass  # written by another version of the service: load afresh
+            memo = self._decoded.get(key)
+            if memo is not None and memo[0] is entry.value:
+                cached: T = memo[1]
             else:
-                if fresh(cached):
-                    return cached
+                try:
+                    cached = decode(entry.value)
+                except (ValueError, KeyError, TypeError):
+                    cached = None  # type: ignore[assignment] # another version wrote it: load
+                else:
+                    if len(self._decoded) >= _DECODED_KEPT:
+                        self._decoded.clear()
+                    self._decoded[key] = (entry.value, cached)
+            if cached is not None and fresh(cached):
+                return cached
 
         async def load_and_store() -> T | None:
             value = await load()
@@ -166,6 +211,14 @@ class UserCache:
         async with self._uow_factory() as uow:
             roles = await uow.roles.list()
         return RoleTable({r.name: r.permissions for r in roles}, secrets.token_hex(8))
+
+
+def _copy(user: User) -> User:
+    """A shallow copy with its own event list: callers may treat it as theirs."""
+    clone = object.__new__(User)
+    clone.__dict__.update(user.__dict__)
+    clone._events = []
+    return clone
 
 
 def _without_hash(user: User) -> User:
@@ -228,6 +281,24 @@ def _decode_user(raw: bytes) -> tuple[User, str]:
         lockouts=int(data["lockouts"]),
     )
     return user, str(data["generation"])
+
+
+def _encode_session(state: SessionState) -> bytes:
+    return json.dumps(
+        {
+            "user_id": str(state.user_id),
+            "expires_at": state.expires_at.isoformat(),
+            "revoked": state.revoked,
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def _decode_session(raw: bytes) -> SessionState:
+    data = json.loads(raw)
+    return SessionState(
+        UUID(data["user_id"]), datetime.fromisoformat(data["expires_at"]), bool(data["revoked"])
+    )
 
 
 def _encode_roles(table: RoleTable) -> bytes:

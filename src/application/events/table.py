@@ -13,6 +13,7 @@ from domain.identity.events import (
     PasswordChanged,
     PasswordReset,
     RolesAssigned,
+    SessionRefreshed,
     SessionRevoked,
     UserCreated,
     UserDeactivated,
@@ -43,6 +44,9 @@ STALE_CACHE = (
     PasswordReset,
     AccountLocked,
     AccountUnlocked,
+    # A session's state as authenticated requests read it (revoked, or its expiry moved).
+    SessionRevoked,
+    SessionRefreshed,
     # What roles grant changed.
     RoleCreated,
     RoleUpdated,

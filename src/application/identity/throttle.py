@@ -1,6 +1,7 @@
 """Rate-limit policies, applied by use cases (not only by routes), per client address
 and per account."""
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -79,18 +80,12 @@ class Throttle:
 
     async def request(self) -> None:
         """The general per-client budget, applied to every request."""
-        await self._hit("requests_per_client", "any:client", self._client())
+        if self._policy.enabled:  # skips working out the client when limits are off
+            await self._hit("requests_per_client", "any:client", self._client())
 
     def _client(self) -> str:
-        """IPv6 clients are counted per /64: one host commonly holds a whole /64, so a
-        per-address budget would be no budget at all."""
         ip = self._context.current().ip
-        if ip is None:
-            return "unknown"
-        address = ipaddress.ip_address(ip)
-        if address.version == 6:
-            return str(ipaddress.ip_network(f"{address}/64", strict=False))
-        return str(address)
+        return "unknown" if ip is None else _bucket(ip)
 
     async def _hit(self, limit: LimitName, scope: str, subject: str) -> None:
         if not self._policy.enabled:
@@ -107,3 +102,14 @@ class Throttle:
                 reset_seconds=decision.reset_seconds,
                 retry_after=max(1, decision.retry_after_seconds),
             )
+
+
+@functools.lru_cache(maxsize=4096)
+def _bucket(ip: str) -> str:
+    """IPv6 clients are counted per /64: one host commonly holds a whole /64, so a
+    per-address budget would be no budget at all. Cached: every request asks, and a
+    busy instance sees the same few thousand clients again and again."""
+    address = ipaddress.ip_address(ip)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

@@ -95,6 +95,7 @@ class Container(containers.DeclarativeContainer):
         events=events,
         tokens=tokens,
         mail=mail,
+        persistence=persistence,
     )
     signin = providers.Container(
         SignIn,
@@ -107,7 +108,12 @@ class Container(containers.DeclarativeContainer):
         identity=identity,
     )
     access = providers.Container(
-        Access, core=core, security=security, events=events, identity=identity
+        Access,
+        core=core,
+        security=security,
+        events=events,
+        identity=identity,
+        persistence=persistence,
     )
     releases = providers.Container(
         Releases,

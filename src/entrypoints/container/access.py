@@ -20,6 +20,7 @@ class Access(containers.DeclarativeContainer):
     security = providers.DependenciesContainer()
     events = providers.DependenciesContainer()
     identity = providers.DependenciesContainer()
+    persistence = providers.DependenciesContainer()
 
     _uow = (events.uow_factory, core.clock)
 
@@ -34,5 +35,7 @@ class Access(containers.DeclarativeContainer):
     )
     list_api_keys = providers.Singleton(ListApiKeys, events.uow_factory)
     revoke_api_key = providers.Singleton(RevokeApiKey, *_uow)
-    authenticate_api_key = providers.Singleton(AuthenticateApiKey, *_uow, security.api_key_secrets)
+    authenticate_api_key = providers.Singleton(
+        AuthenticateApiKey, *_uow, security.api_key_secrets, persistence.reads.provider
+    )
     list_audit_events = providers.Singleton(ListAuditEvents, events.uow_factory)

@@ -60,6 +60,7 @@ class Identity(containers.DeclarativeContainer):
     events = providers.DependenciesContainer()
     tokens = providers.DependenciesContainer()
     mail = providers.DependenciesContainer()
+    persistence = providers.DependenciesContainer()
 
     # What (almost) every use case holds: a unit of work per transaction, and the time.
     _uow = (events.uow_factory, core.clock)
@@ -161,7 +162,8 @@ class Identity(containers.DeclarativeContainer):
     )
 
     # --- administration --------------------------------------------------------------
-    list_users = providers.Singleton(ListUsers, events.uow_factory)
+    # A read-only transaction: on SQLite it takes no write lock.
+    list_users = providers.Singleton(ListUsers, persistence.reads.provider)
     get_user = providers.Singleton(GetUser, events.uow_factory)
     create_user = providers.Singleton(CreateUser, events.uow_factory, accounts)
     update_user = providers.Singleton(UpdateUser, *_uow, security.emails, notices)

@@ -7,6 +7,7 @@ ours gives the last address a trusted proxy vouched for (MDN, "X-Forwarded-For: 
 an IP address"; OWASP, "Logging Cheat Sheet", on spoofable client IPs).
 """
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -42,8 +43,10 @@ def client_address(
     client. Always a normalized IP (IPv4-mapped IPv6 as IPv4) or None when the peer is
     not an IP (a Unix socket, a test client).
     """
+    if not forwarded_for:  # the common case, answered from a cache
+        return _address_of(scope_client_host)
     peer = _parse(scope_client_host)
-    if peer is None or not _trusted(peer, trusted_proxies) or not forwarded_for:
+    if peer is None or not _trusted(peer, trusted_proxies):
         return str(peer) if peer is not None else None
     hops = [entry.strip() for entry in forwarded_for.split(",")]
     for entry in reversed(hops):
@@ -55,6 +58,12 @@ def client_address(
     # Every hop is ours (the request came from inside): the leftmost is the client.
     first = _parse(hops[0])
     return str(first if first is not None else peer)
+
+
+@functools.lru_cache(maxsize=4096)  # every request asks: the same few peers, mostly
+def _address_of(peer: str | None) -> str | None:
+    parsed = _parse(peer)
+    return str(parsed) if parsed is not None else None
 
 
 def _parse(value: str | None) -> IPAddress | None:

@@ -40,7 +40,9 @@ def use_case(pick: Callable[[Container], Any]) -> Any:
     """`Depends` on the use case `pick` selects from the container, e.g.
     `use_case(lambda c: c.register_user)`. Its `execute` runs in a span while tracing is on."""
 
-    def dependency(request: Request) -> Any:
+    # async: FastAPI runs a plain `def` dependency in the thread pool, a thread hop per
+    # request for what is a dictionary lookup.
+    async def dependency(request: Request) -> Any:
         return traced_use_case(pick(container_of(request))())
 
     return Depends(dependency)
@@ -165,7 +167,7 @@ def user_agent(request: Request) -> str | None:
     return request.headers.get("user-agent")
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """415 for a body that is not JSON (instead of a confusing 422)."""
     if not _has_body(request):
         return
@@ -176,7 +178,7 @@ def require_json(request: Request) -> None:
         )
 
 
-def require_form(request: Request) -> None:
+async def require_form(request: Request) -> None:
     """OAuth endpoints take application/x-www-form-urlencoded (RFC 6749 §4.3.2, RFC 7009).
     An empty body falls through to validation (a missing `grant_type`)."""
     if not _has_body(request):

@@ -63,3 +63,15 @@ def gauge(text: str, name: str, dependency: str, **labels: str) -> float:
             if sample.name == name and wanted.items() <= sample.labels.items():
                 return sample.value
     raise AssertionError(f"{name}{wanted} not exported")
+
+
+async def local_hits(client: httpx.AsyncClient, cache: str) -> float:
+    """How many lookups of `cache` (`user`, `session`) the in-process tier answered."""
+    text = (await client.get("/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "hexahub_cache_requests_total"
+        and sample.labels == {"cache": cache, "tier": "local", "result": "hit"}
+    )

@@ -5,6 +5,7 @@ from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import AuthenticationError
 from application.ports.api_key_secrets import ApiKeySecrets
+from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,9 +24,12 @@ class AuthenticateApiKey(Transactional):
       now: a demoted owner's keys lose what the owner lost, on the next request. An
       inactive or deleted owner's keys stop working.
     - The first use is audited; `last_used_at` is written at most once a minute.
+    - The checks read in a read-only transaction (`reads`), which takes no write lock:
+      only the once-a-minute use record opens a writing one.
     """
 
     secrets: ApiKeySecrets
+    reads: UnitOfWorkFactory
 
     async def execute(self, command: AuthenticateApiKeyCommand) -> Principal:
         refused = AuthenticationError("invalid API key")
@@ -34,7 +38,7 @@ class AuthenticateApiKey(Transactional):
             raise refused
         prefix, secret_hash = parsed
         now = self.clock.now()
-        async with self.uow_factory() as uow:
+        async with self.reads() as uow:
             key = await uow.api_keys.get_by_prefix(prefix)
             if key is None or not self.secrets.matches(secret_hash, key.secret_hash):
                 raise refused
@@ -42,7 +46,8 @@ class AuthenticateApiKey(Transactional):
             if not key.is_usable(now) or owner is None or not owner.is_active:
                 raise refused
             granted = await permissions_for(uow.roles, owner.roles)
-            if key.use_is_due(now):
+        if key.use_is_due(now):
+            async with self.uow_factory() as uow:
                 # Decided again under a row lock: parallel first uses record one.
                 locked = await uow.api_keys.get(key.id, for_update=True)
                 if locked is not None and locked.used(now=now):

@@ -30,8 +30,10 @@ class Authenticate:
       changes (which revoke sessions) act on the very next request.
     - Permissions come from the user's roles as stored now, so a role change or a
       demotion acts on the next request too, not at token expiry.
-    - The user and the role grants come through `UserCache`, which every write
-      invalidates after commit; the session row is read from the database every time.
+    - The session's state, the user and the role grants come through `UserCache`,
+      which every write (a logout, a revocation, a refresh, a deactivation, a role
+      change) invalidates after commit on every instance: a warm cache answers without
+      a database round trip, and a cold one, or Redis down, reads the database.
     - A service client's token (client credentials) carries no user: it may do what its
       scope grants, limited to what the client may do now; a revoked client is refused.
     - Any other doubt fails closed: a database that cannot answer is an error, never a
@@ -50,8 +52,7 @@ class Authenticate:
             return await self._client(claims)
         if claims.session_id is None or await self._announced_revoked(claims.session_id):
             raise InvalidTokenError()
-        async with self.reads() as uow:
-            session = await uow.sessions.get(claims.session_id)
+        session = await self.users.session(claims.session_id)
         if (
             session is None
             or session.user_id != claims.subject
@@ -63,7 +64,7 @@ class Authenticate:
         if user is None or not user.is_active:
             raise InvalidTokenError()
         permissions = roles.permissions(user.roles)
-        return Principal(user=user, permissions=permissions, session_id=session.id)
+        return Principal(user=user, permissions=permissions, session_id=claims.session_id)
 
     async def _announced_revoked(self, session_id: UUID) -> bool:
         """The store's answer; False when it cannot give one, since the session row,

@@ -44,7 +44,7 @@ from entrypoints.http.schemas.oauth import (
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _oauth_errors(request: Request) -> None:
+async def _oauth_errors(request: Request) -> None:
     request.scope[OAUTH_ROUTE_FLAG] = True
 
 

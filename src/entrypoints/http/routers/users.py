@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from application.access.use_cases.assign_roles import AssignRoles
 from application.identity.use_cases.create_user import CreateUser, CreateUserCommand
@@ -36,7 +36,12 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 json_body = [Depends(require_json)]
 
 
-@router.get("", responses=error_responses(400, 401, 403, 422, 503), description=ListUsers.__doc__)
+@router.get(
+    "",
+    response_model=UserPageOut,
+    responses=error_responses(400, 401, 403, 422, 503),
+    description=ListUsers.__doc__,
+)
 async def list_users(
     request: Request,
     principal: CurrentPrincipal,
@@ -53,7 +58,7 @@ async def list_users(
         str | None,
         Query(pattern=ROLE_NAME_PATTERN, description="An existing role", examples=["user"]),
     ] = None,
-) -> UserPageOut:
+) -> Response:
     codec = container_of(request).cursor_codec()
     scope = {"q": q, "is_active": is_active, "role": role}
     after = codec.decode(cursor, scope) if cursor else None
@@ -61,11 +66,14 @@ async def list_users(
         principal,
         ListUsersQuery(limit=limit, after=after, q=q, is_active=is_active, role=role),
     )
-    return UserPageOut(
-        items=[UserOut.of(u, lock_seen_at=lock_seen_at) for u in page.items],
+    # Built without validation and serialised once: the database already holds what
+    # the model would check, and re-validating 100 users was a large part of the page.
+    body = UserPageOut.model_construct(
+        items=[UserOut.trusted(u, lock_seen_at=lock_seen_at) for u in page.items],
         next_cursor=codec.encode(page.next_after, scope) if page.next_after else None,
         limit=limit,
     )
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.post(
