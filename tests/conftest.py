@@ -32,14 +32,14 @@ _tally: Counter[tuple[str, str]] = Counter()
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        for suite in ("postgres", "redis", "faults"):
+        for suite in ("postgres", "redis", "faults", "browser"):
             if suite in report.keywords:
                 _tally[(suite, report.outcome)] += 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("real-server suites")
-    for suite in ("postgres", "redis", "faults"):
+    for suite in ("postgres", "redis", "faults", "browser"):
         passed, failed, skipped = (_tally[(suite, o)] for o in ("passed", "failed", "skipped"))
         terminalreporter.write_line(f"{suite}: {passed} passed, {failed} failed, {skipped} skipped")
 
