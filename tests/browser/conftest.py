@@ -17,11 +17,11 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -55,10 +55,11 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 async def chromium() -> AsyncIterator["Browser"]:
-    executable = Path(os.environ.get("CHROMIUM") or "/usr/bin/chromium")
-    if not executable.is_file():
+    wanted = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+    executable = shutil.which(wanted)
+    if executable is None:
         backends.missing(
-            f"Chromium not found at {executable}",
+            f"Chromium not found at {wanted}",
             "`make test` installs Debian's chromium as root, or set CHROMIUM",
         )
     try:
@@ -68,7 +69,7 @@ async def chromium() -> AsyncIterator["Browser"]:
     async with async_playwright() as playwright:
         # launch() gives every run a fresh, temporary user-data-dir of its own.
         browser = await playwright.chromium.launch(
-            executable_path=str(executable), headless=True, args=CHROMIUM_ARGS
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         await browser.close()
@@ -116,7 +117,8 @@ async def tab(chromium: "Browser") -> AsyncIterator[Tab]:
     page.on("pageerror", lambda error: tab.problems.append(f"page error: {error}"))
     yield tab
     await context.close()
-    assert tab.problems == [], "the browser's console reported problems"
+    if tab.problems:
+        pytest.fail("the browser's console reported:\n" + "\n".join(tab.problems), pytrace=False)
 
 
 # --- the server, its mail and a relying party ----------------------------------------
