@@ -104,6 +104,14 @@ class Tab:
     async def text(self) -> str:
         return await self.page.locator("main").inner_text()
 
+    def back_at(self, request: "Authorization") -> dict[str, str]:
+        """The answer the application got: the browser is at its redirect URI with the
+        request's state."""
+        assert self.page.url.startswith(request.redirect_uri + "?"), self.page.url
+        answer = query_of(self.page.url)
+        assert answer["state"] == request.state
+        return answer
+
 
 @pytest.fixture
 async def tab(chromium: "Browser") -> AsyncIterator[Tab]:
@@ -193,23 +201,36 @@ async def api(server: Server) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(scope="session")
-async def admin(api: httpx.AsyncClient) -> dict[str, str]:
+async def bearer(api: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
+    """An Authorization header value for the account, through the JSON API."""
     response = await api.post(
-        "/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+        "/api/v1/auth/login", json={"username": username, "password": password}
     )
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return f"Bearer {response.json()['access_token']}"
 
 
-async def register_client(
-    api: httpx.AsyncClient, admin: dict[str, str], rp: RelyingParty, *, first_party: bool
-) -> str:
+@dataclass
+class Application:
+    """A registered public client whose redirect URIs are the relying party's."""
+
+    name: str
+    client_id: str
+    server: Server
+    rp: RelyingParty
+
+    def authorization(self) -> "Authorization":
+        return Authorization(self.server.url, self.client_id, self.rp.callback)
+
+
+async def register(
+    api: httpx.AsyncClient, server: Server, rp: RelyingParty, name: str, *, first_party: bool
+) -> Application:
     response = await api.post(
         "/api/v1/clients",
-        headers=admin,
+        headers={"Authorization": await bearer(api, "admin", ADMIN_PASSWORD)},
         json={
-            "name": "Wiki" if first_party else "Photo Printer",
+            "name": name,
             "redirect_uris": [rp.callback, rp.after_logout],
             "grant_types": ["authorization_code", "refresh_token"],
             "token_endpoint_auth_method": "none",
@@ -217,23 +238,22 @@ async def register_client(
         },
     )
     assert response.status_code == 201, response.text
-    client_id: str = response.json()["client_id"]
-    return client_id
+    return Application(name, response.json()["client_id"], server, rp)
 
 
 @pytest.fixture(scope="session")
 async def third_party(
-    api: httpx.AsyncClient, admin: dict[str, str], relying_party: RelyingParty
-) -> str:
-    """A public client that is not ours: people are asked for consent."""
-    return await register_client(api, admin, relying_party, first_party=False)
+    api: httpx.AsyncClient, server: Server, relying_party: RelyingParty
+) -> Application:
+    """Not ours: people are asked for consent."""
+    return await register(api, server, relying_party, "Photo Printer", first_party=False)
 
 
 @pytest.fixture(scope="session")
 async def first_party(
-    api: httpx.AsyncClient, admin: dict[str, str], relying_party: RelyingParty
-) -> str:
-    return await register_client(api, admin, relying_party, first_party=True)
+    api: httpx.AsyncClient, server: Server, relying_party: RelyingParty
+) -> Application:
+    return await register(api, server, relying_party, "Wiki", first_party=True)
 
 
 # --- people and requests -------------------------------------------------------------
@@ -247,15 +267,6 @@ async def person(api: httpx.AsyncClient) -> dict[str, str]:
     response = await api.post("/api/v1/auth/register", json=body)
     assert response.status_code == 201, response.text
     return {**body, "id": response.json()["id"]}
-
-
-async def tokens_of(api: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
-    """A bearer header for the account, through the JSON API."""
-    response = await api.post(
-        "/api/v1/auth/login", json={"username": username, "password": password}
-    )
-    assert response.status_code == 200, response.text
-    return f"Bearer {response.json()['access_token']}"
 
 
 @dataclass
@@ -288,10 +299,6 @@ class Authorization:
                 "code_challenge_method": "S256",
             }
         )
-
-
-def authorization(server: Server, client_id: str, rp: RelyingParty) -> Authorization:
-    return Authorization(server.url, client_id, rp.callback)
 
 
 def query_of(url: str) -> dict[str, str]:

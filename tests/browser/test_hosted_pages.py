@@ -1,4 +1,4 @@
-"""A person in Chromium on the hosted pages: signing in to a relying party (password,
+"""A person in Chromium on the hosted pages: signing in to an application (password,
 second factor, consent), the mailed links, signing out. The `tab` fixture fails any
 test whose pages logged a console error, a Content-Security-Policy violation above all.
 """
@@ -13,13 +13,11 @@ import pytest
 
 from tests.browser.conftest import (
     PASSWORD,
+    Application,
     Authorization,
-    RelyingParty,
     Tab,
-    authorization,
+    bearer,
     mailed_link,
-    query_of,
-    tokens_of,
 )
 from tests.e2e.conftest import Server
 from tests.mail_catcher import MailCatcher
@@ -28,7 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
 async def exchange(api: httpx.AsyncClient, request: Authorization, code: str) -> dict[str, str]:
-    """The relying party's back channel: the code and the PKCE verifier for tokens."""
+    """The application's back channel: the code and the PKCE verifier for tokens."""
     response = await api.post(
         "/api/v1/auth/token",
         data={
@@ -44,28 +42,23 @@ async def exchange(api: httpx.AsyncClient, request: Authorization, code: str) ->
     return tokens
 
 
-def verified(server: Server, request: Authorization, id_token: str) -> dict[str, str]:
-    """The id_token checked as a relying party does: a key from the JWKS URL."""
-    key = jwt.PyJWKClient(f"{server.url}/.well-known/jwks.json").get_signing_key_from_jwt(id_token)
+def verified(issuer: str, request: Authorization, id_token: str) -> dict[str, str]:
+    """The id_token checked as an application does: the key from the JWKS URL."""
+    jwks = jwt.PyJWKClient(f"{issuer}/.well-known/jwks.json")
     claims: dict[str, str] = jwt.decode(
         id_token,
-        key.key,
+        jwks.get_signing_key_from_jwt(id_token).key,
         algorithms=["RS256", "EdDSA"],
         audience=request.client_id,
-        issuer=server.url,
+        issuer=issuer,
     )
     return claims
 
 
 async def test_a_person_signs_in_to_a_third_party_application(
-    tab: Tab,
-    server: Server,
-    api: httpx.AsyncClient,
-    relying_party: RelyingParty,
-    third_party: str,
-    person: dict[str, str],
+    tab: Tab, server: Server, api: httpx.AsyncClient, third_party: Application, person: dict
 ) -> None:
-    request = authorization(server, third_party, relying_party)
+    request = third_party.authorization()
     await tab.page.goto(request.address)
     assert await tab.page.title() == "Sign in"
     assert "Sign in to continue to Photo Printer." in await tab.text()
@@ -77,54 +70,41 @@ async def test_a_person_signs_in_to_a_third_party_application(
     assert "See your email address" in consent
 
     await tab.submit("Allow")
-    assert tab.page.url.startswith(relying_party.callback + "?")
-    back = query_of(tab.page.url)
-    assert back["state"] == request.state
-    assert back["iss"] == server.url
+    answer = tab.back_at(request)
+    assert answer["iss"] == server.url
 
-    tokens = await exchange(api, request, back["code"])
-    claims = await asyncio.to_thread(verified, server, request, tokens["id_token"])
+    tokens = await exchange(api, request, answer["code"])
+    claims = await asyncio.to_thread(verified, server.url, request, tokens["id_token"])
     assert claims["sub"] == person["id"]
     assert claims["nonce"] == request.nonce
     assert claims["email"] == person["email"]
-    # The access token is the person's: userinfo answers for them.
     info = await api.get(
         "/oauth2/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
     )
     assert info.json()["preferred_username"] == person["username"]
 
-    # Consent is asked once: the next request of the same application goes straight back.
-    again = authorization(server, third_party, relying_party)
+    # Consent is asked once: the application's next request goes straight back.
+    again = third_party.authorization()
     await tab.page.goto(again.address)
-    assert tab.page.url.startswith(relying_party.callback + "?")
-    assert query_of(tab.page.url)["state"] == again.state
+    assert tab.back_at(again)["code"] != answer["code"]
 
 
 async def test_denying_consent_sends_the_person_back_with_access_denied(
-    tab: Tab,
-    server: Server,
-    relying_party: RelyingParty,
-    third_party: str,
-    person: dict[str, str],
+    tab: Tab, third_party: Application, person: dict
 ) -> None:
-    request = authorization(server, third_party, relying_party)
+    request = third_party.authorization()
     await tab.page.goto(request.address)
     await tab.sign_in(person["username"])
     await tab.submit("Deny")
-    back = query_of(tab.page.url)
-    assert back["error"] == "access_denied"
-    assert back["state"] == request.state
-    assert "code" not in back
+    answer = tab.back_at(request)
+    assert answer["error"] == "access_denied"
+    assert "code" not in answer
 
 
 async def test_a_wrong_password_is_shown_on_the_page_and_goes_nowhere(
-    tab: Tab,
-    server: Server,
-    relying_party: RelyingParty,
-    first_party: str,
-    person: dict[str, str],
+    tab: Tab, server: Server, first_party: Application, person: dict
 ) -> None:
-    request = authorization(server, first_party, relying_party)
+    request = first_party.authorization()
     await tab.page.goto(request.address)
     await tab.sign_in(person["username"], "not the password at all")
 
@@ -133,34 +113,28 @@ async def test_a_wrong_password_is_shown_on_the_page_and_goes_nowhere(
     assert await alert.inner_text() == "Wrong username or password."
     # The page's own style applies under its CSP (the one inline style, allowed by hash).
     assert await alert.evaluate("e => getComputedStyle(e).color") == "rgb(170, 0, 0)"
-    assert relying_party.arrivals(request.state) == []
+    assert first_party.rp.arrivals(request.state) == []
 
     # The form is there again, and the right password goes on.
     await tab.sign_in(person["username"])
-    assert query_of(tab.page.url)["state"] == request.state
+    tab.back_at(request)
 
 
 async def test_an_account_with_a_second_factor_gets_the_code_step(
-    tab: Tab,
-    server: Server,
-    api: httpx.AsyncClient,
-    relying_party: RelyingParty,
-    first_party: str,
-    person: dict[str, str],
+    tab: Tab, api: httpx.AsyncClient, first_party: Application, person: dict
 ) -> None:
-    headers = {"Authorization": await tokens_of(api, person["username"])}
+    headers = {"Authorization": await bearer(api, person["username"])}
     setup = await api.post(
         "/api/v1/auth/mfa/totp/setup", headers=headers, json={"current_password": PASSWORD}
     )
     totp = pyotp.TOTP(setup.json()["secret"])
     # Confirmed with the previous step's code, so the current one is still unused.
-    confirm = totp.at(time.time() - 30)
     confirmed = await api.post(
-        "/api/v1/auth/mfa/totp/confirm", headers=headers, json={"code": confirm}
+        "/api/v1/auth/mfa/totp/confirm", headers=headers, json={"code": totp.at(time.time() - 30)}
     )
     assert confirmed.status_code == 200, confirmed.text
 
-    request = authorization(server, first_party, relying_party)
+    request = first_party.authorization()
     await tab.page.goto(request.address)
     await tab.sign_in(person["username"])
     assert await tab.page.title() == "Two-step verification"
@@ -168,12 +142,11 @@ async def test_an_account_with_a_second_factor_gets_the_code_step(
     await tab.page.get_by_label("Code").fill("000000" if totp.now() != "000000" else "111111")
     await tab.submit("Verify")
     assert await tab.page.get_by_role("alert").inner_text() == "That code is not right."
-    assert relying_party.arrivals(request.state) == []
+    assert first_party.rp.arrivals(request.state) == []
 
     await tab.page.get_by_label("Code").fill(totp.now())
     await tab.submit("Verify")
-    assert tab.page.url.startswith(relying_party.callback + "?")
-    assert query_of(tab.page.url)["state"] == request.state
+    tab.back_at(request)
 
 
 async def test_the_mailed_reset_link_sets_a_password_that_signs_in(
@@ -181,9 +154,8 @@ async def test_the_mailed_reset_link_sets_a_password_that_signs_in(
     server: Server,
     api: httpx.AsyncClient,
     mail: MailCatcher,
-    relying_party: RelyingParty,
-    first_party: str,
-    person: dict[str, str],
+    first_party: Application,
+    person: dict,
 ) -> None:
     asked = await api.post("/api/v1/auth/password-reset/request", json={"email": person["email"]})
     assert asked.status_code == 202
@@ -197,14 +169,14 @@ async def test_the_mailed_reset_link_sets_a_password_that_signs_in(
     await tab.submit("Set password")
     assert "Your password is changed." in await tab.text()
 
-    request = authorization(server, first_party, relying_party)
+    request = first_party.authorization()
     await tab.page.goto(request.address)
     await tab.sign_in(person["username"], PASSWORD)
     assert await tab.page.get_by_role("alert").inner_text() == "Wrong username or password."
     await tab.sign_in(person["username"], new_password)
-    assert query_of(tab.page.url)["state"] == request.state
+    tab.back_at(request)
 
-    # The link was spent by the form.
+    # The form spent the link.
     await tab.page.goto(link)
     await tab.page.get_by_label("New password").fill("yet another passphrase 43")
     await tab.submit("Set password")
@@ -212,9 +184,9 @@ async def test_the_mailed_reset_link_sets_a_password_that_signs_in(
 
 
 async def test_the_mailed_verification_link_confirms_the_address(
-    tab: Tab, server: Server, api: httpx.AsyncClient, mail: MailCatcher, person: dict[str, str]
+    tab: Tab, server: Server, api: httpx.AsyncClient, mail: MailCatcher, person: dict
 ) -> None:
-    headers = {"Authorization": await tokens_of(api, person["username"])}
+    headers = {"Authorization": await bearer(api, person["username"])}
     assert (await api.post("/api/v1/auth/verify-email/request", headers=headers)).status_code == 202
     link = await mailed_link(mail, server, person["email"])
     assert link.startswith(f"{server.url}/verify-email?token=")
@@ -229,33 +201,29 @@ async def test_the_mailed_verification_link_confirms_the_address(
 
 
 async def test_signing_out_ends_the_browsers_sign_in(
-    tab: Tab,
-    server: Server,
-    relying_party: RelyingParty,
-    first_party: str,
-    person: dict[str, str],
+    tab: Tab, server: Server, first_party: Application, person: dict
 ) -> None:
-    request = authorization(server, first_party, relying_party)
+    request = first_party.authorization()
     await tab.page.goto(request.address)
     await tab.sign_in(person["username"])
-    assert query_of(tab.page.url)["state"] == request.state
+    tab.back_at(request)
 
     # RP-initiated logout without an id_token_hint: the person confirms, then goes back
     # to the application's registered address with its state.
     await tab.page.goto(
-        f"{server.url}/oauth2/logout?client_id={first_party}"
-        f"&post_logout_redirect_uri={relying_party.after_logout}&state=bye"
+        f"{server.url}/oauth2/logout?client_id={first_party.client_id}"
+        f"&post_logout_redirect_uri={first_party.rp.after_logout}&state=bye"
     )
     assert await tab.page.title() == "Sign out"
     assert "Do you want to sign out?" in await tab.text()
     await tab.submit("Sign out")
-    assert tab.page.url == f"{relying_party.after_logout}?state=bye"
+    assert tab.page.url == f"{first_party.rp.after_logout}?state=bye"
 
     # Signed out: the next authorization asks for the password again.
-    again = authorization(server, first_party, relying_party)
+    again = first_party.authorization()
     await tab.page.goto(again.address)
     assert await tab.page.title() == "Sign in"
-    assert relying_party.arrivals(again.state) == []
+    assert first_party.rp.arrivals(again.state) == []
 
     # Without a return address the page itself says so.
     await tab.page.goto(f"{server.url}/oauth2/logout")
