@@ -148,9 +148,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, mail: MailCatcher) -> Itera
             SMTP_PORT=str(mail.port),
             SMTP_STARTTLS="false",
             MAIL_DISPATCH_INTERVAL_SECONDS="0.1",
-            # Every test registers people from 127.0.0.1; the per-address limit is not
-            # what these tests are about.
+            # Every test registers and signs people in from 127.0.0.1; the per-address
+            # limits are not what these tests are about (the per-account ones stay).
             RATE_LIMIT_REGISTER_PER_CLIENT="1000/3600",
+            RATE_LIMIT_LOGIN_PER_CLIENT="1000/60",
         )
 
 
