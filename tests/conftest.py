@@ -17,6 +17,9 @@ from tests import backends
 
 pytest_plugins = ["tests.mail_catcher", "tests.tracing"]
 
+SUITES = ("postgres", "redis", "faults", "browser")  # counted at the end of the output
+_suites: dict[str, set[str]] = {}  # node id -> the SUITES it is marked with
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
@@ -25,6 +28,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
         if any(n.startswith("redis") for n in names):
             item.add_marker(pytest.mark.redis)
+        # By marker, not keyword: keywords hold folder names too (a checkout in .../browser).
+        _suites[item.nodeid] = {m.name for m in item.iter_markers()} & set(SUITES)
 
 
 _tally: Counter[tuple[str, str]] = Counter()
@@ -32,14 +37,13 @@ _tally: Counter[tuple[str, str]] = Counter()
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        for suite in ("postgres", "redis", "faults"):
-            if suite in report.keywords:
-                _tally[(suite, report.outcome)] += 1
+        for suite in _suites.get(report.nodeid, ()):
+            _tally[(suite, report.outcome)] += 1
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("real-server suites")
-    for suite in ("postgres", "redis", "faults"):
+    for suite in SUITES:
         passed, failed, skipped = (_tally[(suite, o)] for o in ("passed", "failed", "skipped"))
         terminalreporter.write_line(f"{suite}: {passed} passed, {failed} failed, {skipped} skipped")
 
