@@ -321,9 +321,8 @@ async def test_a_consumer_that_stops_reading_is_closed_with_4429_not_buffered(
         try:
             for _ in range(30):
                 await register(one.client)
-            await asyncio.sleep(0.2)
-            [backlog] = hub.backlogs
-            assert backlog <= 5  # bounded, whatever the client does
+                # Bounded, whatever the client does (the hub may already have let it go).
+                assert all(backlog <= 5 for backlog in hub.backlogs)
             received, code = await read_until_closed(socket)
             assert code == 4429
             assert received < 30
