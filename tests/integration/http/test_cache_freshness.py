@@ -65,10 +65,16 @@ async def test_the_second_read_is_served_from_the_in_process_tier(instances: Ins
     a, b = instances
     user = await register(a)
     headers = bearer(await login(b, user["username"]))
-    await b.get("/api/v1/auth/me", headers=headers)
-    before = await local_hits(b)
-    assert (await b.get("/api/v1/auth/me", headers=headers)).status_code == 200
-    assert await local_hits(b) == before + 1
+    # The registration's and the login's invalidations reach `b` asynchronously and may
+    # evict what a read just warmed: once they have, a read warms for good.
+    for _ in range(10):
+        await b.get("/api/v1/auth/me", headers=headers)
+        before = await local_hits(b)
+        assert (await b.get("/api/v1/auth/me", headers=headers)).status_code == 200
+        if await local_hits(b) == before + 1:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("no read was served from the in-process tier")
 
 
 Change = Callable[[httpx.AsyncClient, dict[str, str], dict[str, Any]], Awaitable[None]]
