@@ -25,6 +25,11 @@ TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 AppFactory = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
+# asgi-lifespan's default is 5 s; an app starts in about 0.15 s, but on a loaded CI
+# machine a start-up that also makes a signing key can take longer than 5 s.
+STARTUP_TIMEOUT = 30
+
+
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "environment": "test",
@@ -67,7 +72,7 @@ async def app_factory(tmp_path: Path) -> AsyncIterator[AppFactory]:
         if fake_hasher:
             container.password_hasher.override(providers.Singleton(FakePasswordHasher))
         app: FastAPI = create_app(settings, container)
-        manager = LifespanManager(app)
+        manager = LifespanManager(app, startup_timeout=STARTUP_TIMEOUT)
         await manager.__aenter__()
         managers.append(manager)
         client = httpx.AsyncClient(

@@ -14,7 +14,7 @@ from dependency_injector import providers
 from adapters.memory.password_hasher import FakePasswordHasher
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
-from tests.integration.http.conftest import make_settings
+from tests.integration.http.conftest import STARTUP_TIMEOUT, make_settings
 
 
 @asynccontextmanager
@@ -26,7 +26,9 @@ async def serving(
     container = Container(settings=providers.Object(config))
     container.password_hasher.override(providers.Singleton(FakePasswordHasher))
     override(container)
-    async with LifespanManager(create_app(config, container)) as manager:
+    async with LifespanManager(
+        create_app(config, container), startup_timeout=STARTUP_TIMEOUT
+    ) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client

@@ -17,7 +17,7 @@ from adapters.redis.event_bus import RedisEventBus
 from application.ports.event_outbox import OutboxEvent
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
-from tests.integration.http.conftest import make_settings
+from tests.integration.http.conftest import STARTUP_TIMEOUT, make_settings
 from tests.integration.http.helpers import register
 
 EVENTS = 30
@@ -28,7 +28,9 @@ async def instance(tmp_path: Path, **settings: Any) -> AsyncIterator[tuple[httpx
     config = make_settings(tmp_path, event_relay_interval_seconds=0.05, **settings)
     container = Container(settings=providers.Object(config))
     container.password_hasher.override(providers.Singleton(FakePasswordHasher))
-    async with LifespanManager(create_app(config, container)) as manager:
+    async with LifespanManager(
+        create_app(config, container), startup_timeout=STARTUP_TIMEOUT
+    ) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client, container

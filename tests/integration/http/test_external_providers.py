@@ -17,7 +17,7 @@ from adapters.oidc.identity_providers import HttpxIdentityProviders, ProviderCon
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.integration.http.browser import BASE, Browser, forms_of
-from tests.integration.http.conftest import ADMIN, AppFactory, make_settings
+from tests.integration.http.conftest import ADMIN, STARTUP_TIMEOUT, AppFactory, make_settings
 from tests.integration.http.helpers import PASSWORD, bearer, login, new_identity, register
 from tests.integration.http.test_openid_provider import (
     CALLBACK,
@@ -78,7 +78,9 @@ async def world(app_factory: AppFactory, tmp_path: Path) -> AsyncIterator[dict[s
     container.identity_providers.override(
         providers.Singleton(HttpxIdentityProviders, configs, transport=transport_of(upstream))
     )
-    async with LifespanManager(create_app(settings, container)) as manager:
+    async with LifespanManager(
+        create_app(settings, container), startup_timeout=STARTUP_TIMEOUT
+    ) as manager:
         down_transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=down_transport, base_url=BASE) as api:
             browser = Browser(down_transport, {UPSTREAM: transport_of(upstream)})

@@ -21,7 +21,7 @@ from adapters.memory.password_hasher import FakePasswordHasher
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.http.routers import events as events_router
-from tests.integration.http.conftest import ADMIN, make_settings
+from tests.integration.http.conftest import ADMIN, STARTUP_TIMEOUT, make_settings
 from tests.integration.http.helpers import PASSWORD, bearer, login, register
 from tests.integration.http.live import AsgiStream, AsgiWebSocket, Closed, connect, subscribed
 
@@ -42,7 +42,9 @@ async def instance(
     container.password_hasher.override(providers.Singleton(FakePasswordHasher))
     if clock is not None:
         container.clock.override(providers.Object(clock))
-    async with LifespanManager(create_app(config, container)) as manager:
+    async with LifespanManager(
+        create_app(config, container), startup_timeout=STARTUP_TIMEOUT
+    ) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Instance(client, manager.app, container)

@@ -19,7 +19,7 @@ from adapters.memory.password_hasher import FakePasswordHasher
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.integration.http.browser import BASE, Browser, forms_of
-from tests.integration.http.conftest import ADMIN, AppFactory, make_settings
+from tests.integration.http.conftest import ADMIN, STARTUP_TIMEOUT, AppFactory, make_settings
 from tests.integration.http.helpers import bearer, register, registered_and_logged_in
 from tests.integration.http.test_mfa_api import enroll
 from tests.integration.http.test_openid_provider import (
@@ -193,7 +193,9 @@ async def test_an_expired_code_is_refused(tmp_path: Path) -> None:
     container = Container(settings=providers.Object(settings))
     container.clock.override(providers.Object(clock))
     container.password_hasher.override(providers.Singleton(FakePasswordHasher))
-    async with LifespanManager(create_app(settings, container)) as manager:
+    async with LifespanManager(
+        create_app(settings, container), startup_timeout=STARTUP_TIMEOUT
+    ) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as api:
             login = await api.post(
