@@ -1,4 +1,5 @@
-"""The `RevocationStore` contract, run against the in-memory store and real Redis.
+"""The `RevocationStore` contract, run against the in-memory store, real Redis, and
+real Redis behind this instance's mirror (what a server with Redis uses).
 
 The Redis parameter carries the `redis` mark itself: pytest only sees the fixtures a
 parametrized fixture asks for at run time, so conftest's name-based marking cannot.
@@ -7,13 +8,17 @@ parametrized fixture asks for at run time, so conftest's name-based marking cann
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
+from redis.asyncio import Redis
 
 from adapters.memory.clock import FixedClock
 from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.redis.client import create_redis_client
+from adapters.redis.invalidation_bus import RedisInvalidationBus
+from adapters.redis.mirrored_revocation_store import MirroredRevocationStore
 from adapters.redis.revocation_store import RedisRevocationStore
 from application.ports.revocation_store import RevocationStore
 
@@ -25,11 +30,17 @@ class Subject:
     elapse: Callable[[float], Awaitable[None]]
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("mirrored", marks=pytest.mark.redis),
+    ]
+)
 def backend(request: pytest.FixtureRequest) -> tuple[str, str, str]:
-    if request.param == "redis":
+    if request.param in ("redis", "mirrored"):
         return (
-            "redis",
+            request.param,
             request.getfixturevalue("redis_server_url"),
             request.getfixturevalue("redis_prefix"),
         )
@@ -50,12 +61,48 @@ async def subject(backend: tuple[str, str, str]) -> AsyncIterator[Subject]:
 
     client = create_redis_client(url)
     try:
-        yield Subject(RedisRevocationStore(client, prefix), asyncio.sleep)
+        store = RedisRevocationStore(client, prefix)
+        if kind == "redis":
+            yield Subject(store, asyncio.sleep)
+        else:
+            async with mirrored(client, store, prefix) as mirror:
+                yield Subject(mirror, asyncio.sleep)
     finally:
         keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+@asynccontextmanager
+async def mirrored(
+    client: Redis, store: RedisRevocationStore, prefix: str
+) -> AsyncIterator[MirroredRevocationStore]:
+    """`store` behind a mirror whose feed is listening (and loaded) on return."""
+    mirror = MirroredRevocationStore(
+        store, RedisInvalidationBus(client, channel=f"{prefix}revocations")
+    )
+    listening = asyncio.create_task(mirror.listen())
+    try:
+        await until_live(mirror)
+        yield mirror
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Until `condition` holds (at most 5 s)."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+async def until_live(*mirrors: MirroredRevocationStore) -> None:
+    """Until every mirror answers from memory."""
+    await until(lambda: all(m.live for m in mirrors))
 
 
 async def test_a_session_never_revoked_is_not_revoked(subject: Subject) -> None:

@@ -3,12 +3,18 @@
 Pub/sub delivers at most once, and nothing while a subscriber is disconnected: so the
 listener reports each loss of its subscription (`on_down`) and each new one (`on_up`),
 and the in-process tier it feeds serves nothing in between and starts empty after.
+
+A publish returns once the message has come back on this instance's own subscription:
+Redis hands a message to every subscriber at once, so by then every other instance has
+it too, and a client's next request, wherever it lands, is judged with it. (Without
+the wait, an instance could answer that request from memory before reading the news.)
 """
 
 import asyncio
 import contextlib
 import json
 import random
+import secrets
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -23,6 +29,11 @@ from application.errors import CacheUnavailableError
 log = structlog.get_logger()
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError)
+# Marks a message's own echo; instances that predate it take it for a key nobody holds.
+_ECHO = "echo:"
+# Redis answers in well under a millisecond; past this the subscription is failing and
+# about to be reported down, and the caller should not wait on it any longer.
+ECHO_TIMEOUT_SECONDS = 1.0
 
 
 class RedisInvalidationBus:
@@ -40,10 +51,27 @@ class RedisInvalidationBus:
         self._channel = channel
         self._ping_interval = ping_interval
         self._max_backoff = max_backoff
+        self._subscribed = False
+        self._echoes: dict[str, asyncio.Future[None]] = {}
 
     async def publish(self, keys: Collection[str]) -> None:
-        """Tell every instance; repeating it is harmless, so it is retried."""
-        message = json.dumps(sorted(keys))
+        """Tell every instance; repeating it is harmless, so it is retried. Returns once
+        Redis has passed it to every subscriber (see the module's note), or at once
+        while this instance is not subscribed."""
+        echo = f"{_ECHO}{secrets.token_hex(8)}" if self._subscribed else None
+        message = json.dumps([*sorted(keys), echo] if echo else sorted(keys))
+        if echo is None:
+            await self._publish(message)
+            return
+        heard = self._echoes[echo] = asyncio.get_running_loop().create_future()
+        try:
+            await self._publish(message)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(heard, ECHO_TIMEOUT_SECONDS)
+        finally:
+            self._echoes.pop(echo, None)
+
+    async def _publish(self, message: str) -> None:
 
         def unavailable(error: BaseException) -> CacheUnavailableError:
             log.warning("cache_invalidation_unsent", error=type(error).__name__)
@@ -81,10 +109,13 @@ class RedisInvalidationBus:
                 failures = 0
                 await on_up(server is not None and current != server)
                 server = current
+                self._subscribed = True
                 await self._deliver(pubsub, on_keys)
             except asyncio.CancelledError:
+                self._unsubscribed()
                 raise
             except Exception as error:
+                self._unsubscribed()
                 # Anything, not only connection errors: a listener that died quietly
                 # would leave the in-process tier serving with no news.
                 if failures == 0:
@@ -96,6 +127,12 @@ class RedisInvalidationBus:
             finally:
                 with contextlib.suppress(*_UNAVAILABLE):
                     await asyncio.shield(pubsub.aclose())  # type: ignore[no-untyped-call]
+
+    def _unsubscribed(self) -> None:
+        self._subscribed = False
+        for heard in self._echoes.values():  # they will not come back: stop waiting
+            if not heard.done():
+                heard.set_result(None)
 
     async def _server_id(self) -> str:
         info = await self._client.info("server")
@@ -123,7 +160,7 @@ class RedisInvalidationBus:
             if message is not None:
                 last_heard, pinged_at = now, None  # any message, the pong too, is life
                 if message.get("type") == "message":
-                    on_keys(_decode(message.get("data")))
+                    on_keys(self._heard(_decode(message.get("data"))))
                 continue
             if pinged_at is not None and now - pinged_at >= self._ping_interval:
                 # A link that drops packets silently looks like a quiet channel; only
@@ -132,6 +169,15 @@ class RedisInvalidationBus:
             if pinged_at is None and now - last_heard >= self._ping_interval:
                 await pubsub.ping()
                 pinged_at = now
+
+    def _heard(self, keys: list[str]) -> list[str]:
+        """`keys` without echo marks, after waking whoever waits for this instance's."""
+        if not keys or not keys[-1].startswith(_ECHO):
+            return keys
+        heard = self._echoes.get(keys[-1])
+        if heard is not None and not heard.done():
+            heard.set_result(None)
+        return keys[:-1]
 
 
 def _decode(data: object) -> list[str]:

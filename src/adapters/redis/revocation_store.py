@@ -1,3 +1,4 @@
+import contextlib
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TypeVar
@@ -25,7 +26,7 @@ class RedisRevocationStore(RevocationStore):
 
     Every command goes through `breaker` when given (while it is open, calls fail at
     once with `CacheUnavailableError`), and every command here is idempotent (EXISTS,
-    PING, SET of a fixed value), so each is retried after a transient connection error.
+    PING, SET of a fixed value, SCAN, PTTL), so each is retried after a transient connection error.
     """
 
     def __init__(
@@ -56,6 +57,28 @@ class RedisRevocationStore(RevocationStore):
             "is_session_revoked", partial(self._client.exists, self._key(session_id))
         )
         return bool(found)
+
+    async def revoked(self) -> dict[UUID, float]:
+        """Every session revoked now, with the seconds its entry has left."""
+        prefix = f"{self._prefix}revoked-session:"
+
+        async def read() -> dict[UUID, float]:
+            keys = [key async for key in self._client.scan_iter(match=f"{prefix}*", count=1000)]
+            if not keys:
+                return {}
+            async with self._client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.pttl(key)
+                ttls = await pipe.execute()
+            found: dict[UUID, float] = {}
+            for key, ttl in zip(keys, ttls, strict=True):
+                name = key.decode() if isinstance(key, bytes) else str(key)
+                if ttl > 0:  # -2: expired meanwhile; -1 never happens (always SET ... EX)
+                    with contextlib.suppress(ValueError):
+                        found[UUID(name.removeprefix(prefix))] = ttl / 1000
+            return found
+
+        return await self._call("revoked", read)
 
     async def ping(self) -> None:
         if not await self._call("ping", self._client.ping):

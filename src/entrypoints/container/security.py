@@ -1,6 +1,6 @@
 """Passwords, rate limits, revocations and the secrets of keys and tokens."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 from dependency_injector import containers, providers
@@ -12,6 +12,8 @@ from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.metrics.throttle import count_rejection
 from adapters.passwords.common_passwords import CommonPasswordBlocklist
+from adapters.redis.invalidation_bus import RedisInvalidationBus
+from adapters.redis.mirrored_revocation_store import MirroredRevocationStore
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.revocation_store import RedisRevocationStore
 from adapters.resilience.fallback_rate_limiter import FallbackRateLimiter
@@ -20,9 +22,11 @@ from adapters.totp.totp_engine import PyotpTotpEngine
 from application.identity.attempts import LoginPolicy
 from application.identity.passwords import PasswordRules
 from application.identity.throttle import Rate, Throttle, ThrottlePolicy
+from application.ports.revocation_store import RevocationStore
 from domain.identity.password_policy import PasswordPolicy
 from entrypoints.config.settings import Settings, parse_rate
 from entrypoints.container.core import redis_or_memory
+from entrypoints.container.lifecycle import Loop, supervised
 
 
 def _hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
@@ -39,6 +43,13 @@ def _hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
         yield hasher
     finally:
         hasher.shutdown()
+
+
+async def _mirroring(store: RevocationStore) -> AsyncIterator[object]:
+    """Feeds this instance's copy of the revoked sessions (Redis only)."""
+    mirrored = store if isinstance(store, MirroredRevocationStore) else None
+    async with supervised("revocations", mirrored.listen if mirrored else None) as task:
+        yield task
 
 
 def _throttle_policy(s: Settings) -> ThrottlePolicy:
@@ -87,14 +98,26 @@ class Security(containers.DeclarativeContainer):
 
     revocation_store = providers.Selector(
         providers.Callable(redis_or_memory, settings),
+        # Asked by every authenticated request: answered from this instance's mirror,
+        # Redis keeps the shared record and carries the announcements.
         redis=providers.Singleton(
-            RedisRevocationStore,
-            core.redis_client,
-            prefix=settings.provided.redis_key_prefix,
-            breaker=core.redis_breaker,
+            MirroredRevocationStore,
+            providers.Singleton(
+                RedisRevocationStore,
+                core.redis_client,
+                prefix=settings.provided.redis_key_prefix,
+                breaker=core.redis_breaker,
+            ),
+            providers.Singleton(
+                RedisInvalidationBus,
+                core.redis_client,
+                channel=providers.Callable(lambda s: f"{s.redis_key_prefix}revocations", settings),
+                breaker=core.redis_breaker,
+            ),
         ),
         memory=providers.Singleton(InMemoryRevocationStore, core.clock),
     )
+    revocation_mirroring = Loop(_mirroring, revocation_store)
     rate_limiter = providers.Selector(
         providers.Callable(redis_or_memory, settings),
         # Redis down: each instance limits in process until Redis answers again.

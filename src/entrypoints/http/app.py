@@ -1,5 +1,6 @@
 """The FastAPI application factory. Nothing is built at import time."""
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -78,6 +79,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             # The relay, the mail dispatcher, the key refresh (which creates the first
             # stored key), the cache invalidation feed and the gauges.
             await start_loops(container)
+            # Everything built so far lives as long as the process: out of the collector's
+            # sight, a full collection scans only what requests allocate. Unfrozen, the
+            # app's few million objects made each full collection a 70-160 ms pause,
+            # the whole p99 tail of `/me` under load (gc.callbacks timings).
+            gc.collect()
+            gc.freeze()
             log.info("started", environment=settings.environment.value, version=VERSION)
             shutdown.install()  # SIGTERM: readiness 503, drain, then uvicorn's own shutdown
             yield
