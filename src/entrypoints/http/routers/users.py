@@ -30,6 +30,7 @@ from entrypoints.http.schemas.users import (
     UserPageOut,
     UserPatchIn,
     UserReplaceIn,
+    user_page_json,
 )
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -66,14 +67,13 @@ async def list_users(
         principal,
         ListUsersQuery(limit=limit, after=after, q=q, is_active=is_active, role=role),
     )
-    # Built without validation and serialised once: the database already holds what
-    # the model would check, and re-validating 100 users was a large part of the page.
-    body = UserPageOut.model_construct(
-        items=[UserOut.trusted(u, lock_seen_at=lock_seen_at) for u in page.items],
+    body = user_page_json(
+        page.items,
         next_cursor=codec.encode(page.next_after, scope) if page.next_after else None,
         limit=limit,
+        lock_seen_at=lock_seen_at,
     )
-    return Response(body.model_dump_json(), media_type="application/json")
+    return Response(body, media_type="application/json")
 
 
 @router.post(

@@ -1,7 +1,7 @@
 """User shapes on the wire. A password or its hash never appears in an output model."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 from uuid import UUID
 
 from pydantic import (
@@ -10,8 +10,10 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     StrictBool,
+    TypeAdapter,
     model_serializer,
 )
+from typing_extensions import TypedDict
 
 from domain.identity.user import User
 
@@ -141,12 +143,8 @@ class UserOut(BaseModel):
 
 
 def _fields(user: User, lock_seen_at: datetime | None) -> dict[str, Any]:
-    lock: dict[str, Any] = {}
-    if lock_seen_at is not None:
-        locked = user.is_locked(lock_seen_at)
-        lock = {"locked": locked, "locked_until": user.locked_until if locked else None}
-    return {
-        **lock,
+    # In the order of UserOut's fields: `user_page_json` writes them as they come.
+    fields = {
         "id": user.id,
         "email": user.email.value,
         "username": user.username.value,
@@ -159,12 +157,56 @@ def _fields(user: User, lock_seen_at: datetime | None) -> dict[str, Any]:
         "updated_at": user.updated_at,
         "last_login_at": user.last_login_at,
     }
+    if lock_seen_at is not None:
+        locked = user.is_locked(lock_seen_at)
+        fields["locked"] = locked
+        fields["locked_until"] = user.locked_until if locked else None
+    return fields
 
 
 class UserPageOut(BaseModel):
     items: list[UserOut]
     next_cursor: str | None
     limit: int
+
+
+class _UserWire(TypedDict):
+    """`UserOut` as pydantic-core serialises a plain dict: same fields, same order, same
+    encodings, with the lock fields present only when given."""
+
+    id: UUID
+    email: str
+    username: str
+    full_name: str | None
+    is_active: bool
+    is_verified: bool
+    roles: list[str]
+    oauth_provider: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    locked: NotRequired[bool]
+    locked_until: NotRequired[datetime | None]
+
+
+class _UserPageWire(TypedDict):
+    items: list[_UserWire]
+    next_cursor: str | None
+    limit: int
+
+
+_PAGE = TypeAdapter(_UserPageWire)
+
+
+def user_page_json(
+    users: list[User], *, next_cursor: str | None, limit: int, lock_seen_at: datetime | None
+) -> bytes:
+    """A `UserPageOut` body, serialised straight from the users: no model per user and
+    no validation (every field comes from a stored user), which had been most of the
+    CPU of a 100-user page."""
+    items = [_fields(user, lock_seen_at) for user in users]
+    page = {"items": items, "next_cursor": next_cursor, "limit": limit}
+    return _PAGE.dump_json(page)  # type: ignore[arg-type]
 
 
 class UserCreateIn(Input):
