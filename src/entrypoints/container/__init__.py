@@ -114,6 +114,7 @@ class Container(containers.DeclarativeContainer):
         events=events,
         identity=identity,
         persistence=persistence,
+        caching=caching,
     )
     releases = providers.Container(
         Releases,

@@ -21,6 +21,7 @@ class Access(containers.DeclarativeContainer):
     events = providers.DependenciesContainer()
     identity = providers.DependenciesContainer()
     persistence = providers.DependenciesContainer()
+    caching = providers.DependenciesContainer()
 
     _uow = (events.uow_factory, core.clock)
 
@@ -36,6 +37,10 @@ class Access(containers.DeclarativeContainer):
     list_api_keys = providers.Singleton(ListApiKeys, events.uow_factory)
     revoke_api_key = providers.Singleton(RevokeApiKey, *_uow)
     authenticate_api_key = providers.Singleton(
-        AuthenticateApiKey, *_uow, security.api_key_secrets, persistence.reads.provider
+        AuthenticateApiKey,
+        *_uow,
+        security.api_key_secrets,
+        persistence.reads.provider,
+        caching.user_cache,
     )
     list_audit_events = providers.Singleton(ListAuditEvents, events.uow_factory)

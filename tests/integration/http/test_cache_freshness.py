@@ -219,3 +219,49 @@ async def test_a_key_rotation_on_one_instance_reaches_the_others_jwks_at_once(
             break
         await asyncio.sleep(0.01)
     assert len(after - before) == 1
+
+
+async def api_key_of(
+    client: httpx.AsyncClient, username: str, scopes: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """A fresh API key of `username` (signed in just now: no password needed)."""
+    headers = bearer(await login(client, username))
+    body = {"name": "ci", "scopes": list(scopes)}
+    created = await client.post("/api/v1/api-keys", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    return {"X-API-Key": created.json()["key"]}
+
+
+@pytest.mark.parametrize("change", [deactivate, delete], ids=["deactivation", "deletion"])
+async def test_an_api_key_of_a_user_changed_elsewhere_is_refused_by_the_warm_other(
+    instances: Instances, change: Change
+) -> None:
+    # API keys read their owner and the role table through the same cache.
+    a, b = instances
+    user = await register(a)
+    key = await api_key_of(a, user["username"])
+    await warm(b, key)
+    await change(a, await admin_headers(a), user)
+    response = await b.get("/api/v1/auth/me", headers=key)
+    assert response.status_code == 401, response.text
+
+
+async def test_an_api_key_loses_a_role_taken_away_on_the_other_instance(
+    instances: Instances,
+) -> None:
+    a, b = instances
+    admin = await admin_headers(a)
+    user = await register(a)
+    assigned = await a.put(
+        f"/api/v1/users/{user['id']}/roles", json={"roles": ["user", "auditor"]}, headers=admin
+    )
+    assert assigned.status_code == 200, assigned.text
+    key = await api_key_of(a, user["username"], scopes=("audit:read",))
+    assert (await b.get("/api/v1/audit-events", headers=key)).status_code == 200
+    await warm(b, key)
+
+    taken = await a.put(
+        f"/api/v1/users/{user['id']}/roles", json={"roles": ["user"]}, headers=admin
+    )
+    assert taken.status_code == 200, taken.text
+    assert (await b.get("/api/v1/audit-events", headers=key)).status_code == 403

@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 
-from application.access.permissions import permissions_for
+from application.caching.user_cache import UserCache
 from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import AuthenticationError
@@ -24,12 +24,15 @@ class AuthenticateApiKey(Transactional):
       now: a demoted owner's keys lose what the owner lost, on the next request. An
       inactive or deleted owner's keys stop working.
     - The first use is audited; `last_used_at` is written at most once a minute.
-    - The checks read in a read-only transaction (`reads`), which takes no write lock:
-      only the once-a-minute use record opens a writing one.
+    - The key is read in a read-only transaction (`reads`), which takes no write lock:
+      only the once-a-minute use record opens a writing one. The owner and what the
+      roles grant come through `UserCache`, as for a bearer token, which every write
+      to a user or a role invalidates after commit on every instance.
     """
 
     secrets: ApiKeySecrets
     reads: UnitOfWorkFactory
+    users: UserCache
 
     async def execute(self, command: AuthenticateApiKeyCommand) -> Principal:
         refused = AuthenticationError("invalid API key")
@@ -40,12 +43,15 @@ class AuthenticateApiKey(Transactional):
         now = self.clock.now()
         async with self.reads() as uow:
             key = await uow.api_keys.get_by_prefix(prefix)
-            if key is None or not self.secrets.matches(secret_hash, key.secret_hash):
-                raise refused
-            owner = await uow.users.get(key.owner_id)
-            if not key.is_usable(now) or owner is None or not owner.is_active:
-                raise refused
-            granted = await permissions_for(uow.roles, owner.roles)
+        if key is None or not self.secrets.matches(secret_hash, key.secret_hash):
+            raise refused
+        if not key.is_usable(now):
+            raise refused
+        roles = await self.users.roles()
+        owner = await self.users.user(key.owner_id, roles)
+        if owner is None or not owner.is_active:
+            raise refused
+        granted = roles.permissions(owner.roles)
         if key.use_is_due(now):
             async with self.uow_factory() as uow:
                 # Decided again under a row lock: parallel first uses record one.
