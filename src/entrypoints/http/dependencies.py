@@ -10,7 +10,6 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import (
     APIKeyHeader,
-    HTTPAuthorizationCredentials,
     HTTPBasic,
     HTTPBearer,
     OAuth2PasswordBearer,
@@ -94,16 +93,32 @@ OAUTH_CALLER_SCHEMES = [
 ]
 
 
-async def current_principal(
-    request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    _signed_in: Annotated[str | None, Depends(oauth2_scheme)],
-    _api_key: Annotated[str | None, Depends(api_key_scheme)],
-) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """A bearer access token (a person's session or a service client) or an `X-API-Key`
     (a key acting as its owner within its scopes). Both at once is refused: one
-    request, one identity."""
-    return await principal_of(request, bearer.credentials if bearer is not None else None)
+    request, one identity.
+
+    It reads the headers itself, as `HTTPBearer(auto_error=False)` would: the three
+    security schemes it accepts are declared in the OpenAPI document by
+    `PRINCIPAL_SCHEMES` (see `entrypoints.http.openapi`), not solved on every request,
+    where they had cost more than the token check."""
+    return await principal_of(request, _bearer_token(request.headers.get("authorization")))
+
+
+# What `current_principal` accepts, for the OpenAPI document only.
+PRINCIPAL_SCHEMES = [Depends(bearer_scheme), Depends(oauth2_scheme), Depends(api_key_scheme)]
+
+
+def _bearer_token(header: str | None) -> str | None:
+    """The credentials of an `Authorization: Bearer ...` header (the scheme in any case);
+    None for no header, another scheme, or nothing after it."""
+    if not header:
+        return None
+    scheme, _, credentials = header.partition(" ")
+    credentials = credentials.strip()
+    if not (scheme and credentials) or scheme.lower() != "bearer":
+        return None
+    return credentials
 
 
 async def principal_of(request: Request, token: str | None) -> Principal:
@@ -202,9 +217,7 @@ async def oauth_caller(request: Request) -> Principal:
     the usual principal (API key or bearer token)."""
     basic = basic_credentials(request)
     if basic is None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+        bearer = _bearer_token(request.headers.get("authorization"))
         try:
             return await principal_of(request, bearer)
         except AuthenticationError as error:

@@ -9,7 +9,9 @@ module adds what only the application knows, once per app:
   everywhere (FastAPI's own `HTTPValidationError` is never sent, so it is not shown);
 - the password policy's lengths, from settings, on every field that sets a password;
 - descriptions dedented, so Markdown renders them as text, not as code blocks;
-- `servers`: `PUBLIC_BASE_URL` when set, else the relative `/`.
+- `servers`: `PUBLIC_BASE_URL` when set, else the relative `/`;
+- the security schemes of every operation that needs a caller (`current_principal`),
+  declared here rather than as dependencies solved on every request.
 """
 
 import inspect
@@ -19,8 +21,10 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 
+from entrypoints.http.dependencies import PRINCIPAL_SCHEMES, current_principal
 from entrypoints.http.errors import HTTP_CODES
 from entrypoints.http.middleware.throttle import EXEMPT
 from entrypoints.http.schemas.users import NEW_PASSWORD_MARKER
@@ -167,10 +171,42 @@ def install_openapi(app: FastAPI, *, password_bounds: tuple[int, int]) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = refine(build(), password_bounds=password_bounds)
+            document = declare_principal_security(app, build())
+            app.openapi_schema = refine(document, password_bounds=password_bounds)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def declare_principal_security(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
+    """The schemes `current_principal` accepts, on each operation that depends on it, as
+    FastAPI writes them for security dependencies (taken from a probe app declaring
+    `PRINCIPAL_SCHEMES`, so the document is what it was when they were dependencies)."""
+    probe = FastAPI()
+    probe.get("/", dependencies=PRINCIPAL_SCHEMES)(lambda: None)
+    declared = probe.openapi()
+    requirements = declared["paths"]["/"]["get"]["security"]
+    schemes = declared["components"]["securitySchemes"]
+    paths = document.get("paths", {})
+    # Routes as FastAPI's own document walks them (through included routers).
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not (isinstance(route, APIRoute) and _depends_on(route.dependant, current_principal)):
+            continue
+        path = paths.get(context.path_format or route.path_format, {})
+        for method in context.methods or route.methods or ():
+            operation = path.get(method.lower())
+            if operation is None:
+                continue
+            security = operation.setdefault("security", [])
+            security += [r for r in requirements if r not in security]
+            components = document.setdefault("components", {})
+            components.setdefault("securitySchemes", {}).update(schemes)
+    return document
+
+
+def _depends_on(dependant: Dependant, call: Any) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
 
 
 def refine(document: dict[str, Any], *, password_bounds: tuple[int, int]) -> dict[str, Any]:
