@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             # Reached after uvicorn has finished (or cut off) the in-flight requests, so
             # the background loops (stopped first) and the pools outlive every request.
             shutdown.uninstall()
+            gc.unfreeze()  # what this app built may go once it is gone (tests build many)
             await stop(container)
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
                 # This worker's live gauges (in-flight requests) leave the sum.
