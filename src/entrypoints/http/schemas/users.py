@@ -170,23 +170,18 @@ class UserPageOut(BaseModel):
     limit: int
 
 
-class _UserWire(TypedDict):
-    """`UserOut` as pydantic-core serialises a plain dict: same fields, same order, same
-    encodings, with the lock fields present only when given."""
-
-    id: UUID
-    email: str
-    username: str
-    full_name: str | None
-    is_active: bool
-    is_verified: bool
-    roles: list[str]
-    oauth_provider: str | None
-    created_at: datetime
-    updated_at: datetime
-    last_login_at: datetime | None
-    locked: NotRequired[bool]
-    locked_until: NotRequired[datetime | None]
+# `UserOut` as pydantic-core serialises a plain dict: the same fields in the same order
+# with the same encodings (derived from the model), the lock fields present only when
+# given.
+_UserWire = TypedDict(  # type: ignore[misc]
+    "_UserWire",
+    {
+        name: NotRequired[field.annotation]
+        if name in ("locked", "locked_until")
+        else field.annotation
+        for name, field in UserOut.model_fields.items()
+    },
+)
 
 
 class _UserPageWire(TypedDict):
