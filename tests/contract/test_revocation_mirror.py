@@ -10,6 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from adapters.redis.client import create_redis_client
+from adapters.redis.mirrored_revocation_store import MirroredRevocationStore
 from adapters.redis.revocation_store import RedisRevocationStore
 from tests.contract.test_revocation_store import mirrored, until, until_live
 
@@ -26,24 +27,36 @@ async def client(redis_server_url: str, redis_prefix: str) -> AsyncIterator[Redi
     await client.aclose()
 
 
-async def exists_calls(client: Redis) -> int:
-    stats = await client.info("commandstats")
-    return int(stats.get("cmdstat_exists", {}).get("calls", 0))
-
-
-async def test_a_revocation_on_one_instance_is_known_to_the_other_when_it_returns(
+@pytest.fixture
+async def pair(
     client: Redis, redis_prefix: str
-) -> None:
+) -> AsyncIterator[tuple[MirroredRevocationStore, MirroredRevocationStore]]:
+    """Two instances' mirrors, both live, over one Redis."""
     store = RedisRevocationStore(client, redis_prefix)
     async with (
         mirrored(client, store, redis_prefix) as a,
         mirrored(client, store, redis_prefix) as b,
     ):
-        session = uuid.uuid4()
-        assert await b.is_session_revoked(session) is False
-        await a.revoke_sessions([session], ttl_seconds=60)
-        assert await b.is_session_revoked(session) is True
-        assert await b.is_session_revoked(uuid.uuid4()) is False
+        yield a, b
+
+
+async def exists_calls(client: Redis) -> int:
+    stats = await client.info("commandstats")
+    return int(stats.get("cmdstat_exists", {}).get("calls", 0))
+
+
+Pair = tuple[MirroredRevocationStore, MirroredRevocationStore]
+
+
+async def test_a_revocation_on_one_instance_is_known_to_the_other_when_it_returns(
+    pair: Pair,
+) -> None:
+    a, b = pair
+    session = uuid.uuid4()
+    assert await b.is_session_revoked(session) is False
+    await a.revoke_sessions([session], ttl_seconds=60)
+    assert await b.is_session_revoked(session) is True
+    assert await b.is_session_revoked(uuid.uuid4()) is False
 
 
 async def test_a_live_mirror_answers_without_asking_redis(client: Redis, redis_prefix: str) -> None:
@@ -74,20 +87,16 @@ async def test_an_instance_that_starts_later_knows_earlier_revocations(
 
 
 async def test_a_revocation_made_while_the_feeds_were_lost_is_known_everywhere(
-    client: Redis, redis_prefix: str
+    client: Redis, pair: Pair
 ) -> None:
-    store = RedisRevocationStore(client, redis_prefix)
-    async with (
-        mirrored(client, store, redis_prefix) as a,
-        mirrored(client, store, redis_prefix) as b,
-    ):
-        # Cut every subscriber off. Once a mirror knows its feed is lost it asks Redis,
-        # and after it has subscribed again it reloads what it missed.
-        await client.client_kill_filter(_type="pubsub")
-        await until(lambda: not (a.live or b.live))
-        meanwhile = uuid.uuid4()
-        await a.revoke_sessions([meanwhile], ttl_seconds=60)
-        assert await b.is_session_revoked(meanwhile) is True
-        await until_live(a, b)
-        assert await a.is_session_revoked(meanwhile) is True
-        assert await b.is_session_revoked(meanwhile) is True
+    a, b = pair
+    # Cut every subscriber off. Once a mirror knows its feed is lost it asks Redis, and
+    # after it has subscribed again it reloads what it missed.
+    await client.client_kill_filter(_type="pubsub")
+    await until(lambda: not (a.live or b.live))
+    meanwhile = uuid.uuid4()
+    await a.revoke_sessions([meanwhile], ttl_seconds=60)
+    assert await b.is_session_revoked(meanwhile) is True
+    await until_live(a, b)
+    assert await a.is_session_revoked(meanwhile) is True
+    assert await b.is_session_revoked(meanwhile) is True

@@ -15,8 +15,13 @@ class InMemoryRevocationStore(RevocationStore):
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._expiries: dict[UUID, datetime] = {}
+        self._purge_above = 64
 
     async def revoke_sessions(self, session_ids: list[UUID], *, ttl_seconds: int) -> None:
+        self.remember(session_ids, ttl_seconds=ttl_seconds)
+
+    def remember(self, session_ids: list[UUID], *, ttl_seconds: int) -> None:
+        """`revoke_sessions` without the await, for callers that cannot (a feed's callback)."""
         if ttl_seconds < 1:
             raise ValueError("ttl_seconds must be at least 1")
         now = self._clock.now()
@@ -39,6 +44,10 @@ class InMemoryRevocationStore(RevocationStore):
         return None
 
     def _purge(self, now: datetime) -> None:
-        # Amortised clean-up on writes, so memory tracks live revocations only.
+        # Amortised clean-up on writes (a pass each time the entries have doubled), so
+        # memory tracks live revocations and a reload of thousands stays linear.
+        if len(self._expiries) < self._purge_above:
+            return
         for session_id in [s for s, at in self._expiries.items() if at <= now]:
             del self._expiries[session_id]
+        self._purge_above = max(64, 2 * len(self._expiries))

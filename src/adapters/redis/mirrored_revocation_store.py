@@ -12,13 +12,15 @@ Each instance mirrors the revoked session ids, learnt over Redis pub/sub:
 """
 
 import contextlib
-import time
-from collections.abc import Callable
+import math
 from uuid import UUID
 
+from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.redis.invalidation_bus import RedisInvalidationBus
 from adapters.redis.revocation_store import RedisRevocationStore
+from adapters.system.clock import SystemClock
 from application.errors import CacheUnavailableError
+from application.ports.clock import Clock
 from application.ports.revocation_store import RevocationStore
 
 
@@ -28,14 +30,13 @@ class MirroredRevocationStore(RevocationStore):
         store: RedisRevocationStore,
         bus: RedisInvalidationBus,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
-        self._clock = clock
-        self._expiries: dict[UUID, float] = {}
+        self._clock = clock or SystemClock()
+        self._memory = InMemoryRevocationStore(self._clock)
         self._live = False
-        self._purge_above = 1024
 
     @property
     def live(self) -> bool:
@@ -46,7 +47,7 @@ class MirroredRevocationStore(RevocationStore):
         await self._store.revoke_sessions(session_ids, ttl_seconds=ttl_seconds)
         if not session_ids:
             return
-        self._remember(session_ids, ttl_seconds)
+        self._memory.remember(session_ids, ttl_seconds=ttl_seconds)
         try:
             # Returns once every subscribed instance has been handed the news.
             await self._bus.publish([f"{s} {ttl_seconds}" for s in session_ids])
@@ -59,13 +60,7 @@ class MirroredRevocationStore(RevocationStore):
     async def is_session_revoked(self, session_id: UUID) -> bool:
         if not self._live:
             return await self._store.is_session_revoked(session_id)
-        expires_at = self._expiries.get(session_id)
-        if expires_at is None:
-            return False
-        if expires_at <= self._clock():
-            del self._expiries[session_id]
-            return False
-        return True
+        return await self._memory.is_session_revoked(session_id)
 
     async def ping(self) -> None:
         await self._store.ping()
@@ -75,30 +70,20 @@ class MirroredRevocationStore(RevocationStore):
         await self._bus.listen(self._received, self._up, self._down)
 
     def _received(self, items: list[str]) -> None:
-        announced: dict[int, list[UUID]] = {}
         for item in items:
             session, _, ttl = item.partition(" ")
-            with contextlib.suppress(ValueError):
-                announced.setdefault(int(ttl), []).append(UUID(session))
-        for seconds, sessions in announced.items():
-            self._remember(sessions, seconds)
+            with contextlib.suppress(ValueError):  # another version's item: not ours
+                self._memory.remember([UUID(session)], ttl_seconds=int(ttl))
 
     async def _up(self, _server_changed: bool) -> None:
         # Subscribed and confirmed: what was revoked before is in Redis's keys, what is
         # revoked from now on arrives on the feed.
-        self._expiries = {
-            session: self._clock() + ttl for session, ttl in (await self._store.revoked()).items()
-        }
+        memory = InMemoryRevocationStore(self._clock)
+        for session, seconds in (await self._store.revoked()).items():
+            memory.remember([session], ttl_seconds=max(1, math.ceil(seconds)))
+        self._memory = memory
         self._live = True
 
     def _down(self) -> None:
         self._live = False
-        self._expiries = {}
-
-    def _remember(self, session_ids: list[UUID], ttl_seconds: float) -> None:
-        now = self._clock()
-        if len(self._expiries) > self._purge_above:  # amortised: memory tracks live entries
-            self._expiries = {s: at for s, at in self._expiries.items() if at > now}
-            self._purge_above = max(1024, 2 * len(self._expiries))
-        for session_id in session_ids:
-            self._expiries[session_id] = now + ttl_seconds
+        self._memory = InMemoryRevocationStore(self._clock)

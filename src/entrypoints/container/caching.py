@@ -7,11 +7,11 @@ from dependency_injector import containers, providers
 from adapters.memory.cache import InProcessCache, NoCache
 from adapters.metrics.cache import count_lookup
 from adapters.redis.cache import RedisCache
-from adapters.redis.invalidation_bus import RedisInvalidationBus
 from adapters.tiered_cache import TieredCache
 from application.caching.user_cache import UserCache
 from application.ports.cache import Cache
 from entrypoints.config.settings import Settings
+from entrypoints.container.core import redis_feed
 from entrypoints.container.lifecycle import Loop, supervised
 from entrypoints.container.persistence import storage_kind
 
@@ -63,14 +63,7 @@ class Caching(containers.DeclarativeContainer):
                 prefix=settings.provided.redis_key_prefix,
                 breaker=core.redis_breaker,
             ),
-            providers.Singleton(
-                RedisInvalidationBus,
-                core.redis_client,
-                channel=providers.Callable(
-                    lambda s: f"{s.redis_key_prefix}cache:invalidate", settings
-                ),
-                breaker=core.redis_breaker,
-            ),
+            redis_feed(core, settings, "cache:invalidate"),
             on_lookup=providers.Object(count_lookup),
         ),
         local=providers.Singleton(

@@ -11,6 +11,7 @@ from adapters.crypto.secret_box import FernetSecretBox
 from adapters.metrics.redis import instrument_redis
 from adapters.metrics.resilience import record_breaker_state
 from adapters.redis.client import create_redis_client
+from adapters.redis.invalidation_bus import RedisInvalidationBus
 from adapters.resilience.circuit_breaker import CircuitBreaker
 from adapters.system.clock import SystemClock
 from adapters.system.id_generator import Uuid7IdGenerator
@@ -24,6 +25,17 @@ from entrypoints.tracing import trace_redis
 def redis_or_memory(settings: Settings) -> str:
     """Which kind of shared state: Redis when configured, else in process."""
     return "redis" if settings.redis_url else "memory"
+
+
+def redis_feed(core: Any, settings: Any, topic: str) -> providers.Singleton[RedisInvalidationBus]:
+    """A pub/sub feed on the channel `<REDIS_KEY_PREFIX><topic>`, through the Redis
+    breaker: `core` and `settings` are a sub-container's dependencies on them."""
+    return providers.Singleton(
+        RedisInvalidationBus,
+        core.redis_client,
+        channel=providers.Callable(lambda s: f"{s.redis_key_prefix}{topic}", settings),
+        breaker=core.redis_breaker,
+    )
 
 
 def breaker(

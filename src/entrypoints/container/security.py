@@ -12,7 +12,6 @@ from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.revocation_store import InMemoryRevocationStore
 from adapters.metrics.throttle import count_rejection
 from adapters.passwords.common_passwords import CommonPasswordBlocklist
-from adapters.redis.invalidation_bus import RedisInvalidationBus
 from adapters.redis.mirrored_revocation_store import MirroredRevocationStore
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.revocation_store import RedisRevocationStore
@@ -25,7 +24,7 @@ from application.identity.throttle import Rate, Throttle, ThrottlePolicy
 from application.ports.revocation_store import RevocationStore
 from domain.identity.password_policy import PasswordPolicy
 from entrypoints.config.settings import Settings, parse_rate
-from entrypoints.container.core import redis_or_memory
+from entrypoints.container.core import redis_feed, redis_or_memory
 from entrypoints.container.lifecycle import Loop, supervised
 
 
@@ -108,12 +107,8 @@ class Security(containers.DeclarativeContainer):
                 prefix=settings.provided.redis_key_prefix,
                 breaker=core.redis_breaker,
             ),
-            providers.Singleton(
-                RedisInvalidationBus,
-                core.redis_client,
-                channel=providers.Callable(lambda s: f"{s.redis_key_prefix}revocations", settings),
-                breaker=core.redis_breaker,
-            ),
+            redis_feed(core, settings, "revocations"),
+            clock=core.clock,
         ),
         memory=providers.Singleton(InMemoryRevocationStore, core.clock),
     )

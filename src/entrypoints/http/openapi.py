@@ -188,6 +188,7 @@ def declare_principal_security(app: FastAPI, document: dict[str, Any]) -> dict[s
     requirements = declared["paths"]["/"]["get"]["security"]
     schemes = declared["components"]["securitySchemes"]
     paths = document.get("paths", {})
+    declared_any = False
     # Routes as FastAPI's own document walks them (through included routers).
     for context in iter_route_contexts(app.routes):
         route = context.original_route
@@ -200,8 +201,10 @@ def declare_principal_security(app: FastAPI, document: dict[str, Any]) -> dict[s
                 continue
             security = operation.setdefault("security", [])
             security += [r for r in requirements if r not in security]
-            components = document.setdefault("components", {})
-            components.setdefault("securitySchemes", {}).update(schemes)
+            declared_any = True
+    if declared_any:
+        components = document.setdefault("components", {})
+        components.setdefault("securitySchemes", {}).update(schemes)
     return document
 
 
