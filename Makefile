@@ -58,8 +58,12 @@ run: $(VENV)/.installed-runtime ## set up, migrate and serve on HOST:PORT (SQLit
 migrate: $(VENV)/.installed-runtime ## apply the database migrations (DATABASE_URL)
 	$(BIN)/hexahub migrate
 
+# One test process per core (pytest-xdist); each has its own Postgres database and Redis
+# key prefixes. TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= auto
+
 test: $(VENV)/.installed-dev $(BIN)/helm $(CHROMIUM) ## set up and run the whole test suite with coverage
-	$(BIN)/pytest --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term --cov-report=xml:var/coverage.xml $(PYTEST_ARGS)
 	$(BIN)/python -m tests.coverage_gate var/coverage.xml
 
 lint: $(VENV)/.installed-dev ## ruff, mypy and the import-layer rule

@@ -18,7 +18,6 @@ from tests import backends
 pytest_plugins = ["tests.mail_catcher", "tests.tracing"]
 
 SUITES = ("postgres", "redis", "faults", "browser")  # counted at the end of the output
-_suites: dict[str, set[str]] = {}  # node id -> the SUITES it is marked with
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -29,7 +28,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if any(n.startswith("redis") for n in names):
             item.add_marker(pytest.mark.redis)
         # By marker, not keyword: keywords hold folder names too (a checkout in .../browser).
-        _suites[item.nodeid] = {m.name for m in item.iter_markers()} & set(SUITES)
+        # Carried on the item's reports, which pytest-xdist sends from its workers to the
+        # process that prints the tally.
+        suites = sorted({m.name for m in item.iter_markers()} & set(SUITES))
+        item.user_properties.append(("suites", suites))
 
 
 _tally: Counter[tuple[str, str]] = Counter()
@@ -37,7 +39,7 @@ _tally: Counter[tuple[str, str]] = Counter()
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        for suite in _suites.get(report.nodeid, ()):
+        for suite in dict(report.user_properties).get("suites", ()):
             _tally[(suite, report.outcome)] += 1
 
 
