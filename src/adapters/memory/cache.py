@@ -9,6 +9,10 @@ from collections.abc import Callable, Collection
 from application.ports.cache import Cache, CacheEntry
 
 _VERSIONS_KEPT = 100_000
+# How long an invalidation is remembered: longer than any read that could still be
+# setting a value it began before the invalidation. Older reads are refused by the floor,
+# so the records cost memory for the recent writes only, not for every write ever made.
+_VERSION_SECONDS = 60.0
 
 
 class InProcessCache(Cache):
@@ -16,9 +20,12 @@ class InProcessCache(Cache):
     a caller asks for longer: the small local tier must not outlive its purpose).
 
     Stamps are numbers from one counter: invalidating a key records the next number
-    for it, and `set` refuses a stamp older than the key's record. Records are bounded
-    too; forgetting one raises the floor below which every stamp is refused, so a
-    forgotten invalidation can never let a stale value in.
+    for it, and `set` refuses a stamp older than the key's record. Records are kept for
+    a minute and 100,000 at most; forgetting one raises the floor below which every
+    stamp is refused, so a forgotten invalidation can never let a stale value in.
+
+    Memory stays flat under steady traffic: expired entries at the cold end are dropped
+    as new ones arrive, and old invalidation records as new ones are made.
     """
 
     def __init__(
@@ -29,7 +36,7 @@ class InProcessCache(Cache):
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._entries: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
-        self._invalidated: OrderedDict[str, int] = OrderedDict()
+        self._invalidated: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self._counter = itertools.count(1)
         self._now = 0
         self._floor = 0
@@ -54,26 +61,36 @@ class InProcessCache(Cache):
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: float, stamp: str) -> None:
         read_at = int(stamp)
-        if read_at < self._floor or read_at < self._invalidated.get(key, 0):
+        if read_at < self._floor or read_at < self._invalidated.get(key, (0, 0.0))[0]:
             return  # invalidated after the read this value came from
         if self._max_ttl is not None:
             ttl_seconds = min(ttl_seconds, self._max_ttl)
-        self._entries[key] = (value, self._monotonic() + ttl_seconds)
+        now = self._monotonic()
+        self._entries[key] = (value, now + ttl_seconds)
         self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        entries = self._entries
+        while len(entries) > self._max_entries:
+            entries.popitem(last=False)
+        # The least recently used end: drop what has expired there (each entry once).
+        while entries and next(iter(entries.values()))[1] <= now:
+            entries.popitem(last=False)
 
     async def invalidate(self, keys: Collection[str]) -> None:
         self.invalidate_now(keys)
 
     def invalidate_now(self, keys: Collection[str]) -> None:
         self._now = next(self._counter)
+        now = self._monotonic()
+        records = self._invalidated
         for key in keys:
             self._entries.pop(key, None)
-            self._invalidated[key] = self._now
-            self._invalidated.move_to_end(key)
-        while len(self._invalidated) > _VERSIONS_KEPT:
-            _, forgotten = self._invalidated.popitem(last=False)
+            records[key] = (self._now, now)
+            records.move_to_end(key)
+        forget_before = now - _VERSION_SECONDS
+        while records and (
+            len(records) > _VERSIONS_KEPT or next(iter(records.values()))[1] < forget_before
+        ):
+            _, (forgotten, _at) = records.popitem(last=False)
             self._floor = max(self._floor, forgotten)
 
     def clear(self) -> None:

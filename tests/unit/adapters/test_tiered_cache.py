@@ -2,6 +2,8 @@
 remote parts (the real ones are in the contract and freshness suites)."""
 
 import asyncio
+import tracemalloc
+import uuid
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -193,6 +195,45 @@ async def test_forgotten_invalidations_never_let_an_older_read_in() -> None:
     cache.clear()
     await cache_set(cache, "a", stamp=stale)
     assert cache.get_now("a").value is None
+
+
+async def test_expired_entries_leave_as_new_ones_arrive() -> None:
+    now = [0.0]
+    cache = InProcessCache(monotonic=lambda: now[0])
+    for key in ("a", "b"):
+        await cache_set(cache, key, ttl=10)
+    now[0] = 11
+    await cache_set(cache, "c", ttl=10)
+    assert len(cache) == 1  # not only once the entry bound is reached
+
+
+async def test_a_forgotten_old_invalidation_still_refuses_a_read_from_before_it() -> None:
+    now = [0.0]
+    cache = InProcessCache(monotonic=lambda: now[0])
+    stale = cache.get_now("a").stamp
+    cache.invalidate_now(["a"])
+    now[0] = 3600  # long after: the record for "a" is forgotten with the next write
+    cache.invalidate_now(["b"])
+    await cache_set(cache, "a", stamp=stale)
+    assert cache.get_now("a").value is None
+    await cache_set(cache, "a")  # a read made now is kept
+    assert cache.get_now("a").value == b"a"
+
+
+def test_invalidation_records_do_not_pile_up_under_steady_writes() -> None:
+    now = [0.0]
+    cache = InProcessCache(monotonic=lambda: now[0])
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(60_000):  # 100 writes a second for ten minutes
+            now[0] = n / 100
+            cache.invalidate_now([f"user:{uuid.UUID(int=n)}"])
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # A minute of records is 6,000 (about 1.3 MB); all of them would be 12 MB.
+    assert grown < 3 * 2**20
 
 
 async def cache_set(
