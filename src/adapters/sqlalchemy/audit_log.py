@@ -21,8 +21,9 @@ class SqlAlchemyAuditLog(AuditLog):
 
     @translated
     async def append(self, event: AuditEvent) -> None:
-        async with self._session.begin_nested():
-            await self._session.execute(insert(AuditEventRow).values(**_to_row(event)))
+        # No savepoint: a failed append fails the whole use case, never to be recovered
+        # from within the transaction.
+        await self._session.execute(insert(AuditEventRow).values(**_to_row(event)))
 
     @translated
     async def list(
