@@ -8,7 +8,7 @@ import asyncio
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,14 +27,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
         if any(n.startswith("redis") for n in names):
             item.add_marker(pytest.mark.redis)
-        # By marker, not keyword: keywords hold folder names too (a checkout in .../browser).
-        # Carried on the item's reports, which pytest-xdist sends from its workers to the
-        # process that prints the tally.
-        suites = sorted({m.name for m in item.iter_markers()} & set(SUITES))
-        item.user_properties.append(("suites", suites))
 
 
 _tally: Counter[tuple[str, str]] = Counter()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    # By marker, not keyword: keywords hold folder names too (a checkout in .../browser).
+    # Read when the report is made, so the markers fixtures add (the `backend` fixture's
+    # Postgres case) count too; carried on the report, which pytest-xdist sends from its
+    # workers to the process that prints the tally.
+    suites = sorted({m.name for m in item.iter_markers()} & set(SUITES))
+    report.user_properties.append(("suites", suites))
+    return report
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

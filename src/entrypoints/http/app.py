@@ -17,6 +17,7 @@ from entrypoints.config.settings import Settings
 from entrypoints.container import VERSION, Container, start, start_loops, stop
 from entrypoints.http.client_address import parse_networks
 from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.middleware.admission import AdmissionMiddleware
 from entrypoints.http.middleware.allowed_hosts import AllowedHostsMiddleware
 from entrypoints.http.middleware.allowed_methods import AllowedMethodsMiddleware
 from entrypoints.http.middleware.body_limit import BodyLimitMiddleware
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     # Added innermost first, so the outermost comes last. From the outside in:
     #   request context   every response carries X-Request-ID; logs bind the id
+    #   metrics, then admission (a bounded number of requests worked on at once)
     #   security headers  on every response: host refusals, preflights, 413s and 500s too
     #   allowed hosts     a forged Host is refused before anything else reads it
     #   CORS              wraps the 413 and 500 paths, so browsers can read those errors
@@ -184,6 +186,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         hsts=settings.hsts_enabled,
         docs_paths=("/docs", "/redoc", "/static/docs"),
     )
+    # Admission before any work, inside the metrics: their latency includes the wait.
+    if settings.max_concurrent_requests:
+        app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests)
     # Outside everything but the request context: it times and counts every answer,
     # host refusals, 429s, 413s and the enveloped 500s included.
     if settings.metrics_enabled:

@@ -1,0 +1,121 @@
+"""Fair admission: a bounded number of requests worked on at once, the rest in arrival
+order; streams, probes and WebSockets never hold a place."""
+
+import asyncio
+from typing import Any
+
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from entrypoints.http.middleware.admission import AdmissionMiddleware
+
+
+class Gated:
+    """An app whose requests each wait for their path's gate before answering; it notes
+    the order in which requests start work."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.gates: dict[str, asyncio.Event] = {}
+
+    def gate(self, path: str) -> asyncio.Event:
+        return self.gates.setdefault(path, asyncio.Event())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        self.started.append(path)
+        if path.startswith("/stream"):
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await self.gate(path).wait()
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        await self.gate(path).wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def call(app: Any, path: str, kind: str = "http") -> list[Message]:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app({"type": kind, "path": path, "headers": []}, receive, send)
+    return sent
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_requests_beyond_the_bound_wait_and_start_in_arrival_order() -> None:
+    inner = Gated()
+    app = AdmissionMiddleware(inner, limit=2)
+    tasks = [asyncio.create_task(call(app, f"/{n}")) for n in range(5)]
+    await settle()
+    assert inner.started == ["/0", "/1"]
+    inner.gate("/1").set()
+    await settle()
+    assert inner.started == ["/0", "/1", "/2"]
+    for n in (0, 2, 3, 4):
+        inner.gate(f"/{n}").set()
+    answers = await asyncio.gather(*tasks)
+    assert inner.started == ["/0", "/1", "/2", "/3", "/4"]
+    assert all(sent[-1]["body"] == b"ok" for sent in answers)
+
+
+async def test_a_started_stream_gives_its_place_up() -> None:
+    inner = Gated()
+    app = AdmissionMiddleware(inner, limit=1)
+    stream = asyncio.create_task(call(app, "/stream"))
+    await settle()
+    inner.gate("/after").set()
+    assert (await asyncio.wait_for(call(app, "/after"), 1))[-1]["body"] == b"ok"
+    inner.gate("/stream").set()
+    await stream
+
+
+async def test_probes_and_websockets_never_wait() -> None:
+    inner = Gated()
+    app = AdmissionMiddleware(inner, limit=1)
+    busy = asyncio.create_task(call(app, "/busy"))
+    await settle()
+    for path in ("/health/live", "/metrics"):
+        inner.gate(path).set()
+        assert (await asyncio.wait_for(call(app, path), 1))[-1]["body"] == b"ok"
+    inner.gate("/socket").set()
+    await asyncio.wait_for(call(app, "/socket", kind="websocket"), 1)
+    inner.gate("/busy").set()
+    await busy
+
+
+async def test_a_request_that_leaves_the_queue_loses_no_place() -> None:
+    inner = Gated()
+    app = AdmissionMiddleware(inner, limit=1)
+    first = asyncio.create_task(call(app, "/first"))
+    await settle()
+    gone = asyncio.create_task(call(app, "/gone"))
+    await settle()
+    gone.cancel()
+    await asyncio.gather(gone, return_exceptions=True)
+    inner.gate("/first").set()
+    await first
+    # The bound is whole again: the next two run one after the other, never stuck.
+    for path in ("/next", "/last"):
+        inner.gate(path).set()
+        assert (await asyncio.wait_for(call(app, path), 1))[-1]["body"] == b"ok"
+    assert "/gone" not in inner.started
+
+
+async def test_a_failing_request_gives_its_place_up() -> None:
+    async def failing(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("boom")
+
+    app = AdmissionMiddleware(failing, limit=1)
+    for _ in range(2):  # the second would wait forever if the first kept its place
+        with pytest.raises(RuntimeError):
+            await asyncio.wait_for(call(app, "/x"), 1)
