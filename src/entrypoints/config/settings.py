@@ -282,10 +282,11 @@ class Settings(BaseSettings):
     """Send HSTS even when TLS ends at a proxy (it is always sent over https)."""
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
-    max_concurrent_requests: int = Field(default=16, ge=0, le=100_000)
+    max_concurrent_requests: int = Field(default=8, ge=0, le=100_000)
     """Requests one process works on at once; more wait their turn in arrival order
     (0: no bound). A bound lets begun requests finish first, so a login is not starved by
-    a flood of short requests; 16 keeps the core busy while some wait on the database."""
+    a flood of short requests. 8 keeps one core busy while a few wait on a nearby
+    database; raise it when each request waits longer on the network than it computes."""
     max_header_bytes: int = Field(default=16_384, ge=1_024, le=1_048_576)
     """Largest request head (request line and headers) accepted; larger is 431 before it
     is buffered (nginx and Node accept 8-16 KiB; a few large cookies fit in 16)."""
