@@ -282,11 +282,12 @@ class Settings(BaseSettings):
     """Send HSTS even when TLS ends at a proxy (it is always sent over https)."""
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
-    max_concurrent_requests: int = Field(default=8, ge=0, le=100_000)
+    max_concurrent_requests: int | None = Field(default=None, ge=0, le=100_000)
     """Requests one process works on at once; more wait their turn in arrival order
     (0: no bound). A bound lets begun requests finish first, so a login is not starved by
-    a flood of short requests. 8 keeps one core busy while a few wait on a nearby
-    database; raise it when each request waits longer on the network than it computes."""
+    a flood of short requests; but a request holds its place while it waits on the
+    database. Unset: 8 while authenticated requests are served from the cache, none when
+    the cache is off (each request then waits on the database)."""
     max_header_bytes: int = Field(default=16_384, ge=1_024, le=1_048_576)
     """Largest request head (request line and headers) accepted; larger is 431 before it
     is buffered (nginx and Node accept 8-16 KiB; a few large cookies fit in 16)."""

@@ -16,7 +16,8 @@ from entrypoints.container.lifecycle import Loop, supervised
 from entrypoints.container.persistence import storage_kind
 
 
-def _cache_kind(settings: Settings) -> str:
+def cache_kind(settings: Settings) -> str:
+    """`tiered` (Redis and each process's memory), `local` (memory alone) or `off`."""
     if not settings.cache_enabled:
         return "off"
     if settings.redis_url:
@@ -49,7 +50,7 @@ class Caching(containers.DeclarativeContainer):
     persistence = providers.DependenciesContainer()
 
     cache = providers.Selector(
-        providers.Callable(_cache_kind, settings),
+        providers.Callable(cache_kind, settings),
         tiered=providers.Singleton(
             TieredCache,
             providers.Singleton(

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
+from entrypoints.config.settings import Settings
+from entrypoints.http.app import CACHED_ADMISSION_LIMIT, admission_limit
 from entrypoints.http.middleware.admission import AdmissionMiddleware
 
 
@@ -119,3 +121,22 @@ async def test_a_failing_request_gives_its_place_up() -> None:
     for _ in range(2):  # the second would wait forever if the first kept its place
         with pytest.raises(RuntimeError):
             await asyncio.wait_for(call(app, "/x"), 1)
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_the_bound_is_on_while_requests_are_served_from_the_cache() -> None:
+    assert admission_limit(settings()) == CACHED_ADMISSION_LIMIT  # the embedded default
+    assert admission_limit(settings(redis_url="redis://127.0.0.1:6379/0")) == 8
+
+
+def test_no_bound_where_every_request_waits_on_the_database() -> None:
+    assert admission_limit(settings(cache_enabled=False)) == 0
+    assert admission_limit(settings(workers=2)) == 0  # SQLite, no Redis: cache off
+
+
+def test_an_explicit_bound_wins() -> None:
+    assert admission_limit(settings(cache_enabled=False, max_concurrent_requests=4)) == 4
+    assert admission_limit(settings(max_concurrent_requests=0)) == 0
