@@ -21,14 +21,16 @@ from adapters.totp.totp_engine import PyotpTotpEngine
 from application.identity.attempts import LoginPolicy
 from application.identity.passwords import PasswordRules
 from application.identity.throttle import Rate, Throttle, ThrottlePolicy
+from application.ports.password_hasher import PasswordHasher
 from application.ports.revocation_store import RevocationStore
 from domain.identity.password_policy import PasswordPolicy
 from entrypoints.config.settings import Settings, parse_rate
 from entrypoints.container.core import redis_feed, redis_or_memory
 from entrypoints.container.lifecycle import Loop, supervised
+from entrypoints.http.middleware.admission import SteppingAsideHasher
 
 
-def _hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
+def _hasher(settings: Settings) -> Iterator[PasswordHasher]:
     hasher = Argon2PasswordHasher(
         time_cost=settings.argon2_time_cost,
         memory_cost=settings.argon2_memory_cost_kib,
@@ -39,7 +41,7 @@ def _hasher(settings: Settings) -> Iterator[Argon2PasswordHasher]:
         thread_nice=settings.password_hash_nice,
     )
     try:
-        yield hasher
+        yield SteppingAsideHasher(hasher)
     finally:
         hasher.shutdown()
 

@@ -156,13 +156,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     # Added innermost first, so the outermost comes last. From the outside in:
     #   request context   every response carries X-Request-ID; logs bind the id
-    #   metrics, then admission (a bounded number of requests worked on at once)
     #   security headers  on every response: host refusals, preflights, 413s and 500s too
     #   allowed hosts     a forged Host is refused before anything else reads it
     #   CORS              wraps the 413 and 500 paths, so browsers can read those errors
     #   unhandled errors  the last net: an enveloped 500
-    #   throttle, body limit, OPTIONS, then the routes
+    #   throttle, body limit, admission (a bounded number worked on at once), OPTIONS,
+    #   then the routes
     app.add_middleware(AllowedMethodsMiddleware)
+    # Inside the throttle and the body limit: a refused request never waits for a place,
+    # and a body is counted while admission reads it ahead.
+    if limit := admission_limit(settings):
+        app.add_middleware(AdmissionMiddleware, limit=limit)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ThrottleMiddleware, throttle=container.throttle)
     app.add_middleware(UnhandledErrorMiddleware)
@@ -187,9 +191,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         hsts=settings.hsts_enabled,
         docs_paths=("/docs", "/redoc", "/static/docs"),
     )
-    # Admission before any work, inside the metrics: their latency includes the wait.
-    if limit := admission_limit(settings):
-        app.add_middleware(AdmissionMiddleware, limit=limit)
     # Outside everything but the request context: it times and counts every answer,
     # host refusals, 429s, 413s and the enveloped 500s included.
     if settings.metrics_enabled:

@@ -9,7 +9,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from entrypoints.config.settings import Settings
 from entrypoints.http.app import CACHED_ADMISSION_LIMIT, admission_limit
-from entrypoints.http.middleware.admission import AdmissionMiddleware
+from entrypoints.http.middleware.admission import AdmissionMiddleware, stepped_aside
 
 
 class Gated:
@@ -123,6 +123,89 @@ async def test_a_failing_request_gives_its_place_up() -> None:
             await asyncio.wait_for(call(app, "/x"), 1)
 
 
+async def test_a_slow_body_holds_no_place() -> None:
+    inner = Gated()
+    app = AdmissionMiddleware(inner, limit=1)
+    never: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+    async def trickle() -> Message:
+        return await never  # the body never finishes arriving
+
+    async def send(message: Message) -> None:
+        pass
+
+    scope = {"type": "http", "path": "/upload", "headers": [(b"content-length", b"10")]}
+    slow = asyncio.create_task(app(scope, trickle, send))
+    await settle()
+    inner.gate("/quick").set()
+    assert (await asyncio.wait_for(call(app, "/quick"), 1))[-1]["body"] == b"ok"
+    slow.cancel()
+    await asyncio.gather(slow, return_exceptions=True)
+
+
+async def test_the_body_reaches_the_app_whole() -> None:
+    received: list[Message] = []
+
+    async def echo(scope: Scope, receive: Receive, send: Send) -> None:
+        while not received or received[-1].get("more_body"):
+            received.append(await receive())
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    parts = iter([b"ab", b"cd", b""])
+
+    async def receive() -> Message:
+        part = next(parts)
+        return {"type": "http.request", "body": part, "more_body": bool(part)}
+
+    async def send(message: Message) -> None:
+        pass
+
+    scope = {"type": "http", "path": "/x", "headers": [(b"transfer-encoding", b"chunked")]}
+    await AdmissionMiddleware(echo, limit=1)(scope, receive, send)
+    assert b"".join(m["body"] for m in received) == b"abcd"
+
+
+async def test_a_request_that_waits_too_long_is_told_to_retry() -> None:
+    inner = Gated()
+    app = AdmissionMiddleware(inner, limit=1, wait_seconds=0.05)
+    busy = asyncio.create_task(call(app, "/busy"))
+    await settle()
+    refused = await call(app, "/late")
+    assert refused[0]["status"] == 503
+    assert (b"retry-after", b"1") in refused[0]["headers"]
+    assert b'"service_unavailable"' in refused[-1]["body"]
+    assert "/late" not in inner.started
+    inner.gate("/busy").set()
+    await busy
+
+
+async def test_a_request_steps_aside_while_it_waits_on_other_work_and_comes_back_first() -> None:
+    order: list[str] = []
+    hashing = asyncio.Event()
+    hashed = asyncio.Event()
+
+    async def app_(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        order.append(f"start {path}")
+        if path == "/login":
+            async with stepped_aside():
+                hashing.set()
+                await hashed.wait()  # a hash in the thread pool
+            order.append("login back")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    app = AdmissionMiddleware(app_, limit=1)
+    login = asyncio.create_task(call(app, "/login"))
+    await hashing.wait()
+    await asyncio.wait_for(call(app, "/me"), 1)  # ran while the login hashed
+    assert order == ["start /login", "start /me"]
+    hashed.set()
+    await login
+    assert order[-1] == "login back"
+
+
 def settings(**values: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -140,3 +223,34 @@ def test_no_bound_where_every_request_waits_on_the_database() -> None:
 def test_an_explicit_bound_wins() -> None:
     assert admission_limit(settings(cache_enabled=False, max_concurrent_requests=4)) == 4
     assert admission_limit(settings(max_concurrent_requests=0)) == 0
+
+
+async def test_a_request_back_from_stepping_aside_goes_before_new_arrivals() -> None:
+    inner = Gated()
+    hashed = asyncio.Event()
+    order: list[str] = []
+
+    async def app_(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/login":
+            async with stepped_aside():
+                await hashed.wait()
+            order.append("/login")
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+            return
+        await inner(scope, receive, send)
+        order.append(scope["path"])
+
+    app = AdmissionMiddleware(app_, limit=1)
+    login = asyncio.create_task(call(app, "/login"))
+    await settle()
+    busy = asyncio.create_task(call(app, "/busy"))  # takes the place the login gave up
+    await settle()
+    new = asyncio.create_task(call(app, "/new"))  # waits
+    await settle()
+    hashed.set()  # the login wants its place back, after /new arrived
+    await settle()
+    inner.gate("/busy").set()
+    inner.gate("/new").set()
+    await asyncio.gather(login, busy, new)
+    assert order == ["/busy", "/login", "/new"]

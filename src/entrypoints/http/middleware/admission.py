@@ -7,22 +7,35 @@ twenty statements) then takes seconds under load and logins starve, while the sh
 queue at every await. With a bound, requests already begun finish first: the same
 throughput, with the waiting done once, up front, where it is fair.
 
-A request holds its place until its response starts, so a stream (SSE) does not keep
-one; WebSockets, probes and the metrics scrape never queue.
+- A request's body is read before it takes a place, so a slow sender holds none.
+- A request holds its place until its response starts, so a stream (SSE) does not keep
+  one, and gives it up while it waits on work done elsewhere (`stepped_aside`: a hash in
+  the thread pool); it then comes back ahead of requests not yet begun.
+- A request that cannot get a place within `wait_seconds` is answered 503 with
+  Retry-After: overload shows as quick refusals, not ever-growing delay.
+- WebSockets, probes and the metrics scrape never queue.
 """
 
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from application.ports.password_hasher import PasswordHasher
+from entrypoints.http.errors import HTTP_CODES, envelope
+
 EXEMPT = ("/health", "/metrics")
+RETRY_AFTER_SECONDS = 1
 
 
 class AdmissionMiddleware:
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, wait_seconds: float = 5.0) -> None:
         self.app = app
+        self._wait_seconds = wait_seconds
         self._free = limit
         self._waiting: deque[asyncio.Future[None]] = deque()
 
@@ -30,37 +43,62 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             await self.app(scope, receive, send)
             return
-        await self._enter()
-        inside = True
-
-        def leave() -> None:
-            nonlocal inside
-            if inside:
-                inside = False
-                self._leave()
+        if _has_body(scope):
+            try:
+                receive = await _read_body(receive)
+            except HTTPException as refused:  # over the body limit, counted outside
+                response = envelope(
+                    scope.get("request_id"),
+                    refused.status_code,
+                    HTTP_CODES.get(refused.status_code, "bad_request"),
+                    refused.detail,
+                    headers={"Connection": "close"},
+                )
+                await response(scope, receive, send)
+                return
+        place = _Place(self)
+        try:
+            async with asyncio.timeout(self._wait_seconds):
+                await place.take()
+        except TimeoutError:
+            response = envelope(
+                scope.get("request_id"),
+                503,
+                "service_unavailable",
+                "the server is busy; try again shortly",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+            await response(scope, receive, send)
+            return
 
         async def send_and_leave(message: Message) -> None:
             if message["type"] == "http.response.start":
-                leave()
+                place.finish()
             await send(message)
 
+        token = _current.set(place)
         try:
             await self.app(scope, receive, send_and_leave)
         finally:
-            leave()
+            _current.reset(token)
+            place.finish()
 
-    async def _enter(self) -> None:
+    async def _enter(self, *, first: bool = False) -> None:
         if self._free:  # places are free only while nobody waits
             self._free -= 1
             return
         turn = asyncio.get_running_loop().create_future()
-        self._waiting.append(turn)
+        if first:
+            self._waiting.appendleft(turn)
+        else:
+            self._waiting.append(turn)
         try:
             await turn
-        except asyncio.CancelledError:
+        except BaseException:
             if turn.done() and not turn.cancelled():
-                self._leave()  # handed a place just as it was cancelled: pass it on
+                self._leave()  # handed a place just as it gave up: pass it on
             else:
+                turn.cancel()
                 with contextlib.suppress(ValueError):  # already passed over by `_leave`
                     self._waiting.remove(turn)
             raise
@@ -73,3 +111,92 @@ class AdmissionMiddleware:
                 turn.set_result(None)
                 return
         self._free += 1
+
+
+class _Place:
+    """One request's place: held, given up while it steps aside, released for good once
+    its response starts."""
+
+    def __init__(self, gate: AdmissionMiddleware) -> None:
+        self._gate = gate
+        self.held = False
+        self.finished = False
+
+    async def take(self, *, first: bool = False) -> None:
+        await self._gate._enter(first=first)
+        self.held = True
+
+    def give_up(self) -> None:
+        if self.held:
+            self.held = False
+            self._gate._leave()
+
+    def finish(self) -> None:
+        self.finished = True
+        self.give_up()
+
+
+_current: ContextVar[_Place | None] = ContextVar("admission_place", default=None)
+
+
+@contextlib.asynccontextmanager
+async def stepped_aside() -> AsyncIterator[None]:
+    """Give the current request's place to another while this one waits on work done
+    elsewhere (a thread pool), and take it back, ahead of new arrivals, after."""
+    place = _current.get()
+    if place is None or not place.held:
+        yield
+        return
+    place.give_up()
+    try:
+        yield
+    finally:
+        if not place.finished:
+            await place.take(first=True)
+
+
+def _has_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+            return True
+    return False
+
+
+async def _read_body(receive: Receive) -> Receive:
+    """The whole body, read now (the body limit outside has bounded it), then replayed;
+    later messages (a disconnect) come from the connection as before."""
+    read: deque[Message] = deque()
+    while True:
+        message = await receive()
+        read.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return read.popleft() if read else await receive()
+
+    return replay
+
+
+class SteppingAsideHasher(PasswordHasher):
+    """A password hasher whose callers give their admission place up while their hash
+    waits for and runs in the hash threads: a flood of logins then holds no places, and
+    cached requests go on beside it."""
+
+    def __init__(self, inner: PasswordHasher) -> None:
+        self._inner = inner
+
+    async def hash(self, password: str) -> str:
+        async with stepped_aside():
+            return await self._inner.hash(password)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        async with stepped_aside():
+            return await self._inner.verify(password_hash, password)
+
+    async def verify_dummy(self, password: str) -> None:
+        async with stepped_aside():
+            await self._inner.verify_dummy(password)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._inner.needs_rehash(password_hash)
