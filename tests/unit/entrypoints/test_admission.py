@@ -49,6 +49,16 @@ async def call(app: Any, path: str, kind: str = "http") -> list[Message]:
     return sent
 
 
+async def answer(app: Any, inner: Gated, path: str) -> bytes:
+    """`path` let through at once: the body it answers within a second."""
+    inner.gate(path).set()
+    return bytes((await asyncio.wait_for(call(app, path), 1))[-1]["body"])
+
+
+async def discard(message: Message) -> None:
+    pass
+
+
 async def settle() -> None:
     for _ in range(5):
         await asyncio.sleep(0)
@@ -75,8 +85,7 @@ async def test_a_started_stream_gives_its_place_up() -> None:
     app = AdmissionMiddleware(inner, limit=1)
     stream = asyncio.create_task(call(app, "/stream"))
     await settle()
-    inner.gate("/after").set()
-    assert (await asyncio.wait_for(call(app, "/after"), 1))[-1]["body"] == b"ok"
+    assert await answer(app, inner, "/after") == b"ok"
     inner.gate("/stream").set()
     await stream
 
@@ -87,8 +96,7 @@ async def test_probes_and_websockets_never_wait() -> None:
     busy = asyncio.create_task(call(app, "/busy"))
     await settle()
     for path in ("/health/live", "/metrics"):
-        inner.gate(path).set()
-        assert (await asyncio.wait_for(call(app, path), 1))[-1]["body"] == b"ok"
+        assert await answer(app, inner, path) == b"ok"
     inner.gate("/socket").set()
     await asyncio.wait_for(call(app, "/socket", kind="websocket"), 1)
     inner.gate("/busy").set()
@@ -108,8 +116,7 @@ async def test_a_request_that_leaves_the_queue_loses_no_place() -> None:
     await first
     # The bound is whole again: the next two run one after the other, never stuck.
     for path in ("/next", "/last"):
-        inner.gate(path).set()
-        assert (await asyncio.wait_for(call(app, path), 1))[-1]["body"] == b"ok"
+        assert await answer(app, inner, path) == b"ok"
     assert "/gone" not in inner.started
 
 
@@ -131,14 +138,10 @@ async def test_a_slow_body_holds_no_place() -> None:
     async def trickle() -> Message:
         return await never  # the body never finishes arriving
 
-    async def send(message: Message) -> None:
-        pass
-
     scope = {"type": "http", "path": "/upload", "headers": [(b"content-length", b"10")]}
-    slow = asyncio.create_task(app(scope, trickle, send))
+    slow = asyncio.create_task(app(scope, trickle, discard))
     await settle()
-    inner.gate("/quick").set()
-    assert (await asyncio.wait_for(call(app, "/quick"), 1))[-1]["body"] == b"ok"
+    assert await answer(app, inner, "/quick") == b"ok"
     slow.cancel()
     await asyncio.gather(slow, return_exceptions=True)
 
@@ -158,11 +161,8 @@ async def test_the_body_reaches_the_app_whole() -> None:
         part = next(parts)
         return {"type": "http.request", "body": part, "more_body": bool(part)}
 
-    async def send(message: Message) -> None:
-        pass
-
     scope = {"type": "http", "path": "/x", "headers": [(b"transfer-encoding", b"chunked")]}
-    await AdmissionMiddleware(echo, limit=1)(scope, receive, send)
+    await AdmissionMiddleware(echo, limit=1)(scope, receive, discard)
     assert b"".join(m["body"] for m in received) == b"abcd"
 
 
