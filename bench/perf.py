@@ -397,11 +397,13 @@ def hexahub_targets(
 
 
 def protocol_targets(
-    bounded: harness.Server, stock: harness.Server, creds: Credentials
+    bounded: harness.Server, stock: harness.Server, on_uvloop: harness.Server, creds: Credentials
 ) -> list[Target]:
-    """The hot path with the bounded request-head protocol against stock uvicorn."""
+    """The hot path with the bounded request-head protocol against stock uvicorn, and on
+    the standard library's event loop (the default) against uvloop."""
     me = harness.bearer_requests(ME, creds.user_tokens)
     return [
+        Target("SQLite: /me, bearer, uvloop", on_uvloop, me),
         Target("SQLite: /health, bounded head (served)", bounded, [harness.Request("/health")]),
         Target("SQLite: /health, stock uvicorn httptools", stock, [harness.Request("/health")]),
         Target("SQLite: /me, bearer, stock uvicorn httptools", stock, me),
@@ -418,6 +420,8 @@ async def stock_uvicorn(served: harness.Server) -> AsyncIterator[harness.Server]
         "--factory",
         "--http",
         "httptools",
+        "--loop",
+        "asyncio",  # as HexaHub serves: only the protocol differs
         "--log-level",
         "warning",
         "--no-access-log",
@@ -639,7 +643,15 @@ async def main(args: argparse.Namespace) -> None:
         if "server" in only:
             kind, server, creds, _ = databases[0]
             stock = await stack.enter_async_context(stock_uvicorn(server))
-            targets += protocol_targets(server, stock, creds)
+            on_uvloop = await stack.enter_async_context(
+                harness.serve(
+                    "uvloop",
+                    cpus=SERVER_CPU,
+                    share=server,
+                    **hexahub_settings(EVENT_LOOP="uvloop"),
+                )
+            )
+            targets += protocol_targets(server, stock, on_uvloop, creds)
 
         labels = [t.label for t in targets]
         if targets:

@@ -164,6 +164,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=workers,
+        loop=settings.event_loop,
         log_config=None,  # create_app configures structlog for every worker
         access_log=False,  # one access line per request comes from our middleware
         server_header=False,
