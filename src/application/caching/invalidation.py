@@ -6,19 +6,25 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from application.caching.user_cache import ROLES_KEY, SIGNING_KEYS_KEY, session_key, user_key
+from application.caching.user_cache import (
+    ROLES_KEY,
+    SIGNING_KEYS_KEY,
+    api_key_key,
+    session_key,
+    user_key,
+)
 from application.errors import ServiceUnavailableError
 from application.ports.cache import Cache
 from application.ports.event_handler import Committed, EventHandler
-from domain.access.events import RoleCreated, RoleDeleted, RoleUpdated
+from domain.access.events import ApiKeyRevoked, RoleCreated, RoleDeleted, RoleUpdated
 from domain.common.events import DomainEvent
 from domain.identity.events import SessionRefreshed, SessionRevoked, UserDeleted
 from domain.tokens.events import SigningKeyRotated
 
 
 class CacheInvalidation(EventHandler):
-    """Given user, session, role and signing-key events: drops the user's or the
-    session's entry (a deleted user's sessions too), the role table
+    """Given user, session, API key, role and signing-key events: drops the user's, the
+    session's or the revoked key's entry (a deleted user's sessions too), the role table
     (whose new generation retires every cached user: a rename or deletion rewrites
     users without naming them), or tells every instance to reload its key ring.
 
@@ -43,6 +49,9 @@ def stale_keys(event: DomainEvent) -> list[str]:
             return [SIGNING_KEYS_KEY]
         case SessionRevoked(session_id=session_id) | SessionRefreshed(session_id=session_id):
             return [session_key(session_id)]
+        case ApiKeyRevoked(prefix=prefix):
+            # Recorded before keys were cached (no prefix): nothing cached to drop.
+            return [api_key_key(prefix)] if prefix else []
         case UserDeleted(user_id=deleted, session_ids=session_ids):
             return [user_key(deleted), *(session_key(UUID(s)) for s in session_ids)]
     user_id: Any = getattr(event, "user_id")  # noqa: B009 - every other event given is a user's

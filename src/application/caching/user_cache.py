@@ -1,9 +1,12 @@
-"""The hot read of every authenticated request, the login session, the user and what
-its roles grant, read through a `Cache` and reloaded from the database on a miss.
+"""The hot read of every authenticated request, the login session or the API key, the
+user and what its roles grant, read through a `Cache` and reloaded from the database on
+a miss.
 
 Freshness rests on three rules:
-- every transaction that writes a user, a role or a session invalidates its keys after
-  commit (`CacheInvalidation`, a handler of the event pipeline), on every instance;
+- every transaction that writes a user, a role, a session or revokes an API key
+  invalidates its keys after commit (`CacheInvalidation`, a handler of the event
+  pipeline), on every instance; a recorded use of an API key drops its entry too
+  (`forget_api_key`);
 - a load that raced such a write never stores what it read (the cache's stamps), and a
   request that arrives after the write never joins a load that started before it
   (single-flight keys carry the stamp);
@@ -23,21 +26,32 @@ import hashlib
 import json
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from application.caching.entries import (
+    RoleTable,
+    SessionState,
+    decode_api_key,
+    decode_roles,
+    decode_session,
+    decode_user,
+    encode_api_key,
+    encode_roles,
+    encode_session,
+    encode_user,
+)
 from application.caching.single_flight import SingleFlight
 from application.errors import ServiceUnavailableError
 from application.ports.cache import Cache, CacheEntry
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from domain.access.permissions import Permission
+from domain.access.api_keys import ApiKey
 from domain.access.roles import BUILTIN_PERMISSIONS
+from domain.common.aggregate import Aggregate
 from domain.identity.user import User
-from domain.identity.value_objects import Email, FullName, Username
 
 T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
 
 
 def _builtin_fingerprint() -> str:
@@ -64,37 +78,12 @@ def session_key(session_id: UUID) -> str:
     return f"session:{session_id}"
 
 
+def api_key_key(prefix: str) -> str:
+    return f"api-key:{prefix}"
+
+
 # Decoded values kept beside their bytes; more than this and the memo starts over.
 _DECODED_KEPT = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class SessionState:
-    """What an authenticated request needs of its login session."""
-
-    user_id: UUID
-    expires_at: datetime
-    revoked: bool
-
-    def is_active(self, now: datetime) -> bool:
-        return not self.revoked and now < self.expires_at
-
-
-class RoleTable:
-    """What each role grants, as loaded at one moment (`generation`)."""
-
-    __slots__ = ("generation", "grants")
-
-    def __init__(self, grants: dict[str, frozenset[Permission]], generation: str) -> None:
-        self.grants = grants
-        self.generation = generation
-
-    def permissions(self, names: frozenset[str]) -> frozenset[Permission]:
-        """What `names` grant (a deleted role grants nothing)."""
-        granted: set[Permission] = set()
-        for name in names:
-            granted |= self.grants.get(name, frozenset())
-        return frozenset(granted)
 
 
 class UserCache:
@@ -119,7 +108,7 @@ class UserCache:
             loaded = True
             return await self._load_roles()
 
-        table = await self._read(ROLES_KEY, load, _encode_roles, _decode_roles)
+        table = await self._read(ROLES_KEY, load, encode_roles, decode_roles)
         if table is None:  # the loader never returns None
             raise RuntimeError("role table missing")
         if loaded:
@@ -128,7 +117,7 @@ class UserCache:
             with contextlib.suppress(ServiceUnavailableError, ValueError, KeyError, TypeError):
                 stored = await self._cache.get(ROLES_KEY)
                 if stored.value is not None:
-                    table = _decode_roles(stored.value)
+                    table = decode_roles(stored.value)
         return table
 
     async def user(self, user_id: UUID, roles: RoleTable) -> User | None:
@@ -142,8 +131,8 @@ class UserCache:
         found = await self._read(
             user_key(user_id),
             load,
-            _encode_user,
-            _decode_user,
+            encode_user,
+            decode_user,
             # Cached before a role rename or deletion, which may have rewritten it.
             fresh=lambda cached: cached[1] == roles.generation,
             flight=roles.generation,
@@ -161,7 +150,24 @@ class UserCache:
                 return None
             return SessionState(session.user_id, session.expires_at, session.revoked_at is not None)
 
-        return await self._read(session_key(session_id), load, _encode_session, _decode_session)
+        return await self._read(session_key(session_id), load, encode_session, decode_session)
+
+    async def api_key(self, prefix: str) -> ApiKey | None:
+        """The API key with this prefix as stored; None when there is none (an unknown
+        prefix is not cached: it reads the database each time, as before)."""
+
+        async def load() -> ApiKey | None:
+            async with self._uow_factory() as uow:
+                return await uow.api_keys.get_by_prefix(prefix)
+
+        found = await self._read(api_key_key(prefix), load, encode_api_key, decode_api_key)
+        return None if found is None else _copy(found)
+
+    async def forget_api_key(self, prefix: str) -> None:
+        """Drop the key's entry on every instance, once a use of it was recorded: the
+        next request reads the new `last_used_at` (a use records no event)."""
+        with contextlib.suppress(ServiceUnavailableError):  # kept and retried by the cache
+            await self._cache.invalidate({api_key_key(prefix)})
 
     async def _read(
         self,
@@ -213,102 +219,13 @@ class UserCache:
         return RoleTable({r.name: r.permissions for r in roles}, secrets.token_hex(8))
 
 
-def _copy(user: User) -> User:
+def _copy(entity: A) -> A:
     """A shallow copy with its own event list: callers may treat it as theirs."""
-    clone = object.__new__(User)
-    clone.__dict__.update(user.__dict__)
+    clone = object.__new__(type(entity))
+    clone.__dict__.update(entity.__dict__)
     clone._events = []
     return clone
 
 
 def _without_hash(user: User) -> User:
     return dataclasses.replace(user, password_hash=None, _events=[])
-
-
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _parse_time(value: Any) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _encode_user(found: tuple[User, str]) -> bytes:
-    user, generation = found
-    return json.dumps(
-        {
-            "generation": generation,
-            "id": str(user.id),
-            "email": user.email.value,
-            "username": user.username.value,
-            "full_name": user.full_name.value if user.full_name else None,
-            "is_active": user.is_active,
-            "is_verified": user.is_verified,
-            "roles": sorted(user.roles),
-            "oauth_provider": user.oauth_provider,
-            "created_at": _time(user.created_at),
-            "updated_at": _time(user.updated_at),
-            "last_login_at": _time(user.last_login_at),
-            "failed_logins": user.failed_logins,
-            "locked_until": _time(user.locked_until),
-            "lockouts": user.lockouts,
-        },
-        separators=(",", ":"),
-    ).encode()
-
-
-def _decode_user(raw: bytes) -> tuple[User, str]:
-    data = json.loads(raw)
-    created_at = _parse_time(data["created_at"])
-    updated_at = _parse_time(data["updated_at"])
-    if created_at is None or updated_at is None:
-        raise ValueError("a cached user without timestamps")
-    user = User(
-        id=UUID(data["id"]),
-        email=Email(data["email"]),
-        username=Username(data["username"]),
-        full_name=FullName(data["full_name"]) if data["full_name"] is not None else None,
-        password_hash=None,
-        is_active=bool(data["is_active"]),
-        is_verified=bool(data["is_verified"]),
-        roles=frozenset(data["roles"]),
-        oauth_provider=data["oauth_provider"],
-        created_at=created_at,
-        updated_at=updated_at,
-        last_login_at=_parse_time(data["last_login_at"]),
-        failed_logins=int(data["failed_logins"]),
-        locked_until=_parse_time(data["locked_until"]),
-        lockouts=int(data["lockouts"]),
-    )
-    return user, str(data["generation"])
-
-
-def _encode_session(state: SessionState) -> bytes:
-    return json.dumps(
-        {
-            "user_id": str(state.user_id),
-            "expires_at": state.expires_at.isoformat(),
-            "revoked": state.revoked,
-        },
-        separators=(",", ":"),
-    ).encode()
-
-
-def _decode_session(raw: bytes) -> SessionState:
-    data = json.loads(raw)
-    return SessionState(
-        UUID(data["user_id"]), datetime.fromisoformat(data["expires_at"]), bool(data["revoked"])
-    )
-
-
-def _encode_roles(table: RoleTable) -> bytes:
-    grants = {name: sorted(p.value for p in perms) for name, perms in table.grants.items()}
-    return json.dumps({"generation": table.generation, "grants": grants}).encode()
-
-
-def _decode_roles(raw: bytes) -> RoleTable:
-    data = json.loads(raw)
-    grants = {
-        name: frozenset(Permission(p) for p in perms) for name, perms in data["grants"].items()
-    }
-    return RoleTable(grants, str(data["generation"]))

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from application.events.handlers import ErrorListener, HandlerTable, Route
 from application.ports.event_handler import EventHandler
-from domain.access.events import RoleCreated, RoleDeleted, RoleUpdated
+from domain.access.events import ApiKeyRevoked, RoleCreated, RoleDeleted, RoleUpdated
 from domain.identity.events import (
     AccountLocked,
     AccountUnlocked,
@@ -47,6 +47,8 @@ STALE_CACHE = (
     # A session's state as authenticated requests read it (revoked, or its expiry moved).
     SessionRevoked,
     SessionRefreshed,
+    # An API key as authenticated requests read it.
+    ApiKeyRevoked,
     # What roles grant changed.
     RoleCreated,
     RoleUpdated,

@@ -79,5 +79,9 @@ class ApiKey(Aggregate):
         if self.revoked_at is not None:
             return False
         self.revoked_at = now
-        self.record(ApiKeyRevoked(occurred_at=now, key_id=self.id, owner_id=self.owner_id))
+        self.record(
+            ApiKeyRevoked(
+                occurred_at=now, key_id=self.id, owner_id=self.owner_id, prefix=self.prefix
+            )
+        )
         return True

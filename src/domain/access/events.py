@@ -37,6 +37,7 @@ class ApiKeyCreated(DomainEvent):
 class ApiKeyRevoked(DomainEvent):
     key_id: UUID
     owner_id: UUID
+    prefix: str = ""  # what finds the key, so caches can drop it ("": recorded before)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

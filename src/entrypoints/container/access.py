@@ -40,7 +40,6 @@ class Access(containers.DeclarativeContainer):
         AuthenticateApiKey,
         *_uow,
         security.api_key_secrets,
-        persistence.reads.provider,
         caching.user_cache,
     )
     list_audit_events = providers.Singleton(ListAuditEvents, events.uow_factory)

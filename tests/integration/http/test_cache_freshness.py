@@ -13,10 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.http.conftest import ADMIN, AppFactory
-from tests.integration.http.helpers import PASSWORD, bearer, login, register
+from tests.integration.http.helpers import PASSWORD, bearer, local_hits, login, register
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -50,17 +49,6 @@ async def warm(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, 
     return body
 
 
-async def local_hits(client: httpx.AsyncClient) -> float:
-    text = (await client.get("/metrics")).text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "hexahub_cache_requests_total"
-        and sample.labels == {"cache": "user", "tier": "local", "result": "hit"}
-    )
-
-
 async def test_the_second_read_is_served_from_the_in_process_tier(instances: Instances) -> None:
     a, b = instances
     user = await register(a)
@@ -69,9 +57,9 @@ async def test_the_second_read_is_served_from_the_in_process_tier(instances: Ins
     # evict what a read just warmed: once they have, a read warms for good.
     for _ in range(10):
         await b.get("/api/v1/auth/me", headers=headers)
-        before = await local_hits(b)
+        before = await local_hits(b, "user")
         assert (await b.get("/api/v1/auth/me", headers=headers)).status_code == 200
-        if await local_hits(b) == before + 1:
+        if await local_hits(b, "user") == before + 1:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("no read was served from the in-process tier")
@@ -194,6 +182,57 @@ async def test_a_deleted_role_is_gone_from_the_users_of_the_other_instance(
     assert deleted.status_code == 204, deleted.text
     assert (await b.get("/api/v1/auth/me", headers=headers)).json()["roles"] == ["user"]
     assert (await b.get("/api/v1/audit-events", headers=headers)).status_code == 403
+
+
+async def issue_key(client: httpx.AsyncClient, user: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A key of `user`'s own (no scopes: it acts as the user on `/auth/me`)."""
+    created = await client.post(
+        "/api/v1/api-keys",
+        json={"name": "ci", "scopes": [], "current_password": PASSWORD},
+        headers=bearer(await login(client, user["username"])),
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    return body["id"], {"X-API-Key": body["key"]}
+
+
+async def warm_key(client: httpx.AsyncClient, key: dict[str, str]) -> None:
+    """Use the key until a use is served from this instance's in-process tier (its first
+    use is recorded, which drops the cached key everywhere, asynchronously)."""
+    for _ in range(10):
+        before = await local_hits(client, "api-key")
+        assert (await client.get("/api/v1/auth/me", headers=key)).status_code == 200
+        if await local_hits(client, "api-key") == before + 1:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("no use of the key was served from the in-process tier")
+
+
+async def revoke_key(
+    a: httpx.AsyncClient, admin: dict[str, str], user: dict[str, Any], key_id: str
+) -> None:
+    response = await a.delete(f"/api/v1/api-keys/{key_id}", headers=admin)
+    assert response.status_code == 204, response.text
+
+
+async def deactivate_owner(
+    a: httpx.AsyncClient, admin: dict[str, str], user: dict[str, Any], key_id: str
+) -> None:
+    await deactivate(a, admin, user)
+
+
+@pytest.mark.parametrize("change", [revoke_key, deactivate_owner], ids=["revoked", "deactivated"])
+async def test_a_key_warm_on_one_instance_is_refused_after_a_change_on_the_other(
+    instances: Instances,
+    change: Callable[..., Awaitable[None]],
+) -> None:
+    a, b = instances
+    user = await register(a)
+    key_id, key = await issue_key(a, user)
+    await warm_key(b, key)
+    await change(a, await admin_headers(a), user, key_id)
+    response = await b.get("/api/v1/auth/me", headers=key)
+    assert response.status_code == 401, response.text
 
 
 async def test_a_key_rotation_on_one_instance_reaches_the_others_jwks_at_once(

@@ -157,6 +157,51 @@ async def test_a_revoked_key_is_refused_at_once(app: App) -> None:
     assert (row.actor_id, row.target_id) == (ada.user_id, str(issued.key.id))
 
 
+async def test_a_warm_key_reads_no_key_row(app: App) -> None:
+    ada = await app.signed_in("ada")
+    issued = await issue(app, ada)
+    await use(app, issued.secret)  # the first use is recorded, and drops the cached key
+    await use(app, issued.secret)  # read again, and cached
+    del app.store.committed.api_keys[issued.key.id]  # the row is not read again
+    assert (await use(app, issued.secret)).api_key_id == issued.key.id
+
+
+async def revoke_key(app: App, admin: Principal, issued: IssuedApiKey) -> None:
+    await app.revoke_api_key.execute(admin, issued.key.id)
+
+
+async def deactivate_owner(app: App, admin: Principal, issued: IssuedApiKey) -> None:
+    await app.update_user.execute(admin, issued.key.owner_id, UpdateUserCommand(is_active=False))
+
+
+async def delete_owner(app: App, admin: Principal, issued: IssuedApiKey) -> None:
+    await app.delete_user.execute(admin, issued.key.owner_id)
+
+
+@pytest.mark.parametrize("change", [revoke_key, deactivate_owner, delete_owner])
+async def test_a_warm_key_is_refused_on_the_next_request_after(
+    app: App, change: Callable[[App, Principal, IssuedApiKey], Awaitable[None]]
+) -> None:
+    admin = await app.admin()
+    ada = await app.signed_in("ada")
+    issued = await issue(app, ada)
+    for _ in range(2):  # the second use is served from the cache
+        await use(app, issued.secret)
+    await change(app, admin, issued)
+    with pytest.raises(AuthenticationError):
+        await use(app, issued.secret)
+
+
+async def test_a_warm_key_still_expires_to_the_second(app: App) -> None:
+    ada = await app.signed_in("ada")
+    issued = await issue(app, ada, expires_at=app.clock.now() + timedelta(minutes=5))
+    for _ in range(2):
+        await use(app, issued.secret)
+    app.clock.advance(timedelta(minutes=5))
+    with pytest.raises(AuthenticationError):
+        await use(app, issued.secret)
+
+
 @pytest.mark.parametrize(
     "tamper",
     [

@@ -5,7 +5,6 @@ from application.common.security import Principal
 from application.common.use_case import Transactional
 from application.errors import AuthenticationError
 from application.ports.api_key_secrets import ApiKeySecrets
-from application.ports.unit_of_work_factory import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,14 +23,14 @@ class AuthenticateApiKey(Transactional):
       now: a demoted owner's keys lose what the owner lost, on the next request. An
       inactive or deleted owner's keys stop working.
     - The first use is audited; `last_used_at` is written at most once a minute.
-    - The key is read in a read-only transaction (`reads`), which takes no write lock:
-      only the once-a-minute use record opens a writing one. The owner and what the
-      roles grant come through `UserCache`, as for a bearer token, which every write
-      to a user or a role invalidates after commit on every instance.
+    - The key, its owner and what the roles grant come through `UserCache`: a warm
+      request reads nothing from the database. A revocation drops the cached key after
+      commit on every instance (as every write to a user or a role drops theirs), and a
+      recorded use drops it too, so the next request sees the new `last_used_at`. Only
+      the once-a-minute use record opens a transaction, a writing one.
     """
 
     secrets: ApiKeySecrets
-    reads: UnitOfWorkFactory
     users: UserCache
 
     async def execute(self, command: AuthenticateApiKeyCommand) -> Principal:
@@ -41,8 +40,7 @@ class AuthenticateApiKey(Transactional):
             raise refused
         prefix, secret_hash = parsed
         now = self.clock.now()
-        async with self.reads() as uow:
-            key = await uow.api_keys.get_by_prefix(prefix)
+        key = await self.users.api_key(prefix)
         if key is None or not self.secrets.matches(secret_hash, key.secret_hash):
             raise refused
         if not key.is_usable(now):
@@ -59,4 +57,6 @@ class AuthenticateApiKey(Transactional):
                 if locked is not None and locked.used(now=now):
                     await uow.api_keys.update(locked)
                     await uow.commit(actor_id=owner.id)
+            # Recorded here or, within the minute, elsewhere: the cached key is behind.
+            await self.users.forget_api_key(prefix)
         return Principal(user=owner, permissions=granted & key.scopes, api_key_id=key.id)
