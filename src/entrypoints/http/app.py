@@ -51,6 +51,7 @@ from entrypoints.http.routers import (
     wellknown,
 )
 from entrypoints.http.routers.docs import install_docs
+from entrypoints.http.routing import skip_unless_prefixed
 from entrypoints.http.shutdown import GracefulShutdown
 from entrypoints.logging import configure_logging
 from entrypoints.tracing import configure_tracing, tracer_provider
@@ -123,8 +124,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.shutdown = shutdown
     install_error_handlers(app)
     for router in (
+        auth.router,  # first: it holds the hottest route, GET /auth/me
         platform.router,
-        auth.router,
         oauth.router,
         verification.router,
         users.router,
@@ -145,7 +146,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         external_signin.identities_router,
         external_signin.admin_router,
     ):
-        app.include_router(router)
+        app.include_router(skip_unless_prefixed(router))
     if settings.metrics_enabled:
         app.include_router(metrics.router)
     if settings.docs_enabled:

@@ -225,6 +225,24 @@ def test_an_explicit_bound_wins() -> None:
     assert admission_limit(settings(max_concurrent_requests=0)) == 0
 
 
+async def test_each_waiting_request_has_its_own_deadline() -> None:
+    inner = Gated()
+    app = AdmissionMiddleware(inner, limit=1, wait_seconds=0.2)
+    busy = asyncio.create_task(call(app, "/busy"))
+    await settle()
+    early = asyncio.create_task(call(app, "/early"))
+    await asyncio.sleep(0.1)
+    late = asyncio.create_task(call(app, "/late"))
+    refused = await early  # at its deadline, while the later one still waits
+    assert refused[0]["status"] == 503
+    assert not late.done()
+    inner.gate("/late").set()
+    inner.gate("/busy").set()
+    assert (await asyncio.wait_for(late, 1))[0]["status"] == 200
+    await busy
+    assert inner.started == ["/busy", "/late"]
+
+
 async def test_a_request_back_from_stepping_aside_goes_before_new_arrivals() -> None:
     inner = Gated()
     hashed = asyncio.Event()

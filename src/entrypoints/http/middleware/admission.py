@@ -38,6 +38,10 @@ class AdmissionMiddleware:
         self._wait_seconds = wait_seconds
         self._free = limit
         self._waiting: deque[asyncio.Future[None]] = deque()
+        # New arrivals' deadlines in arrival order, watched by one timer for the whole
+        # queue (a timer per request cost more than the rest of the bookkeeping).
+        self._deadlines: dict[asyncio.Future[None], float] = {}
+        self._watch: asyncio.TimerHandle | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
@@ -58,8 +62,7 @@ class AdmissionMiddleware:
                 return
         place = _Place(self)
         try:
-            async with asyncio.timeout(self._wait_seconds):
-                await place.take()
+            await place.take(deadline=asyncio.get_running_loop().time() + self._wait_seconds)
         except TimeoutError:
             response = envelope(
                 scope.get("request_id"),
@@ -83,25 +86,45 @@ class AdmissionMiddleware:
             _current.reset(token)
             place.finish()
 
-    async def _enter(self, *, first: bool = False) -> None:
+    async def _enter(self, *, first: bool = False, deadline: float | None = None) -> None:
         if self._free:  # places are free only while nobody waits
             self._free -= 1
             return
-        turn = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        turn = loop.create_future()
         if first:
             self._waiting.appendleft(turn)
         else:
             self._waiting.append(turn)
+        if deadline is not None:
+            self._deadlines[turn] = deadline
+            if self._watch is None:
+                self._watch = loop.call_at(deadline, self._expire)
         try:
             await turn
         except BaseException:
-            if turn.done() and not turn.cancelled():
+            if turn.done() and not turn.cancelled() and turn.exception() is None:
                 self._leave()  # handed a place just as it gave up: pass it on
             else:
                 turn.cancel()
                 with contextlib.suppress(ValueError):  # already passed over by `_leave`
                     self._waiting.remove(turn)
             raise
+        finally:
+            self._deadlines.pop(turn, None)
+
+    def _expire(self) -> None:
+        """Refuse the arrivals whose deadline passed (the oldest first), then watch the
+        next deadline."""
+        self._watch = None
+        now = asyncio.get_running_loop().time()
+        for turn, deadline in list(self._deadlines.items()):
+            if deadline > now:
+                self._watch = asyncio.get_running_loop().call_at(deadline, self._expire)
+                return
+            del self._deadlines[turn]
+            if not turn.done():
+                turn.set_exception(TimeoutError())
 
     def _leave(self) -> None:
         # The place goes straight to the longest waiting request: none can overtake it.
@@ -122,8 +145,9 @@ class _Place:
         self.held = False
         self.finished = False
 
-    async def take(self, *, first: bool = False) -> None:
-        await self._gate._enter(first=first)
+    async def take(self, *, first: bool = False, deadline: float | None = None) -> None:
+        """Wait for a place; TimeoutError once the loop's clock passes `deadline`."""
+        await self._gate._enter(first=first, deadline=deadline)
         self.held = True
 
     def give_up(self) -> None:

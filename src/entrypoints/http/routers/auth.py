@@ -51,6 +51,23 @@ def _no_store(response: Response) -> None:
     response.headers.update(NO_STORE)
 
 
+# First: routes are matched in order, and this is the hottest of all.
+@router.get(
+    "/me",
+    operation_id="getOwnProfile",
+    response_model=UserOut,
+    responses=error_responses(401, 503),
+    description=GetOwnProfile.__doc__,
+)
+async def me(
+    principal: CurrentPrincipal,
+    get_profile: Annotated[GetOwnProfile, use_case(lambda c: c.get_own_profile)],
+) -> Response:
+    # The hottest read of all: serialised once, without validating the stored user again.
+    user = UserOut.trusted(await get_profile.execute(principal))
+    return Response(user.model_dump_json(), media_type="application/json")
+
+
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
@@ -135,22 +152,6 @@ async def logout_all(
     log_out_everywhere: Annotated[LogOutEverywhere, use_case(lambda c: c.log_out_everywhere)],
 ) -> None:
     await log_out_everywhere.execute(principal)
-
-
-@router.get(
-    "/me",
-    operation_id="getOwnProfile",
-    response_model=UserOut,
-    responses=error_responses(401, 503),
-    description=GetOwnProfile.__doc__,
-)
-async def me(
-    principal: CurrentPrincipal,
-    get_profile: Annotated[GetOwnProfile, use_case(lambda c: c.get_own_profile)],
-) -> Response:
-    # The hottest read of all: serialised once, without validating the stored user again.
-    user = UserOut.trusted(await get_profile.execute(principal))
-    return Response(user.model_dump_json(), media_type="application/json")
 
 
 @router.patch(
