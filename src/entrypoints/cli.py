@@ -141,7 +141,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from entrypoints.http.protocol import BoundedHttpToolsProtocol
+    from entrypoints.malloc import bound_malloc_arenas
 
+    bound_malloc_arenas()
     workers = args.workers or settings.workers
     # Each worker reads its settings afresh; --workers must reach them (the cache, for
     # one, is off without Redis when several workers could disagree).
