@@ -166,7 +166,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=workers,
-        loop=settings.event_loop,
+        loop=_event_loop(settings.event_loop, workers),
         log_config=None,  # create_app configures structlog for every worker
         access_log=False,  # one access line per request comes from our middleware
         server_header=False,
@@ -186,6 +186,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         ),
     )
     return 0
+
+
+def _event_loop(setting: str, workers: int) -> str:
+    """uvicorn's `loop` (see `Settings.event_loop`); "auto" there means uvloop if it is
+    installed."""
+    if setting != "auto":
+        return setting
+    return "auto" if workers > 1 else "asyncio"
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

@@ -104,11 +104,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    event_loop: Literal["asyncio", "uvloop"] = "asyncio"
-    """The event loop uvicorn serves on. The standard library's, measured against uvloop
-    by `bench/perf.py` (64 connections on one core, `/auth/me`): the same throughput, and
-    no half-second stall when a burst of new connections follows closed ones (uvloop
-    answered some of them only after 600 ms, a p99 of 170-200 ms against 21-23 ms)."""
+    event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
+    """The event loop uvicorn serves on; `auto`: the standard library's with one worker,
+    uvloop with several. Measured by `bench/perf.py` (64 connections, `/auth/me`): on one
+    core the same throughput, but uvloop answered some connections of a new burst only
+    after 600 ms (p99 144 ms against 29 ms); with several workers the standard loop lets
+    the first worker to wake accept a whole burst, so one did all the work (x0.39 of one
+    process, against x1.7 with uvloop)."""
     data_dir: Path = Path("./var")
     public_name: str = "HexaHub"
 
