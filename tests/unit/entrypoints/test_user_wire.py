@@ -1,0 +1,54 @@
+"""The user bodies serialised without a model (`/auth/me`, the user page) are the very
+bytes `UserOut` would write, lock fields included only when asked for."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from domain.identity.user import User
+from domain.identity.value_objects import Email, FullName, Username
+from entrypoints.http.schemas.users import UserOut, user_json, user_page_json
+
+NOW = datetime(2026, 12, 4, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+def a_user(**changes: object) -> User:
+    fields: dict[str, object] = {
+        "id": uuid4(),
+        "email": Email("ada@example.com"),
+        "username": Username("ada"),
+        "full_name": FullName("Ada Lovelace"),
+        "password_hash": None,
+        "is_active": True,
+        "is_verified": True,
+        "roles": frozenset({"user", "auditor"}),
+        "oauth_provider": None,
+        "created_at": NOW - timedelta(days=3),
+        "updated_at": NOW,
+        "last_login_at": NOW,
+        "failed_logins": 0,
+        "locked_until": None,
+        "lockouts": 0,
+    }
+    return User(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+USERS = [
+    a_user(),
+    a_user(full_name=None, last_login_at=None, roles=frozenset(), oauth_provider="google"),
+    a_user(locked_until=NOW + timedelta(minutes=5), failed_logins=5, lockouts=1),
+]
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_the_own_profile_is_what_the_model_writes(user: User) -> None:
+    assert user_json(user) == UserOut.trusted(user).model_dump_json().encode()
+
+
+def test_a_page_holds_what_the_model_writes_for_each_user() -> None:
+    page = json.loads(user_page_json(USERS, next_cursor="c", limit=3, lock_seen_at=NOW))
+    expected = [json.loads(UserOut.of(u, lock_seen_at=NOW).model_dump_json()) for u in USERS]
+    assert page == {"items": expected, "next_cursor": "c", "limit": 3}
+    assert [item["locked"] for item in page["items"]] == [False, False, True]
