@@ -44,7 +44,7 @@ USERS = [
 
 @pytest.mark.parametrize("user", USERS)
 def test_the_own_profile_is_what_the_model_writes(user: User) -> None:
-    assert user_json(user) == UserOut.trusted(user).model_dump_json().encode()
+    assert user_json(user) == UserOut.of(user).model_dump_json().encode()
 
 
 def test_a_page_holds_what_the_model_writes_for_each_user() -> None:

@@ -112,15 +112,19 @@ class AdmissionMiddleware:
             raise
         finally:
             self._deadlines.pop(turn, None)
+            if not self._deadlines and self._watch is not None:
+                self._watch.cancel()  # nothing left to watch
+                self._watch = None
 
     def _expire(self) -> None:
         """Refuse the arrivals whose deadline passed (the oldest first), then watch the
         next deadline."""
         self._watch = None
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         for turn, deadline in list(self._deadlines.items()):
             if deadline > now:
-                self._watch = asyncio.get_running_loop().call_at(deadline, self._expire)
+                self._watch = loop.call_at(deadline, self._expire)
                 return
             del self._deadlines[turn]
             if not turn.done():

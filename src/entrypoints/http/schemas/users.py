@@ -136,11 +136,6 @@ class UserOut(BaseModel):
         None leaves the lock fields out."""
         return cls(**_fields(user, lock_seen_at))
 
-    @classmethod
-    def trusted(cls, user: User, *, lock_seen_at: datetime | None = None) -> "UserOut":
-        """Without validation, for lists: every field comes from a stored user."""
-        return cls.model_construct(**_fields(user, lock_seen_at))
-
 
 def _fields(user: User, lock_seen_at: datetime | None) -> dict[str, Any]:
     # In the order of UserOut's fields: `user_page_json` writes them as they come.
