@@ -2,12 +2,13 @@
 
 import asyncio
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
 
 from application.errors import EmailAlreadyRegisteredError, UsernameTakenError
 from application.ports.audit_log import AuditFilter
-from application.ports.user_repository import UserFilter
+from application.ports.user_repository import ListedUser, UserFilter
 from domain.access.roles import Role, UnknownRoleError
 from domain.audit.entries import Outcome
 from domain.identity.value_objects import Email, FullName, Username
@@ -59,6 +60,38 @@ async def test_a_stored_user_reads_back_field_for_field(backend: Backend) -> Non
         assert found.pull_events() == []
     assert plain_again is not None
     assert_same_fields(plain, plain_again)
+
+
+async def test_a_listed_user_shows_the_stored_fields(backend: Backend) -> None:
+    user = make_user("alice", full_name="Alice Liddell", roles=frozenset({Role.USER, Role.ADMIN}))
+    user.oauth_provider = "github"
+    user.is_verified = True
+    user.created_at = T0.astimezone(PLUS_TWO)
+    user.updated_at = T0 + timedelta(seconds=1, microseconds=7)
+    user.last_login_at = (T0 + timedelta(hours=1)).astimezone(PLUS_TWO)
+    user.locked_until = (T0 + timedelta(minutes=15)).astimezone(PLUS_TWO)
+    plain = make_user("bob", roles=frozenset(), is_active=False)  # every optional field empty
+    await store_users(backend, user, plain)
+
+    async with backend.new_uow() as uow:
+        listed = await uow.users.list(filter=EVERYTHING, after=None, limit=10)
+
+    assert sorted(listed) == sorted([ListedUser.of(user), ListedUser.of(plain)])
+    alice = next(u for u in listed if u.id == user.id)
+    assert alice.roles == ("admin", "user")  # sorted
+    assert isinstance(alice.id, UUID)  # not the stored text
+    assert alice.is_active is True  # not the stored 1
+    assert alice.is_verified is True
+    times = (alice.created_at, alice.updated_at, alice.last_login_at, alice.locked_until)
+    assert all(t is not None and t.utcoffset() == timedelta(0) for t in times)  # in UTC
+
+
+async def test_a_listing_sees_its_own_unit_of_works_writes(backend: Backend) -> None:
+    await store_users(backend, make_user("alice"))
+    async with backend.new_uow() as uow:
+        await uow.users.add(make_user("bob"))
+        listed = await uow.users.list(filter=UserFilter(q="bob"), after=None, limit=10)
+    assert [u.username for u in listed] == ["bob"]
 
 
 async def test_unknown_users_are_none(backend: Backend) -> None:
@@ -212,7 +245,7 @@ async def test_list_filters_by_text_status_and_role(backend: Backend) -> None:
     async def names(**kwargs: object) -> list[str]:
         async with backend.new_uow() as uow:
             found = await uow.users.list(filter=UserFilter(**kwargs), after=None, limit=50)  # type: ignore[arg-type]
-        return sorted(u.username.value for u in found)
+        return sorted(u.username for u in found)
 
     assert await names(q="LIDDELL") == ["alice", "carol"]  # full name or email, any case
     assert await names(q="example.org") == ["bob_smith"]
@@ -375,7 +408,7 @@ async def test_a_role_that_does_not_exist_is_refused(backend: Backend) -> None:
     async with backend.new_uow() as uow:
         listed = await uow.users.list(filter=EVERYTHING, after=None, limit=10)
         unchanged = await uow.users.get(user.id)
-    assert sorted(u.username.value for u in listed) == ["alice", "carol"]
+    assert sorted(u.username for u in listed) == ["alice", "carol"]
     assert unchanged is not None
     assert unchanged.roles == frozenset({Role.USER})
 

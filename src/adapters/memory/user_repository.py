@@ -4,7 +4,7 @@ from uuid import UUID
 
 from adapters.memory.store import Tables, detached, utc, utc_or_none
 from application.errors import EmailAlreadyRegisteredError, UsernameTakenError, UserNotFoundError
-from application.ports.user_repository import UserFilter, UserRepository
+from application.ports.user_repository import ListedUser, UserFilter, UserRepository
 from domain.access.roles import Role, UnknownRoleError
 from domain.identity.user import User
 from domain.identity.value_objects import Email, Username
@@ -65,7 +65,7 @@ class InMemoryUserRepository(UserRepository):
     async def get_by_username(self, username: Username) -> User | None:
         return self._find(lambda u: u.username == username)
 
-    async def list(self, *, filter: UserFilter, after: UUID | None, limit: int) -> list[User]:
+    async def list(self, *, filter: UserFilter, after: UUID | None, limit: int) -> list[ListedUser]:
         needle = filter.q.lower() if filter.q else None
         found = [
             u
@@ -75,7 +75,7 @@ class InMemoryUserRepository(UserRepository):
             and (filter.role is None or filter.role in u.roles)
             and (needle is None or _matches(u, needle))
         ]
-        return [detached(u) for u in found[: max(limit, 0)]]
+        return [ListedUser.of(u) for u in found[: max(limit, 0)]]
 
     async def reserve_login_attempt(
         self, user_id: UUID, *, now: datetime, threshold: int

@@ -178,7 +178,12 @@ def _take_over_sqlite_transactions(engine: AsyncEngine, *, begin: str) -> None:
         # A transaction that only reads takes no write lock: in WAL mode it reads a
         # snapshot beside the writers instead of queueing behind them.
         reads_only = connection.get_execution_options().get(READS_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if reads_only else begin)
+        statement = "BEGIN" if reads_only else begin
+        # Straight to aiosqlite, one trip to its thread: through SQLAlchemy's cursor it
+        # took three (cursor, execute, close), about 0.2 ms of CPU per transaction.
+        connection.connection.dbapi_connection.run_async(
+            lambda driver: driver.execute_fetchall(statement)
+        )
 
 
 def _ensure_parent_dir(url: URL) -> None:

@@ -8,6 +8,7 @@ circuit breaker ignores it. A user given a role that does not exist
 propagates.
 """
 
+import sqlite3
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -55,6 +56,9 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     pg.OperatorInterventionError,  # class 57: shutdown, cannot connect now, cancelled
     pg.TooManyConnectionsError,
     pg.InterfaceError,
+    # Raised by the driver itself where a read bypasses SQLAlchemy's execution
+    # (`user_listing`): the same failures as sa.OperationalError above.
+    sqlite3.OperationalError,
 )
 
 # SQLite names columns instead of constraints: "UNIQUE constraint failed: users.email".

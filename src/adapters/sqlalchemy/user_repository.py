@@ -1,11 +1,9 @@
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from types import SimpleNamespace
-from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy import exc as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -14,11 +12,12 @@ from sqlalchemy.sql import Select
 
 from adapters.sqlalchemy.errors import is_foreign_key_violation, translated
 from adapters.sqlalchemy.models import UserRoleRow, UserRow
+from adapters.sqlalchemy.user_listing import read_user_page
 from application.errors import UserNotFoundError
-from application.ports.user_repository import UserFilter, UserRepository
+from application.ports.user_repository import ListedUser, UserFilter, UserRepository
 from domain.access.roles import Role, UnknownRoleError
 from domain.identity.user import User
-from domain.identity.value_objects import Email, FullName, Username, stored
+from domain.identity.value_objects import Email, FullName, Username
 
 
 class SqlAlchemyUserRepository(UserRepository):
@@ -84,35 +83,8 @@ class SqlAlchemyUserRepository(UserRepository):
         return await self._one(_select_users().where(UserRow.username == username.value))
 
     @translated
-    async def list(self, *, filter: UserFilter, after: UUID | None, limit: int) -> list[User]:
-        # Core, not the ORM: a page is up to 101 rows, and building ORM objects with
-        # their role collections was most of its cost. One query: keyset on the primary
-        # key (the index the order follows; no count), each user's roles aggregated
-        # alongside (group_concat on SQLite, string_agg on Postgres).
-        users = UserRow.__table__.c
-        held = (
-            select(func.aggregate_strings(UserRoleRow.role_name, ","))
-            .where(UserRoleRow.user_id == users.id)
-            .scalar_subquery()
-        )
-        query = select(*_LISTED, held.label("role_names")).order_by(users.id).limit(limit)
-        if after is not None:
-            query = query.where(users.id > after)
-        if filter.q:
-            pattern = f"%{_escape_like(filter.q.lower())}%"
-            query = query.where(
-                or_(
-                    func.lower(UserRow.email).like(pattern, escape="\\"),
-                    func.lower(UserRow.username).like(pattern, escape="\\"),
-                    func.lower(UserRow.full_name).like(pattern, escape="\\"),
-                )
-            )
-        if filter.is_active is not None:
-            query = query.where(UserRow.is_active.is_(filter.is_active))
-        if filter.role is not None:
-            query = query.where(UserRow.roles.any(UserRoleRow.role_name == filter.role))
-        rows = (await self._session.execute(query)).all()
-        return [_listed_entity(row) for row in rows]
+    async def list(self, *, filter: UserFilter, after: UUID | None, limit: int) -> list[ListedUser]:
+        return await read_user_page(self._session, filter=filter, after=after, limit=limit)
 
     @translated
     async def reserve_login_attempt(
@@ -192,48 +164,16 @@ def _select_users() -> Select[UserRow]:
     return select(UserRow).options(selectinload(UserRow.roles))
 
 
-def _escape_like(text: str) -> str:
-    """Make %, _ and the escape character match themselves in a LIKE pattern."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-_LISTED = tuple(UserRow.__table__.c)
-_LISTED_NAMES = (*(column.name for column in _LISTED), "role_names")
-_NONE: frozenset[str] = frozenset()
-_V = TypeVar("_V", Email, Username, FullName)
-
-
-def _listed_entity(row: Sequence[Any]) -> User:
-    """A user from a Core row: the value objects as stored (validated when written).
-    Read by position, once: a Row's attribute lookup costs more than the whole tuple."""
-    fields = SimpleNamespace(**dict(zip(_LISTED_NAMES, row, strict=True)))
-    # Role names are letters, digits, "_" and "-": a comma cannot occur in one.
-    roles = frozenset(fields.role_names.split(",")) if fields.role_names else _NONE
-    return _entity(fields, roles, stored)
-
-
 def _to_entity(row: UserRow) -> User:
-    return _entity(row, frozenset(r.role_name for r in row.roles), _validated)
-
-
-def _validated(kind: type[_V], value: str, /) -> _V:
-    return kind(value)
-
-
-class _ValueOf(Protocol):
-    def __call__(self, kind: type[_V], value: str, /) -> _V: ...
-
-
-def _entity(row: Any, roles: frozenset[str], value: _ValueOf) -> User:
     return User(
         id=row.id,
-        email=value(Email, row.email),
-        username=value(Username, row.username),
-        full_name=value(FullName, row.full_name) if row.full_name is not None else None,
+        email=Email(row.email),
+        username=Username(row.username),
+        full_name=FullName(row.full_name) if row.full_name is not None else None,
         password_hash=row.password_hash,
         is_active=row.is_active,
         is_verified=row.is_verified,
-        roles=roles,
+        roles=frozenset(r.role_name for r in row.roles),
         oauth_provider=row.oauth_provider,
         created_at=row.created_at,
         updated_at=row.updated_at,

@@ -1,7 +1,7 @@
 from abc import abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from domain.identity.user import User
@@ -16,6 +16,47 @@ class UserFilter:
     q: str | None = None
     is_active: bool | None = None
     role: str | None = None
+
+
+class ListedUser(NamedTuple):
+    """One user as a listing shows it: a read model, not the entity. A page of a hundred
+    reads only what it shows (no password hash, no login counters) and builds no
+    aggregate per row, which had been most of a page's cost."""
+
+    id: UUID
+    email: str
+    username: str
+    full_name: str | None
+    is_active: bool
+    is_verified: bool
+    roles: tuple[str, ...]
+    """Sorted role names."""
+    oauth_provider: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    locked_until: datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> "ListedUser":
+        return cls(
+            user.id,
+            user.email.value,
+            user.username.value,
+            user.full_name.value if user.full_name is not None else None,
+            user.is_active,
+            user.is_verified,
+            tuple(sorted(user.roles)),
+            user.oauth_provider,
+            user.created_at,
+            user.updated_at,
+            user.last_login_at,
+            user.locked_until,
+        )
+
+    def is_locked(self, now: datetime) -> bool:
+        """As `User.is_locked`."""
+        return self.locked_until is not None and now < self.locked_until
 
 
 class UserRepository(Protocol):
@@ -49,7 +90,7 @@ class UserRepository(Protocol):
     async def get_by_username(self, username: Username) -> User | None: ...
 
     @abstractmethod
-    async def list(self, *, filter: UserFilter, after: UUID | None, limit: int) -> list[User]:
+    async def list(self, *, filter: UserFilter, after: UUID | None, limit: int) -> list[ListedUser]:
         """Up to `limit` users with id greater than `after`, in id (creation) order."""
 
     @abstractmethod

@@ -2,7 +2,6 @@
 
 import re
 from dataclasses import dataclass
-from typing import TypeVar
 
 from domain.common.errors import InvalidEmailError, InvalidFullNameError, InvalidUsernameError
 
@@ -13,7 +12,6 @@ _LOCAL_MAX = 64
 # verification mail, not by a regular expression.
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{1,30}[a-z0-9])?$")
-_V = TypeVar("_V", "Email", "Username", "FullName")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +79,3 @@ class FullName:
 
     def __str__(self) -> str:
         return self.value
-
-
-def stored(kind: type[_V], value: str, /) -> _V:
-    """`kind` holding `value` as storage holds it, validated when it was written: a page
-    of a hundred users does not run every rule again per row. Adapters only."""
-    made = object.__new__(kind)
-    object.__setattr__(made, "value", value)
-    return made

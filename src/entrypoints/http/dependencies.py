@@ -158,7 +158,7 @@ async def authenticate(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def lock_view(request: Request, principal: CurrentPrincipal) -> datetime | None:
+async def lock_view(request: Request, principal: CurrentPrincipal) -> datetime | None:
     """For a caller who may read other accounts (`users:read`, an administrator), the
     time to judge account locks at, so a User shows `locked` and `locked_until`; for
     anyone else None, and the User leaves them out."""

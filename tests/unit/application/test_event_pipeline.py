@@ -244,7 +244,9 @@ async def test_no_event_carries_a_secret_a_hash_or_a_token(app: App) -> None:
     await ring.ensure_key(KeyAlgorithm.EDDSA)
     await RotateSigningKey(ring).execute(admin)
     async with app.uow() as uow:
-        for user in await uow.users.list(filter=UserFilter(), after=None, limit=100):
+        for listed in await uow.users.list(filter=UserFilter(), after=None, limit=100):
+            user = await uow.users.get(listed.id)
+            assert user is not None
             secrets.append(str(user.password_hash))
 
     rows = await outbox(app)

@@ -58,10 +58,10 @@ async def test_users_are_paged_in_creation_order(app: App) -> None:
         await app.sign_up(name)
     seen: list[str] = []
     page = await app.list_users.execute(admin, ListUsersQuery(limit=2))
-    seen += [u.username.value for u in page.items]
+    seen += [u.username for u in page.items]
     while page.next_after is not None:
         page = await app.list_users.execute(admin, ListUsersQuery(limit=2, after=page.next_after))
-        seen += [u.username.value for u in page.items]
+        seen += [u.username for u in page.items]
     assert seen == ["root", "ada", "bob", "cyx", "dee"]
 
 
@@ -69,7 +69,7 @@ async def test_the_last_page_has_no_continuation(app: App) -> None:
     admin = await app.admin()
     await app.sign_up("ada")
     page = await app.list_users.execute(admin, ListUsersQuery(limit=2))
-    assert [u.username.value for u in page.items] == ["root", "ada"]
+    assert [u.username for u in page.items] == ["root", "ada"]
     assert page.next_after is None
     first = await app.list_users.execute(admin, ListUsersQuery(limit=1))
     assert first.next_after == first.items[0].id
@@ -104,7 +104,7 @@ async def test_users_are_filtered_by_text_activity_and_role(app: App) -> None:
 
     async def names(**query: object) -> list[str]:
         page = await app.list_users.execute(admin, ListUsersQuery(**query))  # type: ignore[arg-type]
-        return [u.username.value for u in page.items]
+        return [u.username for u in page.items]
 
     assert await names(q="LOVELACE") == ["ada"]
     assert await names(q="bob@") == ["bob"]

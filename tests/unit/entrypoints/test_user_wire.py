@@ -7,9 +7,10 @@ from uuid import uuid4
 
 import pytest
 
+from application.ports.user_repository import ListedUser
 from domain.identity.user import User
 from domain.identity.value_objects import Email, FullName, Username
-from entrypoints.http.schemas.users import UserOut, user_json, user_page_json
+from entrypoints.http.schemas.users import UserOut, UserPageOut, user_json, user_page_json
 
 NOW = datetime(2026, 12, 4, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -47,8 +48,13 @@ def test_the_own_profile_is_what_the_model_writes(user: User) -> None:
     assert user_json(user) == UserOut.of(user).model_dump_json().encode()
 
 
-def test_a_page_holds_what_the_model_writes_for_each_user() -> None:
-    page = json.loads(user_page_json(USERS, next_cursor="c", limit=3, lock_seen_at=NOW))
-    expected = [json.loads(UserOut.of(u, lock_seen_at=NOW).model_dump_json()) for u in USERS]
-    assert page == {"items": expected, "next_cursor": "c", "limit": 3}
-    assert [item["locked"] for item in page["items"]] == [False, False, True]
+@pytest.mark.parametrize("lock_seen_at", [NOW, None])
+def test_a_page_is_what_the_model_writes_for_each_user(lock_seen_at: datetime | None) -> None:
+    listed = [ListedUser.of(u) for u in USERS]
+    body = user_page_json(listed, next_cursor="c", limit=3, lock_seen_at=lock_seen_at)
+    model = UserPageOut(
+        items=[UserOut.of(u, lock_seen_at=lock_seen_at) for u in USERS], next_cursor="c", limit=3
+    )
+    assert body == model.model_dump_json().encode()
+    locks = [item.get("locked") for item in json.loads(body)["items"]]
+    assert locks == ([False, False, True] if lock_seen_at else [None, None, None])

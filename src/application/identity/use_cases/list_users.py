@@ -3,11 +3,10 @@ from uuid import UUID
 
 from application.common.security import Principal
 from application.ports.unit_of_work_factory import UnitOfWorkFactory
-from application.ports.user_repository import UserFilter
+from application.ports.user_repository import ListedUser, UserFilter
 from domain.access.permissions import Permission
 from domain.access.roles import role_name
 from domain.common.errors import InvalidValueError, UnknownRoleError
-from domain.identity.user import User
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,7 +20,7 @@ class ListUsersQuery:
 
 @dataclass(frozen=True, slots=True)
 class UserPage:
-    items: list[User]
+    items: list[ListedUser]
     next_after: UUID | None
     """The id to continue after, or None on the last page."""
 
