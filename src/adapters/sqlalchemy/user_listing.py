@@ -63,12 +63,14 @@ _compiled: dict[tuple[str, _Shape], _Compiled] = {}
 async def read_user_page(
     session: AsyncSession, *, filter: UserFilter, after: UUID | None, limit: int
 ) -> list[ListedUser]:
-    await session.flush()  # the page must see this unit of work's own writes
+    # The page must see this unit of work's writes: repositories flush at the call, so
+    # this only catches anything left pending.
+    await session.flush()
     connection = await session.connection()
     driver: Any = (await connection.get_raw_connection()).driver_connection
     dialect = connection.dialect
     shape = _Shape(
-        after is not None, bool(filter.q), filter.is_active is not None, bool(filter.role)
+        after is not None, bool(filter.q), filter.is_active is not None, filter.role is not None
     )
     statement = _compiled.get((dialect.name, shape)) or _compile(dialect, shape)
     values = {
