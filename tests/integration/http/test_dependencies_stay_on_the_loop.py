@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from dependency_injector import providers
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.integration.http.conftest import make_settings
 
@@ -33,7 +35,9 @@ def _sync_dependencies(dependant: Dependant) -> Iterator[str]:
 
 
 def test_every_dependency_of_every_route_is_async(tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path, database_url="memory://"))
+    settings = make_settings(tmp_path, database_url="memory://")
+    # With its own container the app leaves the process's logging and tracing alone.
+    app = create_app(settings, Container(settings=providers.Object(settings)))
     routes = [r for r in _routes(app.router.routes) if isinstance(r, APIRoute)]
 
     blocking = {
