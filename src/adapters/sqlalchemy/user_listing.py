@@ -24,7 +24,7 @@ from adapters.sqlalchemy.models import UserRoleRow, UserRow
 from application.ports.user_repository import ListedUser, UserFilter
 
 _users = UserRow.__table__.c
-# In the order of ListedUser's fields, the roles (aggregated) at the end.
+# What a listed user holds; the statement adds the aggregated roles after them.
 _COLUMNS = (
     _users.id,
     _users.email,
@@ -54,7 +54,8 @@ class _Compiled(NamedTuple):
     names: tuple[str, ...]
     """The bound parameters' names, in the statement's positional order."""
     fixed: dict[str, Any]
-    """The values SQLAlchemy bound itself (SQLite's OFFSET)."""
+    """Every parameter's compiled value: SQLite's OFFSET, and None for the page's own,
+    which each call sets."""
 
 
 _compiled: dict[tuple[str, _Shape], _Compiled] = {}
@@ -120,13 +121,11 @@ def _compile(dialect: Dialect, shape: _Shape) -> _Compiled:
     query = query.limit(_param("limit", Integer()))
     compiled = query.compile(dialect=dialect)
     assert compiled.positiontup is not None, "both drivers take positional parameters"
-    fixed = {k: v for k, v in compiled.construct_params().items() if k not in _OURS}
-    result = _Compiled(compiled.string, tuple(compiled.positiontup), fixed)
+    result = _Compiled(
+        compiled.string, tuple(compiled.positiontup), dict(compiled.construct_params())
+    )
     _compiled[(dialect.name, shape)] = result
     return result
-
-
-_OURS = frozenset(("after", "q", "is_active", "role", "limit"))
 
 
 def _param(name: str, type_: Any) -> Any:

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import NamedTuple, Protocol
 from uuid import UUID
 
-from domain.identity.user import User
+from domain.identity.user import User, locked_at
 from domain.identity.value_objects import Email, Username
 
 
@@ -55,8 +55,7 @@ class ListedUser(NamedTuple):
         )
 
     def is_locked(self, now: datetime) -> bool:
-        """As `User.is_locked`."""
-        return self.locked_until is not None and now < self.locked_until
+        return locked_at(self.locked_until, now)
 
 
 class UserRepository(Protocol):

@@ -110,7 +110,7 @@ class User(Aggregate):
         self.failed_logins = max(0, self.failed_logins - 1)
 
     def is_locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and now < self.locked_until
+        return locked_at(self.locked_until, now)
 
     def lock(self, *, now: datetime, base: timedelta, ceiling: timedelta) -> None:
         """Lock after too many failures; each lock since the last success lasts twice as
@@ -214,3 +214,9 @@ class User(Aggregate):
         """`session_ids`: the account's live sessions, which end with it."""
         ended = tuple(str(s) for s in session_ids)
         self.record(UserDeleted(occurred_at=now, user_id=self.id, session_ids=ended))
+
+
+def locked_at(locked_until: datetime | None, now: datetime) -> bool:
+    """Whether an account locked until `locked_until` (None: never locked) is locked at
+    `now`: the one rule for `User` and for a listed user."""
+    return locked_until is not None and now < locked_until
