@@ -141,6 +141,30 @@ async def serve(
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
+@asynccontextmanager
+async def widened(server: Server, cpus: str) -> AsyncIterator[None]:
+    """Every thread of a running server (and those it starts) on `cpus` meanwhile, then
+    back on the cores it had."""
+    before = os.sched_getaffinity(server.process.pid)
+    _set_cores(server, cpus)
+    try:
+        yield
+    finally:
+        _set_cores(server, ",".join(map(str, sorted(before))))
+
+
+def _set_cores(server: Server, cpus: str) -> None:
+    taskset = shutil.which("taskset")
+    if taskset is None:
+        raise SystemExit("taskset (util-linux) is needed to pin processes to cores")
+    # -a: all the process's threads (affinity is per thread on Linux).
+    subprocess.run(
+        [taskset, "-a", "-p", "-c", cpus, str(server.process.pid)],
+        check=True,
+        capture_output=True,
+    )
+
+
 def pinned(cpus: str | None) -> list[str]:
     """The command prefix that runs a program on `cpus` only (nothing when None)."""
     if cpus is None:

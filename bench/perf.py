@@ -25,6 +25,9 @@ Then, per database:
                        the same parameters, measured in this process with argon2-cffi
                        on the cores the server's hash threads may use
   /me + 2 logins       /me at 64 connections while 2 connections keep logging in
+  (both of these twice: with the server on core 0 as above, its hash thread sharing
+  the event loop's core, and with the server on both cores, the layout the hash pool
+  is sized for, wrk still on core 1)
   WORKERS=2            /me throughput with two workers against one process, both
                        unpinned (the 2 cores shared with wrk), printed with CPU/request
 
@@ -707,68 +710,88 @@ async def measure(load: harness.Load, target: Target) -> harness.Result:
     return await other.run_requests(target.server, target.requests)
 
 
+# The two layouts of the login targets. One core: the server as pinned for every other
+# target, its hash thread sharing the event loop's core. Two cores: the layout the hash
+# pool is sized for (one thread less than the cores, so the loop keeps one): the
+# server's threads may run on both cores, wrk stays on core 1.
+LAYOUTS = (("one core", SERVER_CPU), ("two cores", f"{SERVER_CPU},{CLIENT_CPU}"))
+
+
 async def logins(
     args: argparse.Namespace, kind: str, server: harness.Server, users: int
 ) -> list[str]:
-    """Logins at 4 connections against the raw hash rate on the server's core. Two
-    ratios: wall-clock rates (what the target states; on a shared machine the raw run
-    and the login run get different shares of the core) and CPU per hash over the
-    server's CPU per login (what the rest of a login costs; load does not move it)."""
+    """Logins at 4 connections against the raw hash rate of the server's hash threads,
+    in both layouts. Two ratios: wall-clock rates (what the target states; on a shared
+    machine the raw run and the login run get different shares of a core) and CPU per
+    hash over the server's CPU per login (what the rest of a login costs; load does not
+    move it)."""
     load = harness.Load("wrk", 4, args.seconds, args.warmup, cpus=CLIENT_CPU)
-    cores = {int(SERVER_CPU)}
-    # The hash threads the server runs: one less than its cores, at least one.
-    threads = max(1, len(cores) - 1)
-    rates, raws, hash_cpu = [], [], []
-    seconds = min(args.seconds, 5.0) / 2
-    for _ in range(args.repetitions):
-        # The raw rate just before and just after: the machine's drift is shared.
-        before = raw_argon2_rate(threads, seconds, cores)
-        rates.append(await load.run_requests(server, login_requests(users)))
-        after = raw_argon2_rate(threads, seconds, cores)
-        raws.append((before[0] + after[0]) / 2)
-        hash_cpu.append((before[1] + after[1]) / 2)
-    ok = [r.per_second * (1 - r.failures / max(1, r.requests)) for r in rates]
-    ratio = statistics.median(o / raw for o, raw in zip(ok, raws, strict=True))
-    login_cpu = statistics.median(r.cpu_us_per_request for r in rates) / 1e6
-    one_hash = statistics.median(hash_cpu)
-    return [
-        f"**{kind}: POST /auth/login, 4 connections**: {statistics.median(ok):.1f} logins/s, "
-        f"p50 {statistics.median(r.p50_ms for r in rates):.0f} ms, "
-        f"p99 {statistics.median(r.p99_ms for r in rates):.0f} ms, "
-        f"{sum(r.failures + r.errors for r in rates)} non-2xx; raw argon2id "
-        f"{statistics.median(raws):.1f}/s on {len(cores)} core(s) with {threads} thread(s): "
-        f"**{ratio:.0%} of the raw rate**; CPU: {one_hash * 1000:.0f} ms per hash, "
-        f"{login_cpu * 1000:.0f} ms per login: **the hash is {one_hash / login_cpu:.0%} of a "
-        "login's CPU**",
-        "",
-    ]
+    lines = []
+    for layout, cpus in LAYOUTS:
+        cores = {int(core) for core in cpus.split(",")}
+        # The hash threads the server runs: one less than its cores, at least one; their
+        # raw rate is measured on as many cores, the server's last ones (wrk's core is
+        # idle between runs).
+        threads = max(1, len(cores) - 1)
+        hash_cores = set(sorted(cores)[-threads:])
+        rates, raws, hash_cpu = [], [], []
+        seconds = min(args.seconds, 5.0) / 2
+        async with harness.widened(server, cpus):
+            for _ in range(args.repetitions):
+                # The raw rate just before and just after: the machine's drift is shared.
+                before = raw_argon2_rate(threads, seconds, hash_cores)
+                rates.append(await load.run_requests(server, login_requests(users)))
+                after = raw_argon2_rate(threads, seconds, hash_cores)
+                raws.append((before[0] + after[0]) / 2)
+                hash_cpu.append((before[1] + after[1]) / 2)
+        ok = [r.per_second * (1 - r.failures / max(1, r.requests)) for r in rates]
+        ratio = statistics.median(o / raw for o, raw in zip(ok, raws, strict=True))
+        login_cpu = statistics.median(r.cpu_us_per_request for r in rates) / 1e6
+        one_hash = statistics.median(hash_cpu)
+        lines += [
+            f"- **{kind}: POST /auth/login, 4 connections, {layout}** (server on core(s) "
+            f"{cpus}, {threads} hash thread(s)): {statistics.median(ok):.1f} logins/s, "
+            f"p50 {statistics.median(r.p50_ms for r in rates):.0f} ms, "
+            f"p99 {statistics.median(r.p99_ms for r in rates):.0f} ms, "
+            f"{sum(r.failures + r.errors for r in rates)} non-2xx; raw argon2id "
+            f"{statistics.median(raws):.1f}/s with {threads} thread(s) on "
+            f"{len(hash_cores)} core(s): **{ratio:.0%} of the raw rate**; CPU: "
+            f"{one_hash * 1000:.0f} ms per hash, {login_cpu * 1000:.0f} ms per login: "
+            f"**the hash is {one_hash / login_cpu:.0%} of a login's CPU**",
+        ]
+    return [*lines, ""]
 
 
 async def me_with_logins(
     args: argparse.Namespace, kind: str, server: harness.Server, creds: Credentials, users: int
 ) -> list[str]:
-    """/me at 64 connections while 2 connections log in, both on the client core."""
+    """/me at 64 connections while 2 connections log in, wrk on the client core, in
+    both layouts."""
     me_load = harness.Load("wrk", 64, args.seconds, args.warmup, cpus=CLIENT_CPU)
     login_load = harness.Load("wrk", 2, args.seconds, args.warmup, cpus=CLIENT_CPU)
-    me_results, login_results = [], []
-    for _ in range(args.repetitions):
-        me, login = await asyncio.gather(
-            me_load.run_requests(server, harness.bearer_requests(ME, creds.user_tokens)),
-            login_load.run_requests(server, login_requests(users)),
-        )
-        me_results.append(me)
-        login_results.append(login)
-    me_rate = statistics.median(r.per_second for r in me_results)
-    return [
-        f"**{kind}: /me with 2 logins in flight**: /me {me_rate:,.0f} req/s, "
-        f"p50 {statistics.median(r.p50_ms for r in me_results):.1f} ms, "
-        f"p99 {statistics.median(r.p99_ms for r in me_results):.1f} ms, "
-        f"{sum(r.failures + r.errors for r in me_results)} non-2xx; logins "
-        f"{statistics.median(r.per_second for r in login_results):.1f}/s, "
-        f"p99 {statistics.median(r.p99_ms for r in login_results):.0f} ms, "
-        f"{sum(r.failures + r.errors for r in login_results)} non-2xx",
-        "",
-    ]
+    lines = []
+    for layout, cpus in LAYOUTS:
+        me_results, login_results = [], []
+        async with harness.widened(server, cpus):
+            for _ in range(args.repetitions):
+                me, login = await asyncio.gather(
+                    me_load.run_requests(server, harness.bearer_requests(ME, creds.user_tokens)),
+                    login_load.run_requests(server, login_requests(users)),
+                )
+                me_results.append(me)
+                login_results.append(login)
+        me_rate = statistics.median(r.per_second for r in me_results)
+        lines += [
+            f"- **{kind}: /me with 2 logins in flight, {layout}** (server on core(s) "
+            f"{cpus}): /me {me_rate:,.0f} req/s, "
+            f"p50 {statistics.median(r.p50_ms for r in me_results):.1f} ms, "
+            f"p99 {statistics.median(r.p99_ms for r in me_results):.1f} ms, "
+            f"{sum(r.failures + r.errors for r in me_results)} non-2xx; logins "
+            f"{statistics.median(r.per_second for r in login_results):.1f}/s, "
+            f"p99 {statistics.median(r.p99_ms for r in login_results):.0f} ms, "
+            f"{sum(r.failures + r.errors for r in login_results)} non-2xx",
+        ]
+    return [*lines, ""]
 
 
 async def workers(

@@ -13,6 +13,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from adapters.sqlalchemy.sqlite_driver import OneTripAiosqlite
+
 # Execution option of a transaction that will only read (see `SqlAlchemyUnitOfWork`).
 READS_ONLY = "hexahub_reads_only"
 
@@ -51,11 +53,12 @@ def create_engine(
     (`prepared_statement_cache_size`; behind PgBouncer in transaction mode set it to 0
     with `?prepared_statement_cache_size=0` on the URL).
 
-    SQLite: a file database in WAL mode with foreign keys enforced; every transaction
-    starts with BEGIN IMMEDIATE, so writers queue on the file lock (up to 5 s) instead of
-    failing with "database is locked" when a reader tries to become a writer. A
-    transaction marked read-only (execution option `READS_ONLY`) starts with a plain
-    BEGIN and reads a snapshot without waiting for that lock.
+    SQLite: a file database in WAL mode with foreign keys enforced, each statement one
+    trip to aiosqlite's thread (`sqlite_driver`). Every transaction starts with BEGIN
+    IMMEDIATE, so writers queue (this process's in order, behind each other; other
+    processes' on the file lock; up to 5 s) instead of failing with "database is locked"
+    when a reader tries to become a writer. A transaction marked read-only (execution
+    option `READS_ONLY`) starts with a plain BEGIN and reads a snapshot without waiting.
     """
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -119,10 +122,13 @@ def create_migration_engine(url: str | URL) -> AsyncEngine:
     (batch migrations rebuild tables, which must not fire ON DELETE CASCADE), but still
     real transactions so a failed migration leaves the schema as it was."""
     parsed = normalize_url(url)
-    engine = create_async_engine(parsed, poolclass=NullPool, hide_parameters=True)
-    if parsed.get_backend_name() == "sqlite":
-        _ensure_parent_dir(parsed)
-        _take_over_sqlite_transactions(engine, begin="BEGIN IMMEDIATE")
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(parsed, poolclass=NullPool, hide_parameters=True)
+    _ensure_parent_dir(parsed)
+    engine = create_async_engine(
+        parsed, module=_sqlite_driver(), poolclass=NullPool, hide_parameters=True
+    )
+    _take_over_sqlite_transactions(engine)
     return engine
 
 
@@ -132,12 +138,22 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+# How long a writer waits for SQLite's write lock: behind this process's writers
+# (`sqlite_driver.Writers`), or another process's (SQLite's busy timeout).
+SQLITE_WRITE_WAIT_SECONDS = 5.0
+
+
+def _sqlite_driver() -> OneTripAiosqlite:
+    return OneTripAiosqlite(write_wait_seconds=SQLITE_WRITE_WAIT_SECONDS)
+
+
 def _create_sqlite_engine(
     url: URL, *, pool_size: int, max_overflow: int, pool_timeout: float
 ) -> AsyncEngine:
     _ensure_parent_dir(url)
     engine = create_async_engine(
         url,
+        module=_sqlite_driver(),
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
@@ -149,18 +165,18 @@ def _create_sqlite_engine(
         cursor = dbapi_connection.cursor()
         try:
             # busy_timeout first: the journal-mode switch below may have to wait too.
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_WRITE_WAIT_SECONDS * 1000)}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
 
-    _take_over_sqlite_transactions(engine, begin="BEGIN IMMEDIATE")
+    _take_over_sqlite_transactions(engine)
     return engine
 
 
-def _take_over_sqlite_transactions(engine: AsyncEngine, *, begin: str) -> None:
+def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
     """SQLAlchemy's documented recipe: stop the sqlite3 driver from issuing its own
     (deferred, DML-only) BEGIN and emit ours on every transaction start.
 
@@ -178,12 +194,7 @@ def _take_over_sqlite_transactions(engine: AsyncEngine, *, begin: str) -> None:
         # A transaction that only reads takes no write lock: in WAL mode it reads a
         # snapshot beside the writers instead of queueing behind them.
         reads_only = connection.get_execution_options().get(READS_ONLY, False)
-        statement = "BEGIN" if reads_only else begin
-        # Straight to aiosqlite, one trip to its thread: through SQLAlchemy's cursor it
-        # took three (cursor, execute, close), about 0.2 ms of CPU per transaction.
-        connection.connection.dbapi_connection.run_async(
-            lambda driver: driver.execute_fetchall(statement)
-        )
+        connection.connection.dbapi_connection.begin(write=not reads_only)
 
 
 def _ensure_parent_dir(url: URL) -> None:
