@@ -381,3 +381,77 @@ async def test_a_handler_failing_after_commit_does_not_undo_or_fail_the_change(a
     assert await app.stored_user(user.id) is not None
     assert reported == [("Broken", "RuntimeError")]
     assert [e.name for e in after_commit.batches[0]] == ["user.registered"]
+
+
+def _pipeline_with(app: App, table: HandlerTable) -> EventPipeline:
+    return EventPipeline(
+        catalog=app.catalog,
+        describe=describe,
+        ids=Uuid7IdGenerator(),
+        context=app.context,
+        handlers=table,
+        wake_relay=lambda: None,
+    )
+
+
+def _relay_with(app: App, table: HandlerTable) -> EventRelay:
+    return EventRelay(
+        transactions=lambda: InMemoryUnitOfWork(app.store),
+        catalog=app.catalog,
+        handlers=table,
+        clock=app.clock,
+        retention=timedelta(days=1),
+    )
+
+
+async def _register(app: App, table: HandlerTable, name: str) -> None:
+    user = User.register(
+        id=uuid4(),
+        email=Email(f"{name}@example.com"),
+        username=Username(name),
+        full_name=None,
+        password_hash="not-a-real-hash",
+        now=app.clock.now(),
+    )
+    async with _pipeline_with(app, table).units_of_work(app.uow)() as uow:
+        await uow.users.add(user)
+        await uow.commit()
+
+
+async def test_the_relay_does_not_repeat_what_this_instance_handled_at_commit(app: App) -> None:
+    both = Keeping()
+    relayed_only = Keeping()
+    here = HandlerTable(
+        [
+            Route(handler=both, committed=True, relayed=True),
+            Route(handler=relayed_only, relayed=True),
+        ],
+        on_error=lambda *_: None,
+    )
+    await _register(app, here, "ada")
+    assert [e.name for e in both.batches[0]] == ["user.registered"]
+
+    assert await _relay_with(app, here).relay_all() == 1
+    assert len(both.batches) == 1  # not again: it ran here at commit
+    assert [e.name for e in relayed_only.batches[0]] == ["user.registered"]
+
+    # Another instance's relay (a table that handled nothing at commit) runs it, as it
+    # would for an event whose committing instance crashed before its handlers.
+    elsewhere = Keeping()
+    await _register(app, here, "grace")
+    there = HandlerTable(
+        [Route(handler=elsewhere, committed=True, relayed=True)], on_error=lambda *_: None
+    )
+    assert await _relay_with(app, there).relay_all() == 1
+    assert [e.name for e in elsewhere.batches[0]] == ["user.registered"]
+
+
+async def test_the_relay_repeats_what_failed_at_commit(app: App) -> None:
+    flaky = Keeping(fail_times=1)
+    table = HandlerTable(
+        [Route(handler=flaky, committed=True, relayed=True)], on_error=lambda *_: None
+    )
+    await _register(app, table, "ada")
+    assert await _relay_with(app, table).relay_all() == 1
+    assert len(flaky.batches) == 2  # the failed run at commit, then the relay's
+    assert flaky.batches[0][0].id == flaky.batches[1][0].id
