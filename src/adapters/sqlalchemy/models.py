@@ -72,7 +72,7 @@ class UserRow(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lockouts: Mapped[int] = mapped_column(Integer, server_default="0")
 
-    # lazy="raise": every query states what it loads (selectinload), no hidden I/O.
+    # lazy="raise": every query states what it loads (joinedload), no hidden I/O.
     roles: Mapped[list["UserRoleRow"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", passive_deletes=True
     )

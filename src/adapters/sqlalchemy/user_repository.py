@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy import exc as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
 
@@ -132,8 +132,9 @@ class SqlAlchemyUserRepository(UserRepository):
         row = await self._session.get(
             UserRow,
             user_id,
-            options=[selectinload(UserRow.roles)],
-            with_for_update=for_update or None,
+            options=[joinedload(UserRow.roles)],
+            # OF users: PostgreSQL locks no row on the nullable side of the roles' join.
+            with_for_update={"of": UserRow} if for_update else None,
             populate_existing=for_update,
         )
         if row is not None:
@@ -141,7 +142,7 @@ class SqlAlchemyUserRepository(UserRepository):
         return row
 
     async def _one(self, query: Select[UserRow]) -> User | None:
-        row = (await self._session.scalars(query)).one_or_none()
+        row = (await self._session.scalars(query)).unique().one_or_none()
         if row is None:
             return None
         self._read[row.id] = row
@@ -161,7 +162,8 @@ async def _roles_must_exist() -> AsyncIterator[None]:
 
 
 def _select_users() -> Select[UserRow]:
-    return select(UserRow).options(selectinload(UserRow.roles))
+    # The roles joined in: one statement per user read, not a second for the roles.
+    return select(UserRow).options(joinedload(UserRow.roles))
 
 
 def _to_entity(row: UserRow) -> User:
