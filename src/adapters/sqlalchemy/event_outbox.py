@@ -42,8 +42,8 @@ class SqlAlchemyEventOutbox(EventOutbox):
                 .execution_options(populate_existing=True)
             )
         ).all()
-        if any(row.leased_until is not None and row.leased_until > now for row in head):
-            return []
+        if not head or any(row.leased_until is not None and row.leased_until > now for row in head):
+            return []  # nothing to relay (no lease to write), or another relay's turn
         await self._session.execute(
             update(EventOutboxRow)
             .where(EventOutboxRow.id.in_([row.id for row in head]))
