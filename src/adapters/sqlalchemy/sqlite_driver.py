@@ -172,6 +172,11 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self._ending(super().commit)
 
     def rollback(self) -> None:
+        driver = self._connection._connection
+        if self._writing is None and driver is not None and not driver.in_transaction:
+            # Nothing to undo (the pool's reset of a connection whose transaction
+            # committed): no trip to the thread for SQLite to do nothing.
+            return
         self._ending(super().rollback)
 
     def close(self) -> None:

@@ -137,3 +137,15 @@ async def test_a_writer_waiting_for_its_own_callers_write_fails_instead_of_hangi
             await after.execute(text("SELECT 1"))
     finally:
         await engine.dispose()
+
+
+async def test_a_committed_connection_goes_back_to_the_pool_in_one_trip(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('a')"))
+        trips.clear()
+    # The COMMIT; the pool's reset (a ROLLBACK) has nothing to undo and stays here.
+    assert len(trips) == 1
+    async with engine.connect() as connection:
+        assert (await connection.scalar(text("SELECT count(*) FROM notes"))) == 1

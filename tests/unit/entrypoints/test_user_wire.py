@@ -40,6 +40,12 @@ USERS = [
     a_user(),
     a_user(full_name=None, last_login_at=None, roles=frozenset(), oauth_provider="google"),
     a_user(locked_until=NOW + timedelta(minutes=5), failed_logins=5, lockouts=1),
+    # Whole seconds (no fraction written) and text beyond ASCII.
+    a_user(
+        full_name=FullName("Zoë Ångström"),
+        created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        last_login_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    ),
 ]
 
 
@@ -57,4 +63,15 @@ def test_a_page_is_what_the_model_writes_for_each_user(lock_seen_at: datetime | 
     )
     assert body == model.model_dump_json().encode()
     locks = [item.get("locked") for item in json.loads(body)["items"]]
-    assert locks == ([False, False, True] if lock_seen_at else [None, None, None])
+    assert locks == ([False, False, True, False] if lock_seen_at else [None] * 4)
+
+
+def test_a_page_read_from_postgres_is_written_the_same() -> None:
+    # asyncpg hands back UUIDs of its own class, a subclass of the standard one.
+    from asyncpg.pgproto.pgproto import UUID as PostgresUUID
+
+    user = USERS[0]
+    listed = ListedUser.of(user)._replace(id=PostgresUUID(user.id.bytes))
+    body = user_page_json([listed], next_cursor=None, limit=1, lock_seen_at=None)
+    model = UserPageOut(items=[UserOut.of(user)], next_cursor=None, limit=1)
+    assert body == model.model_dump_json().encode()

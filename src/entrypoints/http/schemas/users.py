@@ -1,19 +1,18 @@
 """User shapes on the wire. A password or its hash never appears in an output model."""
 
 from datetime import datetime
-from typing import Annotated, Any, NotRequired
+from typing import Annotated, Any
 from uuid import UUID
 
+import orjson
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     StrictBool,
-    TypeAdapter,
     model_serializer,
 )
-from typing_extensions import TypedDict
 
 from application.ports.user_repository import ListedUser
 from domain.identity.user import User
@@ -170,34 +169,27 @@ class UserPageOut(BaseModel):
     limit: int
 
 
-# `UserOut` as pydantic-core serialises a plain dict: the same fields in the same order
-# with the same encodings (derived from the model), the lock fields present only when
-# given.
-_UserWire = TypedDict(  # type: ignore[misc]
-    "_UserWire",
-    {
-        name: NotRequired[field.annotation]
-        if name in ("locked", "locked_until")
-        else field.annotation
-        for name, field in UserOut.model_fields.items()
-    },
-)
+# `UserOut`'s bytes without the model: its fields in its order (`_listed_fields`) with
+# its encodings (UTC instants ending in "Z", UUIDs in their hyphenated form), written by
+# orjson, which takes half pydantic's time on a 100-user page (tested byte for byte
+# against the model).
+_JSON_OPTIONS = orjson.OPT_UTC_Z
 
 
-class _UserPageWire(TypedDict):
-    items: list[_UserWire]
-    next_cursor: str | None
-    limit: int
+def _json_default(value: object) -> str:
+    if isinstance(value, UUID):  # asyncpg's own UUID class, which orjson does not know
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not part of a user's body")
 
 
-_PAGE = TypeAdapter(_UserPageWire)
-_USER = TypeAdapter(_UserWire)
+def _dump(value: object) -> bytes:
+    return orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS)
 
 
 def user_json(user: User) -> bytes:
     """A `UserOut` body (without the lock fields), serialised straight from the user: no
     model and no validation, as for a page (`/auth/me` is the hottest read of all)."""
-    return _USER.dump_json(_fields(user, None))  # type: ignore[arg-type]
+    return _dump(_fields(user, None))
 
 
 def user_page_json(
@@ -211,8 +203,7 @@ def user_page_json(
     user and no validation (every field comes from a stored user), which had been most
     of the CPU of a 100-user page."""
     items = [_listed_fields(user, lock_seen_at) for user in users]
-    page = {"items": items, "next_cursor": next_cursor, "limit": limit}
-    return _PAGE.dump_json(page)  # type: ignore[arg-type]
+    return _dump({"items": items, "next_cursor": next_cursor, "limit": limit})
 
 
 class UserCreateIn(Input):
