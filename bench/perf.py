@@ -799,8 +799,8 @@ async def workers(
 ) -> list[str]:
     """/me with WORKERS=2 against one process, servers and wrk on both cores, with the
     single-process variants that isolate what a second worker changes: the metrics in
-    shared files (PROMETHEUS_MULTIPROC_DIR) and, on SQLite, the in-process cache, which
-    is off with several workers and no Redis."""
+    shared files (PROMETHEUS_MULTIPROC_DIR) and, on SQLite, what the in-process cache is
+    worth (the workers share it through a counter beside the database)."""
     load = harness.Load("wrk", 64, args.seconds, args.warmup)
     lines = [
         "**WORKERS=2 against one process, `/me`, servers and wrk sharing both cores "

@@ -145,8 +145,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     bound_malloc_arenas()
     workers = args.workers or settings.workers
-    # Each worker reads its settings afresh; --workers must reach them (the cache, for
-    # one, is off without Redis when several workers could disagree).
+    # Each worker reads its settings afresh; --workers must reach them (`memory://`'s
+    # cache, for one, is kept for a single process only).
     os.environ["WORKERS"] = str(workers)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # One scrape must see every worker: they share metric files in a directory

@@ -1,10 +1,13 @@
 """The user and role cache in front of every authenticated request."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from dependency_injector import containers, providers
+from sqlalchemy.engine import make_url
 
 from adapters.memory.cache import InProcessCache, NoCache
+from adapters.memory.sibling_cache import SharedCounter, SiblingCache
 from adapters.metrics.cache import count_lookup
 from adapters.redis.cache import RedisCache
 from adapters.tiered_cache import TieredCache
@@ -17,19 +20,43 @@ from entrypoints.container.persistence import storage_kind
 
 
 def cache_kind(settings: Settings) -> str:
-    """`tiered` (Redis and each process's memory), `local` (memory alone) or `off`."""
+    """`tiered` (Redis and each process's memory), `siblings` (each process's memory,
+    emptied when any process on the SQLite file writes), `local` (memory alone) or
+    `off`."""
     if not settings.cache_enabled:
         return "off"
     if settings.redis_url:
         return "tiered"
-    # Without Redis, processes cannot tell each other what changed, so the in-process
-    # cache is kept for the embedded, single-process set-ups only (memory, or SQLite
-    # with one worker). Postgres without Redis usually means several replicas: no cache
-    # rather than one that serves a demoted user from a sibling's memory.
-    single_process = settings.workers == 1 and (
-        storage_kind(settings) == "memory" or settings.effective_database_url.startswith("sqlite")
-    )
+    if sibling_counter_path(settings) is not None:
+        return "siblings"
+    # In-memory storage belongs to one process. Postgres without Redis usually means
+    # several replicas on several machines: no cache rather than one that serves a
+    # demoted user from another replica's memory.
+    single_process = settings.workers == 1 and storage_kind(settings) == "memory"
     return "local" if single_process else "off"
+
+
+def sibling_counter_path(settings: Settings) -> Path | None:
+    """Beside a SQLite database file (as SQLite's own `-wal` and `-shm`), the counter its
+    processes share (`SiblingCache`); None for any other database."""
+    if storage_kind(settings) == "memory" or not settings.uses_sqlite:
+        return None
+    database = make_url(settings.effective_database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(f"{database}-cache-generation")
+
+
+async def _sibling_counter(settings: Settings) -> AsyncIterator[SharedCounter | None]:
+    path = sibling_counter_path(settings) if cache_kind(settings) == "siblings" else None
+    if path is None:
+        yield None
+        return
+    counter = SharedCounter(path)
+    try:
+        yield counter
+    finally:
+        counter.close()
 
 
 async def _listening(cache: Cache) -> AsyncIterator[object]:
@@ -65,6 +92,16 @@ class Caching(containers.DeclarativeContainer):
                 breaker=core.redis_breaker,
             ),
             redis_feed(core, settings, "cache:invalidate"),
+            on_lookup=providers.Object(count_lookup),
+        ),
+        siblings=providers.Singleton(
+            TieredCache,
+            providers.Singleton(
+                SiblingCache,
+                providers.Resource(_sibling_counter, settings),
+                max_entries=settings.provided.cache_local_max_entries,
+                ttl_seconds=settings.provided.cache_ttl_seconds,
+            ),
             on_lookup=providers.Object(count_lookup),
         ),
         local=providers.Singleton(

@@ -212,12 +212,14 @@ def settings(**values: object) -> Settings:
 
 def test_the_bound_is_on_while_requests_are_served_from_the_cache() -> None:
     assert admission_limit(settings()) == CACHED_ADMISSION_LIMIT  # the embedded default
+    assert admission_limit(settings(workers=2)) == 8  # SQLite's workers share a counter
     assert admission_limit(settings(redis_url="redis://127.0.0.1:6379/0")) == 8
 
 
 def test_no_bound_where_every_request_waits_on_the_database() -> None:
     assert admission_limit(settings(cache_enabled=False)) == 0
-    assert admission_limit(settings(workers=2)) == 0  # SQLite, no Redis: cache off
+    postgres = "postgresql+asyncpg://postgres@127.0.0.1/hexahub"
+    assert admission_limit(settings(database_url=postgres)) == 0  # no Redis: cache off
 
 
 def test_an_explicit_bound_wins() -> None:
