@@ -78,7 +78,7 @@ format: $(VENV)/.installed-dev ## rewrite the code in the house format (ruff)
 
 # The benchmark needs wrk (a C load generator) and taskset; on Debian and Ubuntu they are
 # installed when missing, elsewhere the line says what to install.
-bench: $(VENV)/.installed-dev ## HexaHub against the FastAPI references (about 20 min; BENCH_ARGS=--quick)
+bench: $(VENV)/.installed-dev ## HexaHub against the FastAPI references (about 25 min; BENCH_ARGS=--quick)
 	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && \
 		{ apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; }; } || \
 		{ echo "make bench needs wrk: install it (apt-get install wrk, brew install wrk)"; exit 1; }

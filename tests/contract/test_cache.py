@@ -1,5 +1,7 @@
 """The `Cache` contract, run against every adapter and composition: the in-process
-cache, the same behind `TieredCache` alone, real Redis, and the two tiers together.
+cache, the same behind `TieredCache` alone, the in-process cache of processes sharing a
+SQLite file (`SiblingCache`, behind `TieredCache` as the service runs it), real Redis,
+and the two tiers together.
 
 The Redis parameters carry the `redis` mark themselves (see test_revocation_store.py).
 """
@@ -7,10 +9,12 @@ The Redis parameters carry the `redis` mark themselves (see test_revocation_stor
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from adapters.memory.cache import InProcessCache
+from adapters.memory.sibling_cache import SharedCounter, SiblingCache
 from adapters.redis.cache import RedisCache
 from adapters.redis.client import create_redis_client
 from adapters.redis.invalidation_bus import RedisInvalidationBus
@@ -35,29 +39,35 @@ class Subject:
 KINDS = [
     "in-process",
     "tiered-local",
+    "tiered-siblings",
     pytest.param("redis", marks=pytest.mark.redis),
     pytest.param("tiered-redis", marks=pytest.mark.redis),
 ]
 
 
 @pytest.fixture(params=KINDS)
-def backend(request: pytest.FixtureRequest) -> tuple[str, str, str]:
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, str]:
     # Sync: an async fixture cannot ask for the (async) Redis fixtures by name.
     if "redis" in request.param:
         url = request.getfixturevalue("redis_server_url")
         return request.param, url, request.getfixturevalue("redis_prefix")
-    return request.param, "", ""
+    return request.param, str(tmp_path / "hexahub.db-cache-generation"), ""
 
 
 @pytest.fixture
 async def subject(backend: tuple[str, str, str]) -> AsyncIterator[Subject]:
     kind, url, prefix = backend
-    if kind in ("in-process", "tiered-local"):
+    if kind in ("in-process", "tiered-local", "tiered-siblings"):
         ticker = Ticker()
 
         async def advance(seconds: float) -> None:
             ticker.now += seconds
 
+        if kind == "tiered-siblings":
+            counter = SharedCounter(Path(url))
+            yield Subject(TieredCache(SiblingCache(counter, monotonic=ticker)), advance)
+            counter.close()
+            return
         local = InProcessCache(monotonic=ticker)
         yield Subject(local if kind == "in-process" else TieredCache(local), advance)
         return
