@@ -17,7 +17,8 @@ between processes of one machine (WAL's `-shm` file is mapped the same way).
 import fcntl
 import mmap
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,19 +54,13 @@ class SharedCounter:
         self._memory.close()
         os.close(self._fd)
 
-    def _locked(self) -> "_FileLock":
-        return _FileLock(self._fd)
-
-
-class _FileLock:
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-
-    def __enter__(self) -> None:
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *_: object) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 class SiblingCache(InProcessCache):

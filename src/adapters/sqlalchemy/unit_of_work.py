@@ -35,28 +35,31 @@ from adapters.sqlalchemy.webhook_repository import SqlAlchemyWebhookRepository
 from application.errors import BusyError, StorageUnavailableError
 from application.ports.transaction import Transaction
 
-_REPOSITORIES: dict[str, Callable[[AsyncSession, FernetSecretBox], object]] = {
-    "users": lambda session, _: SqlAlchemyUserRepository(session),
-    "sessions": lambda session, _: SqlAlchemySessionRepository(session),
-    "roles": lambda session, _: SqlAlchemyRoleRepository(session),
-    "api_keys": lambda session, _: SqlAlchemyApiKeyRepository(session),
-    "audit": lambda session, _: SqlAlchemyAuditLog(session),
-    "one_time_tokens": lambda session, _: SqlAlchemyOneTimeTokenRepository(session),
-    "outbox": lambda session, _: SqlAlchemyMailOutbox(session),
-    "signing_keys": SqlAlchemySigningKeyRepository,
-    "clients": lambda session, _: SqlAlchemyServiceClientRepository(session),
-    "mfa": SqlAlchemyMfaRepository,
-    "events": lambda session, _: SqlAlchemyEventOutbox(session),
-    "releases": lambda session, _: SqlAlchemyReleaseRepository(session),
-    "environments": lambda session, _: SqlAlchemyEnvironmentRepository(session),
-    "deployments": lambda session, _: SqlAlchemyDeploymentRepository(session),
-    "idempotency": lambda session, _: SqlAlchemyIdempotencyRepository(session),
-    "webhooks": SqlAlchemyWebhookRepository,
-    "authorization_codes": lambda session, _: SqlAlchemyAuthorizationCodeRepository(session),
-    "consents": lambda session, _: SqlAlchemyConsentRepository(session),
-    "external_identities": lambda session, _: SqlAlchemyExternalIdentityRepository(session),
+# Each repository by its name on the unit of work, made from the transaction's session;
+# those that keep secrets at rest also take the secret box.
+_REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
+    "users": SqlAlchemyUserRepository,
+    "sessions": SqlAlchemySessionRepository,
+    "roles": SqlAlchemyRoleRepository,
+    "api_keys": SqlAlchemyApiKeyRepository,
+    "audit": SqlAlchemyAuditLog,
+    "one_time_tokens": SqlAlchemyOneTimeTokenRepository,
+    "outbox": SqlAlchemyMailOutbox,
+    "clients": SqlAlchemyServiceClientRepository,
+    "events": SqlAlchemyEventOutbox,
+    "releases": SqlAlchemyReleaseRepository,
+    "environments": SqlAlchemyEnvironmentRepository,
+    "deployments": SqlAlchemyDeploymentRepository,
+    "idempotency": SqlAlchemyIdempotencyRepository,
+    "authorization_codes": SqlAlchemyAuthorizationCodeRepository,
+    "consents": SqlAlchemyConsentRepository,
+    "external_identities": SqlAlchemyExternalIdentityRepository,
 }
-"""How each repository is made from the transaction's session and its secret box."""
+_SECRET_KEEPING_REPOSITORIES: dict[str, Callable[[AsyncSession, FernetSecretBox], object]] = {
+    "signing_keys": SqlAlchemySigningKeyRepository,
+    "mfa": SqlAlchemyMfaRepository,
+    "webhooks": SqlAlchemyWebhookRepository,
+}
 
 
 class SqlAlchemyUnitOfWork(Transaction):
@@ -143,11 +146,15 @@ class SqlAlchemyUnitOfWork(Transaction):
     def __getattr__(self, name: str) -> Any:
         # A repository on first use, then kept: most transactions touch one or two of
         # the nineteen, and building them all cost about 35 µs each time (py-spy).
-        make = _REPOSITORIES.get(name)
         session = self.__dict__.get("_session")
-        if make is None or session is None:
+        if session is None:
             raise AttributeError(name)
-        repository = make(session, self._secret_box)
+        if name in _REPOSITORIES:
+            repository = _REPOSITORIES[name](session)
+        elif name in _SECRET_KEEPING_REPOSITORIES:
+            repository = _SECRET_KEEPING_REPOSITORIES[name](session, self._secret_box)
+        else:
+            raise AttributeError(name)
         setattr(self, name, repository)
         return repository
 

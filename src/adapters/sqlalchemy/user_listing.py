@@ -2,8 +2,8 @@
 
 A page is up to 101 rows, the hottest read an administrator makes. Through SQLAlchemy's
 execution its cost was mostly per value: each row's UUID and timestamps went through the
-type processors, and on SQLite every statement took four trips to aiosqlite's thread
-(cursor, execute, fetch, close). Here SQLAlchemy still writes the statement (compiled
+type processors (and on SQLite, before `sqlite_driver`, every statement took four trips
+to aiosqlite's thread). Here SQLAlchemy still writes the statement (compiled
 once per backend and filter combination), but it runs on the unit of work's own
 connection and transaction (so the page sees that transaction's writes, and the pool,
 timeouts and error translation stay the engine's) in one trip to the driver, and each
