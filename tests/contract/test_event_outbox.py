@@ -106,6 +106,35 @@ async def test_concurrent_claims_hand_each_event_to_one_relay(backend: Backend) 
     assert sorted(len(batch) for batch in batches) == [0, 0, 0, 0, 20]
 
 
+async def test_a_claim_never_passes_over_an_id_drawn_by_a_transaction_still_open(
+    backend: Backend,
+) -> None:
+    async def write_later() -> OutboxEvent:
+        async with backend.new_uow() as uow:
+            await uow.events.hold_order()
+            later = make_event(2)  # its id drawn after the open transaction's
+            await uow.events.add([later])
+            await uow.commit()
+        return later
+
+    async with backend.new_uow() as uow:
+        await uow.events.hold_order()
+        earlier = make_event(1)
+        await uow.events.add([earlier])
+        # Another writer draws a later id and commits (on SQLite and in memory it
+        # waits for this transaction instead); then a relay claims.
+        writing = asyncio.create_task(write_later())
+        await asyncio.wait([writing], timeout=0.3)
+        claiming = asyncio.create_task(claim(backend))
+        await asyncio.sleep(0.3)
+        await uow.commit()
+    later = await writing
+    claimed = await claiming
+
+    assert [e.id for e in claimed] == [earlier.id, later.id][: len(claimed)]
+    assert claimed, "the claim saw the open transaction's event once it committed"
+
+
 async def test_a_released_claim_is_claimed_again_at_once(backend: Backend) -> None:
     await add(backend, make_event(1))
     [claimed] = await claim(backend)

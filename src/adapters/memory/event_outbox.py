@@ -15,6 +15,9 @@ class InMemoryEventOutbox(EventOutbox):
     def __init__(self, tables: Tables) -> None:
         self._tables = tables
 
+    async def hold_order(self) -> None:
+        return None  # one transaction at a time: nothing commits between draw and claim
+
     async def add(self, events: Sequence[OutboxEvent]) -> None:
         for event in events:
             if event.id in self._tables.events:

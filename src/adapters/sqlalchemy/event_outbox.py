@@ -2,12 +2,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import EventOutboxRow
 from application.ports.event_outbox import EventOutbox, OutboxEvent
+
+# The advisory lock ordering event writers before claims: a fixed 64-bit number, the
+# first 8 bytes of sha256(b"hexahub:event-order"), signed.
+EVENT_ORDER_LOCK_KEY = 5506361230384971721
 
 
 class SqlAlchemyEventOutbox(EventOutbox):
@@ -24,6 +28,14 @@ class SqlAlchemyEventOutbox(EventOutbox):
         self._session = session
 
     @translated
+    async def hold_order(self) -> None:
+        await self._lock_order("pg_advisory_xact_lock_shared")
+
+    async def _lock_order(self, function: str) -> None:
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(text(f"SELECT {function}({EVENT_ORDER_LOCK_KEY})"))
+
+    @translated
     async def add(self, events: Sequence[OutboxEvent]) -> None:
         self._session.add_all(_to_row(event) for event in events)
         await self._session.flush()
@@ -32,6 +44,7 @@ class SqlAlchemyEventOutbox(EventOutbox):
     async def claim(self, *, now: datetime, lease_seconds: float, limit: int) -> list[OutboxEvent]:
         if limit <= 0:
             return []
+        await self._lock_order("pg_advisory_xact_lock")
         head = (
             await self._session.scalars(
                 select(EventOutboxRow)

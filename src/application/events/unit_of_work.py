@@ -90,6 +90,7 @@ class EventPipeline:
         actor_id: UUID | None,
     ) -> list[Committed]:
         meta = self._context.current()
+        await transaction.events.hold_order()  # before the first id is drawn
         committed = []
         for event, source in events:
             described = self._describe(event)

@@ -61,6 +61,14 @@ class EventOutbox(Protocol):
     """
 
     @abstractmethod
+    async def hold_order(self) -> None:
+        """Called by a writing transaction before it draws its events' ids: until it
+        ends, no `claim` passes over them. Ids are drawn before the commit, so without
+        this a transaction that drew an id earlier could commit after a later one had
+        been relayed, and the earlier event would leave after it (or a reader resuming
+        after the later id would never see it)."""
+
+    @abstractmethod
     async def add(self, events: Sequence[OutboxEvent]) -> None: ...
 
     @abstractmethod
