@@ -132,9 +132,19 @@ def create_migration_engine(url: str | URL) -> AsyncEngine:
     return engine
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+def create_session_factory(
+    engine: AsyncEngine, *, reads_only: bool = False
+) -> async_sessionmaker[Any]:
     """Sessions for `SqlAlchemyUnitOfWork`. Entities are mapped out of rows before
-    commit, so nothing needs to be reloaded after it (`expire_on_commit=False`)."""
+    commit, so nothing needs to be reloaded after it (`expire_on_commit=False`).
+
+    `reads_only` on PostgreSQL: sessions whose statements run in autocommit. A read at
+    READ COMMITTED (the default) takes a new snapshot per statement anyway, so BEGIN and
+    ROLLBACK around it add two round trips and nothing else; a cache miss or a page of
+    users then costs one trip instead of three. The pool restores the default isolation
+    when the connection comes back, so writers never see autocommit."""
+    if reads_only and engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

@@ -80,6 +80,12 @@ class Persistence(containers.DeclarativeContainer):
         settings, session_factory, core.secret_box, database_breaker, memory_store, reads_only=False
     )
     # Transactions that only read: the per-request authentication path.
+    read_session_factory = providers.Singleton(create_session_factory, engine, reads_only=True)
     reads = _transactions(
-        settings, session_factory, core.secret_box, database_breaker, memory_store, reads_only=True
+        settings,
+        read_session_factory,
+        core.secret_box,
+        database_breaker,
+        memory_store,
+        reads_only=True,
     )
