@@ -92,6 +92,19 @@ class TieredCache(Cache):
 
     async def invalidate(self, keys: Collection[str]) -> None:
         self._local.invalidate_now(keys)
+        await self._spread(keys)
+
+    async def amend(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        # Only the in-process tier keeps an amended copy: Redis and the other instances
+        # drop the key, and this instance's own echo of it is not applied again here.
+        if self._local_live:
+            self._local.amend_now(key, rewrite)
+        else:
+            self._local.invalidate_now({key})
+        await self._spread({key})
+
+    async def _spread(self, keys: Collection[str]) -> None:
+        """Tell the listeners, Redis and the other instances of keys dropped here."""
         self._notify(keys)
         if self._remote is None:
             return

@@ -34,6 +34,8 @@ class Ticker:
 class Subject:
     cache: Cache
     elapse: Callable[[float], Awaitable[None]]
+    keeps_amended: bool = True
+    """False for Redis alone: shared by every instance, it keeps no amended copy."""
 
 
 KINDS = [
@@ -77,7 +79,7 @@ async def subject(backend: tuple[str, str, str]) -> AsyncIterator[Subject]:
     listener = None
     try:
         if kind == "redis":
-            yield Subject(remote, asyncio.sleep)
+            yield Subject(remote, asyncio.sleep, keeps_amended=False)
         else:
             bus = RedisInvalidationBus(client, channel=f"{prefix}cache:invalidate")
             tiered = TieredCache(InProcessCache(), remote, bus)
@@ -149,3 +151,51 @@ async def test_invalidating_nothing_is_harmless(subject: Subject) -> None:
     await store(subject.cache, "user:1", b"ada")
     await subject.cache.invalidate([])
     assert (await subject.cache.get("user:1")).value == b"ada"
+
+
+def exclaim(value: bytes) -> bytes:
+    return value + b"!"
+
+
+async def test_an_amended_value_is_served_as_rewritten_never_as_it_was(
+    subject: Subject,
+) -> None:
+    await store(subject.cache, "user:1", b"ada")
+    await store(subject.cache, "user:2", b"bob")
+    await subject.cache.amend("user:1", exclaim)
+    amended = (await subject.cache.get("user:1")).value
+    assert amended == (b"ada!" if subject.keeps_amended else None)
+    assert (await subject.cache.get("user:2")).value == b"bob"
+
+
+async def test_amending_a_key_not_held_stores_nothing(subject: Subject) -> None:
+    rewritten: list[bytes] = []
+
+    def note(value: bytes) -> bytes:
+        rewritten.append(value)
+        return value
+
+    await subject.cache.amend("user:1", note)
+    assert (await subject.cache.get("user:1")).value is None
+    assert rewritten == []
+
+
+async def test_a_rewrite_that_gives_nothing_drops_the_key(subject: Subject) -> None:
+    await store(subject.cache, "user:1", b"ada")
+    await subject.cache.amend("user:1", lambda _: None)
+    assert (await subject.cache.get("user:1")).value is None
+
+
+async def test_a_load_that_raced_an_amendment_is_not_stored(subject: Subject) -> None:
+    await store(subject.cache, "user:1", b"ada")
+    before_write = await subject.cache.get("user:1")
+    await subject.cache.amend("user:1", exclaim)
+    await subject.cache.set("user:1", b"old row", ttl_seconds=60, stamp=before_write.stamp)
+    assert (await subject.cache.get("user:1")).value in (b"ada!", None)
+
+
+async def test_an_invalidation_after_an_amendment_drops_it(subject: Subject) -> None:
+    await store(subject.cache, "user:1", b"ada")
+    await subject.cache.amend("user:1", exclaim)
+    await subject.cache.invalidate(["user:1"])
+    assert (await subject.cache.get("user:1")).value is None

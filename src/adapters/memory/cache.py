@@ -40,6 +40,7 @@ class InProcessCache(Cache):
         self._counter = itertools.count(1)
         self._now = 0
         self._floor = 0
+        self._clears = 0
         self._max_entries = max_entries
         self._max_ttl = ttl_seconds
         self._monotonic = monotonic
@@ -93,8 +94,24 @@ class InProcessCache(Cache):
             _, (forgotten, _at) = records.popitem(last=False)
             self._floor = max(self._floor, forgotten)
 
+    async def amend(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        self.amend_now(key, rewrite)
+
+    def amend_now(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        # One synchronous step: nothing can invalidate between the read and the put back.
+        held = self.get_now(key).value
+        found = self._entries.get(key)
+        clears = self._clears
+        self.invalidate_now([key])
+        if held is None or found is None or self._clears != clears:
+            return  # nothing held, or everything was dropped meanwhile (`SiblingCache`)
+        value = rewrite(held)
+        if value is not None:
+            self._entries[key] = (value, found[1])
+
     def clear(self) -> None:
         """Drop everything and refuse every value read before now."""
+        self._clears += 1
         self._now = next(self._counter)
         self._floor = self._now
         self._entries.clear()
@@ -119,3 +136,6 @@ class NoCache(Cache):
 
     async def invalidate(self, keys: Collection[str]) -> None:
         self._invalidations += 1
+
+    async def amend(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        await self.invalidate({key})

@@ -68,6 +68,9 @@ class RedisCache(Cache):
             "set", lambda: self._set_if_unchanged(keys=keys, args=args), idempotent=False
         )
 
+    async def amend(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        await self.invalidate({key})  # shared by every instance: none may keep a copy
+
     async def invalidate(self, keys: Collection[str]) -> None:
         if not keys:
             return

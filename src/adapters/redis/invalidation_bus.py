@@ -159,8 +159,10 @@ class RedisInvalidationBus:
             now = loop.time()
             if message is not None:
                 last_heard, pinged_at = now, None  # any message, the pong too, is life
-                if message.get("type") == "message":
-                    on_keys(self._heard(_decode(message.get("data"))))
+                if message.get("type") == "message" and (
+                    keys := self._heard(_decode(message.get("data")))
+                ):
+                    on_keys(keys)
                 continue
             if pinged_at is not None and now - pinged_at >= self._ping_interval:
                 # A link that drops packets silently looks like a quiet channel; only
@@ -171,13 +173,17 @@ class RedisInvalidationBus:
                 pinged_at = now
 
     def _heard(self, keys: list[str]) -> list[str]:
-        """`keys` without echo marks, after waking whoever waits for this instance's."""
+        """`keys` without echo marks, after waking whoever waits for this instance's;
+        none for this instance's own echo: it dropped (or amended, `Cache.amend`) them
+        itself before publishing, and a later write is refused by the stamps anyway."""
         if not keys or not keys[-1].startswith(_ECHO):
             return keys
         heard = self._echoes.get(keys[-1])
-        if heard is not None and not heard.done():
+        if heard is None:
+            return keys[:-1]  # another instance's, or one of ours given up waiting for
+        if not heard.done():
             heard.set_result(None)
-        return keys[:-1]
+        return []
 
 
 def _decode(data: object) -> list[str]:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.access.api_keys import ApiKey
 from domain.access.permissions import Permission
+from domain.identity.events import UserLoggedIn
 from domain.identity.user import User
 from domain.identity.value_objects import Email, FullName, Username
 
@@ -98,6 +99,19 @@ def decode_user(raw: bytes) -> tuple[User, str]:
         lockouts=int(data["lockouts"]),
     )
     return user, str(data["generation"])
+
+
+def after_login(raw: bytes, login: UserLoggedIn) -> bytes | None:
+    """A cached user as `login` left it (what `User.record_login` changes), unless it
+    already shows a later login; None when it cannot be read."""
+    try:
+        user, generation = decode_user(raw)
+    except (ValueError, KeyError, TypeError):
+        return None
+    if user.last_login_at is not None and user.last_login_at >= login.occurred_at:
+        return raw
+    user.record_login(session_id=login.session_id, now=login.occurred_at)
+    return encode_user((user, generation))
 
 
 def encode_session(state: SessionState) -> bytes:

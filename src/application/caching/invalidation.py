@@ -3,9 +3,11 @@ has committed: a handler of the event pipeline (see `application.events.table`).
 
 import contextlib
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 from uuid import UUID
 
+from application.caching.entries import after_login
 from application.caching.user_cache import (
     ROLES_KEY,
     SIGNING_KEYS_KEY,
@@ -18,7 +20,7 @@ from application.ports.cache import Cache
 from application.ports.event_handler import Committed, EventHandler
 from domain.access.events import ApiKeyRevoked, RoleCreated, RoleDeleted, RoleUpdated
 from domain.common.events import DomainEvent
-from domain.identity.events import SessionRefreshed, SessionRevoked, UserDeleted
+from domain.identity.events import SessionRefreshed, SessionRevoked, UserDeleted, UserLoggedIn
 from domain.tokens.events import SigningKeyRotated
 
 
@@ -37,8 +39,27 @@ class CacheInvalidation(EventHandler):
 
     async def handle(self, events: Sequence[Committed]) -> None:
         keys = {key for c in events for key in stale_keys(c.event)}
+        # A login changes only what its event tells (the time, the cleared lockout):
+        # this instance amends its copy instead of reloading it, so the requests of a
+        # user who just signed in somewhere else are not all misses. Any other change
+        # to the same user in the batch drops it as usual.
+        logins = {user_key(e.user_id): e for e in _lone_logins(events)}
         with contextlib.suppress(ServiceUnavailableError):
-            await self._cache.invalidate(keys)
+            for key, login in logins.items():
+                await self._cache.amend(key, partial(after_login, login=login))
+            await self._cache.invalidate(keys - logins.keys())
+
+
+def _lone_logins(batch: Sequence[Committed]) -> list[UserLoggedIn]:
+    """The logins that are the only event of the batch about their user."""
+    logins = []
+    for committed in batch:
+        event = committed.event
+        if isinstance(event, UserLoggedIn):
+            key = user_key(event.user_id)
+            if all(c is committed or key not in stale_keys(c.event) for c in batch):
+                logins.append(event)
+    return logins
 
 
 def stale_keys(event: DomainEvent) -> list[str]:

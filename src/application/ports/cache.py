@@ -1,5 +1,5 @@
 from abc import abstractmethod
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,3 +33,11 @@ class Cache(Protocol):
     @abstractmethod
     async def invalidate(self, keys: Collection[str]) -> None:
         """Drop `keys` everywhere this cache reaches (every instance, every tier)."""
+
+    @abstractmethod
+    async def amend(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+        """`invalidate({key})`, except that this process goes on serving the value it
+        holds, as `rewrite` turns it (None: dropped). For a change the writer knows in
+        full, so that the next read here needs no reload; everywhere else the key is
+        dropped. As after `invalidate`, a value read before is refused, and any later
+        invalidation drops the amended one."""

@@ -65,6 +65,27 @@ async def test_the_second_read_is_served_from_the_in_process_tier(instances: Ins
     raise AssertionError("no read was served from the in-process tier")
 
 
+async def test_a_login_shows_at_once_on_both_instances_and_a_later_change_still_binds(
+    instances: Instances,
+) -> None:
+    # The instance that signs the user in amends its warm copy; the other drops its own.
+    a, b = instances
+    user = await register(a)
+    on_a = bearer(await login(a, user["username"]))
+    on_b = bearer(await login(b, user["username"]))
+    first = (await warm(a, on_a))["last_login_at"]
+    assert (await warm(b, on_b))["last_login_at"] == first
+
+    await asyncio.sleep(0.01)  # a later login time than the warm copies show
+    await login(a, user["username"])
+
+    shown = [(await c.get("/api/v1/auth/me", headers=h)).json() for c, h in ((a, on_a), (b, on_b))]
+    assert shown[0]["last_login_at"] == shown[1]["last_login_at"] > first
+    await deactivate(a, await admin_headers(a), user)
+    for client, headers in ((a, on_a), (b, on_b)):
+        assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
+
+
 Change = Callable[[httpx.AsyncClient, dict[str, str], dict[str, Any]], Awaitable[None]]
 
 

@@ -156,6 +156,9 @@ class DownCache:
     async def invalidate(self, keys: Collection[str]) -> None:
         raise CacheUnavailableError()
 
+    async def amend(self, key: str, rewrite: Any) -> None:
+        raise CacheUnavailableError()
+
 
 async def test_an_unreachable_cache_falls_through_to_the_database() -> None:
     store = InMemoryStore()
@@ -212,3 +215,41 @@ async def test_a_role_rename_retires_every_cached_user() -> None:
     assert renamed is not None
     assert renamed.roles == {Role.USER, "operators"}
     assert Permission.AUDIT_READ in roles.permissions(renamed.roles)
+
+
+async def log_in(writes: Any, user: User, *, at: datetime, also_deactivate: bool = False) -> None:
+    async with writes() as uow:
+        stored = await uow.users.get(user.id, for_update=True)
+        assert stored is not None
+        stored.record_login(session_id=uuid4(), now=at)
+        if also_deactivate:
+            stored.update(now=at, is_active=False)
+        await uow.users.update(stored)
+        await uow.commit()
+
+
+async def test_a_login_amends_the_cached_user_instead_of_reloading_it() -> None:
+    store = InMemoryStore()
+    user = await add_user(store)
+    cache = TieredCache(InProcessCache())
+    writes = units_of_work(
+        lambda: InMemoryUnitOfWork(store), after_commit=[CacheInvalidation(cache)]
+    )
+    units = CountingUnitsOfWork(store)
+    users = UserCache(cache, units)
+    roles = await users.roles()
+    assert (await users.user(user.id, roles)) is not None  # cached
+    loads = units.opened
+    later = NOW.replace(hour=5)
+
+    await log_in(writes, user, at=later)
+
+    seen = await users.user(user.id, roles)
+    assert seen is not None
+    assert seen.last_login_at == later
+    assert units.opened == loads, "served from the amended copy, no reload"
+    await log_in(writes, user, at=later.replace(hour=6), also_deactivate=True)
+    reloaded = await users.user(user.id, roles)
+    assert reloaded is not None
+    assert not reloaded.is_active, "a login batch with another change still drops the user"
+    assert units.opened == loads + 1
