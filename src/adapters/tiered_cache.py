@@ -10,7 +10,7 @@ empty and the kept invalidations go out first.
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 
 import structlog
 
@@ -18,7 +18,7 @@ from adapters.memory.cache import InProcessCache
 from adapters.redis.cache import RedisCache
 from adapters.redis.invalidation_bus import RedisInvalidationBus
 from application.errors import ServiceUnavailableError
-from application.ports.cache import Cache, CacheEntry
+from application.ports.cache import Cache, CacheEntry, Rewrite
 
 log = structlog.get_logger()
 
@@ -94,14 +94,14 @@ class TieredCache(Cache):
         self._local.invalidate_now(keys)
         await self._spread(keys)
 
-    async def amend(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
-        # Only the in-process tier keeps an amended copy: Redis and the other instances
-        # drop the key, and this instance's own echo of it is not applied again here.
+    async def amend(self, rewrites: Mapping[str, Rewrite]) -> None:
+        # Only the in-process tier keeps amended copies: Redis and the other instances
+        # drop the keys, and this instance's own echo of them is not applied again here.
         if self._local_live:
-            self._local.amend_now(key, rewrite)
+            self._local.amend_now(rewrites)
         else:
-            self._local.invalidate_now({key})
-        await self._spread({key})
+            self._local.invalidate_now(rewrites.keys())
+        await self._spread(rewrites.keys())
 
     async def _spread(self, keys: Collection[str]) -> None:
         """Tell the listeners, Redis and the other instances of keys dropped here."""

@@ -162,7 +162,7 @@ async def test_an_amended_value_is_served_as_rewritten_never_as_it_was(
 ) -> None:
     await store(subject.cache, "user:1", b"ada")
     await store(subject.cache, "user:2", b"bob")
-    await subject.cache.amend("user:1", exclaim)
+    await subject.cache.amend({"user:1": exclaim})
     amended = (await subject.cache.get("user:1")).value
     assert amended == (b"ada!" if subject.keeps_amended else None)
     assert (await subject.cache.get("user:2")).value == b"bob"
@@ -175,27 +175,39 @@ async def test_amending_a_key_not_held_stores_nothing(subject: Subject) -> None:
         rewritten.append(value)
         return value
 
-    await subject.cache.amend("user:1", note)
+    await subject.cache.amend({"user:1": note})
     assert (await subject.cache.get("user:1")).value is None
     assert rewritten == []
 
 
 async def test_a_rewrite_that_gives_nothing_drops_the_key(subject: Subject) -> None:
     await store(subject.cache, "user:1", b"ada")
-    await subject.cache.amend("user:1", lambda _: None)
+    await subject.cache.amend({"user:1": lambda _: None})
     assert (await subject.cache.get("user:1")).value is None
 
 
 async def test_a_load_that_raced_an_amendment_is_not_stored(subject: Subject) -> None:
     await store(subject.cache, "user:1", b"ada")
     before_write = await subject.cache.get("user:1")
-    await subject.cache.amend("user:1", exclaim)
+    await subject.cache.amend({"user:1": exclaim})
     await subject.cache.set("user:1", b"old row", ttl_seconds=60, stamp=before_write.stamp)
     assert (await subject.cache.get("user:1")).value in (b"ada!", None)
 
 
 async def test_an_invalidation_after_an_amendment_drops_it(subject: Subject) -> None:
     await store(subject.cache, "user:1", b"ada")
-    await subject.cache.amend("user:1", exclaim)
+    await subject.cache.amend({"user:1": exclaim})
     await subject.cache.invalidate(["user:1"])
     assert (await subject.cache.get("user:1")).value is None
+
+
+async def test_a_rewrite_that_fails_drops_its_key_and_spares_the_others(subject: Subject) -> None:
+    await store(subject.cache, "user:1", b"ada")
+    await store(subject.cache, "user:2", b"bob")
+
+    def broken(_: bytes) -> bytes:
+        raise ValueError("unreadable")
+
+    await subject.cache.amend({"user:1": broken, "user:2": exclaim})
+    assert (await subject.cache.get("user:1")).value is None
+    assert (await subject.cache.get("user:2")).value == (b"bob!" if subject.keeps_amended else None)

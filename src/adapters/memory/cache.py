@@ -4,9 +4,9 @@ authenticated request. Also the whole cache of a single process without Redis.""
 import itertools
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 
-from application.ports.cache import Cache, CacheEntry
+from application.ports.cache import Cache, CacheEntry, Rewrite
 
 _VERSIONS_KEPT = 100_000
 # How long an invalidation is remembered: longer than any read that could still be
@@ -94,20 +94,25 @@ class InProcessCache(Cache):
             _, (forgotten, _at) = records.popitem(last=False)
             self._floor = max(self._floor, forgotten)
 
-    async def amend(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
-        self.amend_now(key, rewrite)
+    async def amend(self, rewrites: Mapping[str, Rewrite]) -> None:
+        self.amend_now(rewrites)
 
-    def amend_now(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
+    def amend_now(self, rewrites: Mapping[str, Rewrite]) -> None:
         # One synchronous step: nothing can invalidate between the read and the put back.
-        held = self.get_now(key).value
-        found = self._entries.get(key)
+        held = {key: (self.get_now(key).value, self._entries.get(key)) for key in rewrites}
         clears = self._clears
-        self.invalidate_now([key])
-        if held is None or found is None or self._clears != clears:
-            return  # nothing held, or everything was dropped meanwhile (`SiblingCache`)
-        value = rewrite(held)
-        if value is not None:
-            self._entries[key] = (value, found[1])
+        self.invalidate_now(rewrites.keys())
+        if self._clears != clears:
+            return  # everything was dropped meanwhile (`SiblingCache`)
+        for key, (value, found) in held.items():
+            if value is None or found is None:
+                continue
+            try:
+                amended = rewrites[key](value)
+            except Exception:
+                amended = None
+            if amended is not None:
+                self._entries[key] = (amended, found[1])
 
     def clear(self) -> None:
         """Drop everything and refuse every value read before now."""
@@ -137,5 +142,5 @@ class NoCache(Cache):
     async def invalidate(self, keys: Collection[str]) -> None:
         self._invalidations += 1
 
-    async def amend(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
-        await self.invalidate({key})
+    async def amend(self, rewrites: Mapping[str, Rewrite]) -> None:
+        await self.invalidate(rewrites.keys())

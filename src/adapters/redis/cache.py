@@ -10,7 +10,7 @@ first load of a key wins; a later one would bring nothing newer).
 """
 
 import secrets
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import TypeVar
 
 import structlog
@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from adapters.redis.client import call
 from adapters.resilience.circuit_breaker import CircuitBreaker
 from application.errors import CacheUnavailableError
-from application.ports.cache import Cache, CacheEntry
+from application.ports.cache import Cache, CacheEntry, Rewrite
 
 log = structlog.get_logger()
 
@@ -68,8 +68,8 @@ class RedisCache(Cache):
             "set", lambda: self._set_if_unchanged(keys=keys, args=args), idempotent=False
         )
 
-    async def amend(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
-        await self.invalidate({key})  # shared by every instance: none may keep a copy
+    async def amend(self, rewrites: Mapping[str, Rewrite]) -> None:
+        await self.invalidate(rewrites.keys())  # shared by every instance: none keeps a copy
 
     async def invalidate(self, keys: Collection[str]) -> None:
         if not keys:

@@ -22,6 +22,12 @@ class SqlAlchemyEventOutbox(EventOutbox):
     leases) and takes them only when none of them is leased to a live relay. So one
     relay at a time moves the head of the outbox, cluster-wide, and events leave in
     order; on SQLite writers are serialized outright.
+
+    Ids are drawn before the commit, so a transaction may still commit an id older
+    than one already relayed. Hence `hold_order`: on PostgreSQL a writer drawing event
+    ids holds a shared advisory lock to its end, and a claim first takes it
+    exclusively, waiting for every such writer in flight; on SQLite the writer's BEGIN
+    IMMEDIATE keeps others out from before its first id to its commit.
     """
 
     def __init__(self, session: AsyncSession) -> None:
@@ -29,6 +35,8 @@ class SqlAlchemyEventOutbox(EventOutbox):
 
     @translated
     async def hold_order(self) -> None:
+        # On SQLite, beginning is enough: a writer's BEGIN IMMEDIATE takes the lock.
+        await self._session.connection()
         await self._lock_order("pg_advisory_xact_lock_shared")
 
     async def _lock_order(self, function: str) -> None:

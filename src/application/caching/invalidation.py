@@ -45,9 +45,12 @@ class CacheInvalidation(EventHandler):
         # to the same user in the batch drops it as usual.
         logins = {user_key(e.user_id): e for e in _lone_logins(events)}
         with contextlib.suppress(ServiceUnavailableError):
-            for key, login in logins.items():
-                await self._cache.amend(key, partial(after_login, login=login))
-            await self._cache.invalidate(keys - logins.keys())
+            await self._cache.invalidate(keys - logins.keys())  # what guards access first
+        if logins:
+            with contextlib.suppress(ServiceUnavailableError):
+                await self._cache.amend(
+                    {key: partial(after_login, login=login) for key, login in logins.items()}
+                )
 
 
 def _lone_logins(batch: Sequence[Committed]) -> list[UserLoggedIn]:

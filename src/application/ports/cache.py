@@ -1,5 +1,5 @@
 from abc import abstractmethod
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -12,6 +12,10 @@ class CacheEntry:
     """Opaque: hand it back to `Cache.set`, which then stores the value only if the key
     was not invalidated since this read. A load that raced a write never caches the
     value it read before the write."""
+
+
+Rewrite = Callable[[bytes], bytes | None]
+"""A cached value as a change known in full leaves it (`Cache.amend`)."""
 
 
 class Cache(Protocol):
@@ -35,9 +39,9 @@ class Cache(Protocol):
         """Drop `keys` everywhere this cache reaches (every instance, every tier)."""
 
     @abstractmethod
-    async def amend(self, key: str, rewrite: Callable[[bytes], bytes | None]) -> None:
-        """`invalidate({key})`, except that this process goes on serving the value it
-        holds, as `rewrite` turns it (None: dropped). For a change the writer knows in
-        full, so that the next read here needs no reload; everywhere else the key is
-        dropped. As after `invalidate`, a value read before is refused, and any later
-        invalidation drops the amended one."""
+    async def amend(self, rewrites: Mapping[str, Rewrite]) -> None:
+        """`invalidate(rewrites.keys())`, except that this process goes on serving the
+        values it holds, as their `Rewrite` turns them (None, or an error: dropped). For
+        a change the writer knows in full, so that the next read here needs no reload;
+        everywhere else the keys are dropped. As after `invalidate`, a value read before
+        is refused, and any later invalidation drops an amended one."""

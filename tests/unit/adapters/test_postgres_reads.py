@@ -19,7 +19,8 @@ async def two_transaction_times(session: AsyncSession) -> tuple[datetime, dateti
     first = await session.scalar(text("SELECT now()"))
     await asyncio.sleep(0.01)
     second = await session.scalar(text("SELECT now()"))
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     return first, second
 
 

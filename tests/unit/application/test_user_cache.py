@@ -156,7 +156,7 @@ class DownCache:
     async def invalidate(self, keys: Collection[str]) -> None:
         raise CacheUnavailableError()
 
-    async def amend(self, key: str, rewrite: Any) -> None:
+    async def amend(self, rewrites: Any) -> None:
         raise CacheUnavailableError()
 
 
