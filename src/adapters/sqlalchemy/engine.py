@@ -17,6 +17,8 @@ from adapters.sqlalchemy.sqlite_driver import OneTripAiosqlite
 
 # Execution option of a transaction that will only read (see `SqlAlchemyUnitOfWork`).
 READS_ONLY = "hexahub_reads_only"
+# In a session's `info`: a statement ran outside the session's own connection.
+REACHED_DATABASE = "hexahub_reached_database"
 
 # Drivers this adapter speaks; a bare "postgresql://" or "sqlite://" gets the async one.
 _ASYNC_DRIVERS = {"postgresql": "asyncpg", "postgres": "asyncpg", "sqlite": "aiosqlite"}

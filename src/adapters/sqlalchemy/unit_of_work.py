@@ -11,7 +11,7 @@ from adapters.sqlalchemy.api_key_repository import SqlAlchemyApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlAlchemyAuditLog
 from adapters.sqlalchemy.authorization_code_repository import SqlAlchemyAuthorizationCodeRepository
 from adapters.sqlalchemy.consent_repository import SqlAlchemyConsentRepository
-from adapters.sqlalchemy.engine import READS_ONLY
+from adapters.sqlalchemy.engine import REACHED_DATABASE, READS_ONLY
 from adapters.sqlalchemy.errors import translate, translating
 from adapters.sqlalchemy.event_outbox import SqlAlchemyEventOutbox
 from adapters.sqlalchemy.external_identity_repository import (
@@ -166,7 +166,9 @@ class SqlAlchemyUnitOfWork(Transaction):
     ) -> None:
         session, self._session = self._session, None
         assert session is not None, "__aexit__ without __aenter__"
-        reached_database = self._committed or session.in_transaction()
+        reached_database = (
+            self._committed or session.in_transaction() or REACHED_DATABASE in session.info
+        )
         try:
             await self._finish(session, exc)
         except BaseException as raised:

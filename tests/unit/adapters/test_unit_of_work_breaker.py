@@ -15,6 +15,7 @@ from adapters.resilience.circuit_breaker import BreakerState, CircuitBreaker
 from adapters.sqlalchemy.engine import create_engine, create_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import InvalidTokenError, StorageBusyError, StorageUnavailableError
+from application.ports.user_repository import UserFilter
 
 
 class FakeMonotonic:
@@ -192,3 +193,23 @@ async def test_a_busy_refusal_is_still_a_storage_refusal_to_callers(
                     await waiter.users.get(uuid.uuid4())
     finally:
         await engine.dispose()
+
+
+async def list_users(database: Database, breaker: CircuitBreaker) -> None:
+    async with uow(database, breaker) as work:
+        await work.users.list(filter=UserFilter(), after=None, limit=10)
+
+
+async def test_a_page_of_users_read_on_a_connection_of_its_own_counts_like_any_read(
+    database: Database, breaker: CircuitBreaker, clock: FakeMonotonic
+) -> None:
+    database.is_down = True
+    for _ in range(2):
+        with pytest.raises(StorageUnavailableError):
+            await list_users(database, breaker)
+    assert breaker.state is BreakerState.OPEN
+
+    database.is_down = False
+    clock.now = 5
+    await list_users(database, breaker)
+    assert breaker.state is BreakerState.CLOSED
