@@ -2,7 +2,6 @@
 
 import gc
 import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -64,14 +63,6 @@ tokens, sessions and account administration. Every error uses one envelope:
 `{"error", "message", "request_id", "details"}`."""
 
 
-# How long the event loop may keep the GIL from a thread that wants it (CPython: 5 ms).
-# SQLite's statements run on aiosqlite's threads and each password hash starts and ends
-# on the hash pool's, so a login's every step waits for the loop to let go of the GIL.
-# With the loop saturated by short requests, 5 ms a hand-off starved logins to 2 a
-# second in half the runs (bench `mixed`); at 0.5 ms they kept 6-11 a second.
-THREAD_SWITCH_SECONDS = 0.0005
-
-
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
     settings = settings or Settings()
     if container is None:
@@ -85,7 +76,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         await start(container)
         if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             forget_dead_workers(directory)  # a worker respawned after a crash, say
-        switch_before = sys.getswitchinterval()
         try:
             container.password_blocklist().load()  # read once now, not on a first request
             await _bootstrap_admin(container, settings)
@@ -98,7 +88,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             # the whole p99 tail of `/me` under load (gc.callbacks timings).
             gc.collect()
             gc.freeze()
-            sys.setswitchinterval(THREAD_SWITCH_SECONDS)
             log.info("started", environment=settings.environment.value, version=VERSION)
             shutdown.install()  # SIGTERM: readiness 503, drain, then uvicorn's own shutdown
             yield
@@ -107,7 +96,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             # the background loops (stopped first) and the pools outlive every request.
             shutdown.uninstall()
             gc.unfreeze()  # what this app built may go once it is gone (tests build many)
-            sys.setswitchinterval(switch_before)
             await stop(container)
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
                 # This worker's live gauges (in-flight requests) leave the sum.
