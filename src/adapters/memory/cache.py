@@ -99,20 +99,22 @@ class InProcessCache(Cache):
 
     def amend_now(self, rewrites: Mapping[str, Rewrite]) -> None:
         # One synchronous step: nothing can invalidate between the read and the put back.
-        held = {key: (self.get_now(key).value, self._entries.get(key)) for key in rewrites}
+        held = {}
+        for key in rewrites:
+            self.get_now(key)  # drops an expired entry (`SiblingCache`: catches up first)
+            if (found := self._entries.get(key)) is not None:
+                held[key] = found
         clears = self._clears
         self.invalidate_now(rewrites.keys())
         if self._clears != clears:
             return  # everything was dropped meanwhile (`SiblingCache`)
-        for key, (value, found) in held.items():
-            if value is None or found is None:
-                continue
+        for key, (value, expires_at) in held.items():
             try:
                 amended = rewrites[key](value)
             except Exception:
                 amended = None
             if amended is not None:
-                self._entries[key] = (amended, found[1])
+                self._entries[key] = (amended, expires_at)
 
     def clear(self) -> None:
         """Drop everything and refuse every value read before now."""

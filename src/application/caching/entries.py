@@ -103,11 +103,9 @@ def decode_user(raw: bytes) -> tuple[User, str]:
 
 def after_login(raw: bytes, login: UserLoggedIn) -> bytes | None:
     """A cached user as `login` left it (what `User.record_login` changes), unless it
-    already shows a later login; None when it cannot be read."""
-    try:
-        user, generation = decode_user(raw)
-    except (ValueError, KeyError, TypeError):
-        return None
+    already shows a later login. Raises on an entry it cannot read (`Cache.amend` then
+    drops it)."""
+    user, generation = decode_user(raw)
     if user.last_login_at is not None and user.last_login_at >= login.occurred_at:
         return raw
     user.record_login(session_id=login.session_id, now=login.occurred_at)

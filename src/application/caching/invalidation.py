@@ -2,6 +2,7 @@
 has committed: a handler of the event pipeline (see `application.events.table`)."""
 
 import contextlib
+from collections import Counter
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -38,31 +39,23 @@ class CacheInvalidation(EventHandler):
         self._cache = cache
 
     async def handle(self, events: Sequence[Committed]) -> None:
-        keys = {key for c in events for key in stale_keys(c.event)}
+        named = Counter(key for c in events for key in stale_keys(c.event))
         # A login changes only what its event tells (the time, the cleared lockout):
         # this instance amends its copy instead of reloading it, so the requests of a
         # user who just signed in somewhere else are not all misses. Any other change
         # to the same user in the batch drops it as usual.
-        logins = {user_key(e.user_id): e for e in _lone_logins(events)}
+        logins = {
+            key: e
+            for c in events
+            if isinstance(e := c.event, UserLoggedIn) and named[key := user_key(e.user_id)] == 1
+        }
         with contextlib.suppress(ServiceUnavailableError):
-            await self._cache.invalidate(keys - logins.keys())  # what guards access first
+            await self._cache.invalidate(named.keys() - logins.keys())  # what guards access
         if logins:
             with contextlib.suppress(ServiceUnavailableError):
                 await self._cache.amend(
                     {key: partial(after_login, login=login) for key, login in logins.items()}
                 )
-
-
-def _lone_logins(batch: Sequence[Committed]) -> list[UserLoggedIn]:
-    """The logins that are the only event of the batch about their user."""
-    logins = []
-    for committed in batch:
-        event = committed.event
-        if isinstance(event, UserLoggedIn):
-            key = user_key(event.user_id)
-            if all(c is committed or key not in stale_keys(c.event) for c in batch):
-                logins.append(event)
-    return logins
 
 
 def stale_keys(event: DomainEvent) -> list[str]:
