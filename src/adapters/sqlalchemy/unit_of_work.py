@@ -113,9 +113,10 @@ class SqlAlchemyUnitOfWork(Transaction):
         *,
         reads_only: bool = False,
     ) -> None:
-        """`reads_only`: the transaction will not write. On SQLite it then starts with
-        a plain BEGIN rather than BEGIN IMMEDIATE, so the hot reads of every request
-        (the session row, a cache miss) do not queue for the database's write lock."""
+        """`reads_only`: the transaction will not write. Its statements then run in
+        autocommit (on SQLite no BEGIN IMMEDIATE), so the hot reads of every request
+        (a cache miss, a login's account lookup) do not queue for the write lock and
+        cost one trip each."""
         self._session_factory = session_factory
         self._reads_only = reads_only
         self._breaker = breaker

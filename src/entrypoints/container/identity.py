@@ -125,6 +125,7 @@ class Identity(containers.DeclarativeContainer):
         mfa_tokens=tokens.token_service,
         policy=security.login_policy,
         emails=security.emails,
+        reads=persistence.reads.provider,
     )
     refresh_session = providers.Singleton(
         RefreshSession,

@@ -126,7 +126,8 @@ async def test_a_saturated_hasher_refuses_at_once_with_busy(
     hasher = Argon2PasswordHasher(**SLOW, max_concurrency=1, max_waiting=1, queue_timeout=10)
     made.append(hasher)
     running = asyncio.create_task(hasher.hash("a"))
-    queued = asyncio.create_task(hasher.hash("b"))
+    ahead = asyncio.create_task(hasher.hash("b"))  # in the pool, behind the running one
+    queued = asyncio.create_task(hasher.hash("c"))
     await asyncio.sleep(0)
 
     started = time.perf_counter()
@@ -136,7 +137,7 @@ async def test_a_saturated_hasher_refuses_at_once_with_busy(
         await hasher.verify_dummy("d")
     assert time.perf_counter() - started < 0.05
 
-    await asyncio.gather(running, queued)  # the admitted work still completes
+    await asyncio.gather(running, ahead, queued)  # the admitted work still completes
     assert await hasher.verify(await running, "a") is True
 
 
@@ -144,10 +145,11 @@ async def test_waiting_past_the_queue_timeout_is_busy(made: list[Argon2PasswordH
     hasher = Argon2PasswordHasher(**SLOW, max_concurrency=1, max_waiting=8, queue_timeout=0.01)
     made.append(hasher)
     running = asyncio.create_task(hasher.hash("a"))
+    ahead = asyncio.create_task(hasher.hash("b"))
     await asyncio.sleep(0)
     with pytest.raises(HasherBusyError):
-        await hasher.hash("b")
-    await running
+        await hasher.hash("c")
+    await asyncio.gather(running, ahead)
 
 
 async def test_verify_dummy_costs_a_real_verification(made: list[Argon2PasswordHasher]) -> None:

@@ -117,12 +117,50 @@ async def test_after_shutdown_no_new_work_is_accepted() -> None:
         await executor.run(int, "1")
 
 
+async def test_a_job_queued_ahead_starts_while_the_event_loop_is_busy(
+    gate: threading.Event,
+) -> None:
+    """The next job is already in the pool: a worker that finishes starts it without
+    waiting for the event loop to hand it over."""
+    executor = BoundedExecutor(max_workers=1, max_waiting=1, queue_timeout=10, queued_ahead=1)
+    second_started = threading.Event()
+    first = asyncio.create_task(executor.run(wait_for, gate))
+    second = asyncio.create_task(executor.run(second_started.set))
+    await settle()
+
+    gate.set()
+    # The loop is held here, synchronously: only the pool itself can start the second.
+    assert second_started.wait(timeout=5)
+    assert await first == "done"
+    await second
+    executor.shutdown()
+
+
+async def test_jobs_queued_ahead_are_bounded_too(gate: threading.Event) -> None:
+    executor = BoundedExecutor(max_workers=1, max_waiting=0, queue_timeout=1, queued_ahead=1)
+    running = asyncio.create_task(executor.run(wait_for, gate))
+    queued = asyncio.create_task(executor.run(wait_for, gate))
+    await settle()
+
+    with pytest.raises(ExecutorBusyError):  # one running, one queued ahead: full
+        await executor.run(wait_for, gate)
+
+    gate.set()
+    assert [await running, await queued] == ["done", "done"]
+    executor.shutdown()
+
+
 @pytest.mark.parametrize(
-    ("workers", "waiting", "timeout"), [(0, 1, 1.0), (1, -1, 1.0), (1, 1, 0.0)]
+    ("workers", "waiting", "timeout", "ahead"),
+    [(0, 1, 1.0, 0), (1, -1, 1.0, 0), (1, 1, 0.0, 0), (1, 1, 1.0, -1)],
 )
-def test_nonsense_bounds_are_refused(workers: int, waiting: int, timeout: float) -> None:
+def test_nonsense_bounds_are_refused(
+    workers: int, waiting: int, timeout: float, ahead: int
+) -> None:
     with pytest.raises(ValueError, match="must"):
-        BoundedExecutor(max_workers=workers, max_waiting=waiting, queue_timeout=timeout)
+        BoundedExecutor(
+            max_workers=workers, max_waiting=waiting, queue_timeout=timeout, queued_ahead=ahead
+        )
 
 
 @pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread niceness is Linux's")

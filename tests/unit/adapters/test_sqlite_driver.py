@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy import engine as engine_module
-from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.engine import create_engine, create_session_factory
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 
 
 @pytest.fixture
@@ -82,7 +83,8 @@ async def test_a_statement_is_one_trip_to_the_driver_thread(
     engine: AsyncEngine, trips: list[str]
 ) -> None:
     async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))  # the transaction's BEGIN goes first
+        await connection.execute(text("SELECT 1"))  # the transaction's BEGIN goes with it
+        assert len(trips) == 1
         trips.clear()
         rows = await connection.execute(text("SELECT body FROM notes"))
         assert rows.all() == []
@@ -149,3 +151,49 @@ async def test_a_committed_connection_goes_back_to_the_pool_in_one_trip(
     assert len(trips) == 1
     async with engine.connect() as connection:
         assert (await connection.scalar(text("SELECT count(*) FROM notes"))) == 1
+
+
+async def test_a_write_transaction_is_its_statements_and_its_commit(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('a')"))
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('b')"))
+    assert len(trips) == 3  # BEGIN IMMEDIATE went with the first INSERT
+    async with engine.connect() as connection:
+        assert (await connection.scalar(text("SELECT count(*) FROM notes"))) == 2
+
+
+async def test_a_transaction_that_ran_nothing_costs_no_trip_and_frees_the_queue(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    async with engine.begin():
+        pass
+    with pytest.raises(RuntimeError):
+        async with engine.begin():
+            raise RuntimeError("rolled back before any statement")
+    assert trips == []
+    async with asyncio.timeout(2):  # the next writer is not kept waiting
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('a')"))
+
+
+async def test_a_writer_holding_the_event_order_holds_the_file_lock(sqlite_url: str) -> None:
+    """Another process's writer (here another engine, with its own queue) cannot commit
+    between a writer's `hold_order` and its end: ids drawn after it commit in order."""
+    ours = create_engine(sqlite_url, pool_size=1)
+    theirs = create_engine(sqlite_url, pool_size=1)
+
+    @event.listens_for(theirs.sync_engine, "connect")
+    def _no_busy_wait(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.cursor().execute("PRAGMA busy_timeout=0")
+
+    try:
+        async with SqlAlchemyUnitOfWork(create_session_factory(ours)) as uow:
+            await uow.events.hold_order()
+            with pytest.raises(OperationalError, match="database is locked"):
+                async with theirs.begin() as connection:
+                    await connection.execute(text("SELECT 1"))
+    finally:
+        await ours.dispose()
+        await theirs.dispose()

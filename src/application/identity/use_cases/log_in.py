@@ -9,6 +9,7 @@ from application.ports.email_normaliser import EmailNormaliser
 from application.ports.password_hasher import PasswordHasher
 from application.ports.token_service import MfaTokenService
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.unit_of_work_factory import TransactionFactory
 from domain.common.errors import InvalidValueError
 from domain.identity.events import LoginFailed
 from domain.identity.user import User
@@ -56,6 +57,9 @@ class LogIn(Guarded):
     mfa_tokens: MfaTokenService
     policy: LoginPolicy
     emails: EmailNormaliser
+    # The account is looked up in a read-only transaction: it takes no write lock, so
+    # on SQLite a login does not queue behind other writers just to find its user.
+    reads: TransactionFactory
 
     async def execute(self, command: LogInCommand) -> TokenPair:
         await self.throttle.login_client()
@@ -162,7 +166,7 @@ class LogIn(Guarded):
             )
         except InvalidValueError:
             return None
-        async with self.uow_factory() as uow:
+        async with self.reads() as tx:
             if isinstance(key, Email):
-                return await uow.users.get_by_email(key)
-            return await uow.users.get_by_username(key)
+                return await tx.users.get_by_email(key)
+            return await tx.users.get_by_username(key)
