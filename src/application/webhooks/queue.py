@@ -10,11 +10,12 @@ from datetime import timedelta
 from application.live.topics import OFFERED
 from application.ports.clock import Clock
 from application.ports.event_handler import Committed, EventHandler
+from application.ports.event_outbox import OutboxEvent
 from application.ports.id_generator import IdGenerator
 from application.ports.unit_of_work_factory import TransactionFactory, UnitOfWorkFactory
 from application.ports.webhook_sender import WebhookSender
 from application.webhooks import signing
-from domain.webhooks.webhooks import DeliveryOutcome, WebhookDelivery, retry_delay
+from domain.webhooks.webhooks import DeliveryOutcome, Webhook, WebhookDelivery, retry_delay
 
 OutcomeListener = Callable[[str], None]
 
@@ -30,19 +31,25 @@ class WebhookEnqueuer(EventHandler):
         ids: IdGenerator,
         clock: Clock,
         wake: Callable[[], None],
+        reads: TransactionFactory,
     ) -> None:
         self._transactions = transactions
         self._ids = ids
         self._clock = clock
         self._wake = wake
+        self._reads = reads
 
     async def handle(self, events: Sequence[Committed]) -> None:
         offered = [c.row for c in events if c.row.topic in OFFERED]
         if not offered:
             return
+        # Most events are wanted by no webhook: a read finds that out without a write
+        # transaction (on SQLite, without queueing for the write lock behind requests).
+        async with self._reads() as tx:
+            if not _wanted(await tx.webhooks.all(), offered):
+                return
         now = self._clock.now()
         async with self._transactions() as tx:
-            webhooks = [w for w in await tx.webhooks.all() if w.active]
             queued = [
                 WebhookDelivery(
                     id=self._ids.new_id(),
@@ -56,15 +63,24 @@ class WebhookEnqueuer(EventHandler):
                     created_at=now,
                     next_attempt_at=now,
                 )
-                for row in offered
-                for webhook in webhooks
-                if webhook.wants(row.name)
+                for row, webhook in _wanted(await tx.webhooks.all(), offered)
             ]
             if queued:
                 await tx.webhooks.enqueue(queued)
                 await tx.commit()
         if queued:
             self._wake()
+
+
+def _wanted(
+    webhooks: Sequence[Webhook], offered: Sequence[OutboxEvent]
+) -> list[tuple[OutboxEvent, Webhook]]:
+    return [
+        (row, webhook)
+        for row in offered
+        for webhook in webhooks
+        if webhook.wants(row.name)
+    ]
 
 
 class WebhookDispatcher:

@@ -118,6 +118,7 @@ class Events(containers.DeclarativeContainer):
                 core.ids,
                 core.clock,
                 webhook_wake.provided.set,
+                reads=persistence.reads.provider,
             )
         ),
         on_error=providers.Object(_handler_failed),
