@@ -75,12 +75,7 @@ class WebhookEnqueuer(EventHandler):
 def _wanted(
     webhooks: Sequence[Webhook], offered: Sequence[OutboxEvent]
 ) -> list[tuple[OutboxEvent, Webhook]]:
-    return [
-        (row, webhook)
-        for row in offered
-        for webhook in webhooks
-        if webhook.wants(row.name)
-    ]
+    return [(row, webhook) for row in offered for webhook in webhooks if webhook.wants(row.name)]
 
 
 class WebhookDispatcher:

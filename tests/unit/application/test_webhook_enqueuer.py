@@ -2,8 +2,6 @@
 an event no webhook wants costs no write transaction (on SQLite, no turn at the write
 lock, which requests queue for)."""
 
-from collections.abc import Callable
-
 from adapters.memory.clock import FixedClock
 from adapters.memory.id_generator import SequentialIdGenerator
 from adapters.memory.store import InMemoryStore
@@ -35,12 +33,28 @@ def logged_in() -> Committed:
     return Committed(row, event)
 
 
-def counting(store: InMemoryStore, opened: list[str]) -> Callable[[], InMemoryUnitOfWork]:
-    def open_one() -> InMemoryUnitOfWork:
-        opened.append("write")
-        return InMemoryUnitOfWork(store)
+class Relayed:
+    """An enqueuer on one in-memory store, counting the write transactions it opens and
+    the times it wakes the dispatcher."""
 
-    return open_one
+    def __init__(self) -> None:
+        self.store = InMemoryStore()
+        self.writes = 0
+        self.woken = 0
+        self.enqueuer = WebhookEnqueuer(
+            self._write,
+            ids,
+            clock,
+            self._wake,
+            reads=lambda: InMemoryUnitOfWork(self.store),
+        )
+
+    def _write(self) -> InMemoryUnitOfWork:
+        self.writes += 1
+        return InMemoryUnitOfWork(self.store)
+
+    def _wake(self) -> None:
+        self.woken += 1
 
 
 async def registered(store: InMemoryStore, *events: str) -> Webhook:
@@ -60,45 +74,25 @@ async def registered(store: InMemoryStore, *events: str) -> Webhook:
 
 
 async def test_an_event_no_webhook_wants_opens_no_write_transaction() -> None:
-    store = InMemoryStore()
-    await registered(store, "user.deleted")
-    writes: list[str] = []
-    woken: list[bool] = []
-    enqueuer = WebhookEnqueuer(
-        counting(store, writes),
-        ids,
-        clock,
-        lambda: woken.append(True),
-        reads=lambda: InMemoryUnitOfWork(store),
-    )
+    relayed = Relayed()
+    await registered(relayed.store, "user.deleted")
 
-    await enqueuer.handle([logged_in()])
+    await relayed.enqueuer.handle([logged_in()])
 
-    assert writes == []
-    assert woken == []
+    assert (relayed.writes, relayed.woken) == (0, 0)
 
 
 async def test_a_wanted_event_becomes_one_pending_delivery_per_webhook() -> None:
-    store = InMemoryStore()
-    wanting = await registered(store, "user.logged_in")
-    await registered(store, "user.deleted")
-    writes: list[str] = []
-    woken: list[bool] = []
-    enqueuer = WebhookEnqueuer(
-        counting(store, writes),
-        ids,
-        clock,
-        lambda: woken.append(True),
-        reads=lambda: InMemoryUnitOfWork(store),
-    )
+    relayed = Relayed()
+    wanting = await registered(relayed.store, "user.logged_in")
+    await registered(relayed.store, "user.deleted")
     event = logged_in()
 
-    await enqueuer.handle([event])
+    await relayed.enqueuer.handle([event])
 
-    async with InMemoryUnitOfWork(store) as tx:
+    async with InMemoryUnitOfWork(relayed.store) as tx:
         queued = await tx.webhooks.deliveries(wanting.id, limit=10)
     assert [(d.event_id, d.event, d.outcome) for d in queued] == [
         (event.row.id, "user.logged_in", DeliveryOutcome.PENDING)
     ]
-    assert writes == ["write"]
-    assert woken == [True]
+    assert (relayed.writes, relayed.woken) == (1, 1)
