@@ -87,11 +87,19 @@ async def postgres_database_url() -> AsyncIterator[str]:
 
 @pytest.fixture
 async def postgres_clean_url(postgres_database_url: str) -> AsyncIterator[str]:
-    """The run's database, emptied after the test."""
+    """The run's database, emptied before and after the test. Before too: fixtures end
+    in reverse order, so a test that asked for the apps first had them stopped only
+    after this emptied the database, and a background write in between (a signing key
+    sealed with that test's own encryption key, say) reached the next test."""
+    await _empty(postgres_database_url)
     yield postgres_database_url
+    await _empty(postgres_database_url)
+
+
+async def _empty(url: str) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(postgres_database_url.replace("+asyncpg", ""))
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
         # `roles` keeps the built-in rows migration 0002 seeds (user_roles references
         # them); only custom roles go. TRUNCATE fires no row triggers, so the append-only

@@ -36,6 +36,18 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3], 'NX')
 return 1
 """
 
+# KEYS: value key, token key, for each key; ARGV: the tokens' TTL, then one new token
+# per key. Atomic, as a MULTI pipeline would be, but a plain command: redis-py's
+# pipeline hands its connection back through a task of its own (`asyncio.shield`), one
+# more turn of the event loop for every invalidation.
+_DROP = """
+for i = 1, #KEYS, 2 do
+  redis.call('SET', KEYS[i + 1], ARGV[(i + 1) / 2 + 1], 'EX', ARGV[1])
+  redis.call('DEL', KEYS[i])
+end
+return 1
+"""
+
 
 class RedisCache(Cache):
     def __init__(
@@ -45,6 +57,7 @@ class RedisCache(Cache):
         self._prefix = f"{prefix}cache:"
         self._breaker = breaker
         self._set_if_unchanged = client.register_script(_SET_IF_UNCHANGED)
+        self._drop = client.register_script(_DROP)
 
     async def get(self, key: str) -> CacheEntry:
         value_key, counter_key = self._keys(key)
@@ -75,15 +88,13 @@ class RedisCache(Cache):
         if not keys:
             return
 
+        names = [name for key in keys for name in self._keys(key)]
+        args: list[str | int] = [_TOKEN_TTL_SECONDS, *(secrets.token_hex(8) for _ in keys)]
+
         async def drop() -> None:
-            # MULTI: the token changes and the value goes together. Safe to repeat: a
-            # second new token only refuses a few more stale stores.
-            async with self._client.pipeline(transaction=True) as pipe:
-                for key in keys:
-                    value_key, token_key = self._keys(key)
-                    pipe.set(token_key, secrets.token_hex(8), ex=_TOKEN_TTL_SECONDS)
-                    pipe.delete(value_key)
-                await pipe.execute()
+            # One script: the token changes and the value goes together. Safe to
+            # repeat: a second new token only refuses a few more stale stores.
+            await self._drop(keys=names, args=args)
 
         await self._call("invalidate", drop, idempotent=True)
 
