@@ -36,6 +36,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT, await_
 
+# A writer's transaction: it takes the file's write lock at once (see the engine).
+_BEGIN = "BEGIN IMMEDIATE"
+
 # What a statement leaves on its cursor: description, rows (None for a write),
 # rowcount, lastrowid.
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
@@ -50,7 +53,7 @@ def _execute(
     """On aiosqlite's thread: the whole statement, cursor opened and closed, after the
     transaction's BEGIN IMMEDIATE when it is the first."""
     if begin:
-        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(_BEGIN)
     cursor = connection.cursor()
     try:
         if parameters is None:
@@ -70,7 +73,7 @@ def _execute_many(
     begin: bool,
 ) -> _Outcome:
     if begin:
-        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(_BEGIN)
     cursor = connection.cursor()
     try:
         cursor.executemany(operation, parameters)
@@ -202,7 +205,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         if not self.take_begin():
             return
         try:
-            await_(self._connection.execute_fetchall("BEGIN IMMEDIATE"))
+            await_(self._connection.execute_fetchall(_BEGIN))
         except Exception as error:
             self._handle_exception(error)
 
