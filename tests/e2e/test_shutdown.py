@@ -79,15 +79,16 @@ def _wait_in_flight(server: Server, count: int) -> None:
 
 def _readiness_until_closed(server: Server) -> list[httpx.Response]:
     """Poll readiness on new connections until the server stops answering them: refused
-    (one process closes its socket) or left waiting (with workers, the supervisor keeps
-    the socket open while no worker accepts any more). The wait allows for the probes'
-    own two-second deadline on a loaded machine."""
+    (one process closes its socket), reset (it closed with this connection still in its
+    backlog) or left waiting (with workers, the supervisor keeps the socket open while no
+    worker accepts any more). The wait allows for the probes' own two-second deadline on
+    a loaded machine."""
     answers: list[httpx.Response] = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             answers.append(httpx.get(f"{server.url}/health/ready", timeout=5))
-        except (httpx.ConnectError, httpx.ReadTimeout, httpx.RemoteProtocolError):
+        except (httpx.ConnectError, httpx.ReadError, httpx.ReadTimeout, httpx.RemoteProtocolError):
             return answers
         time.sleep(0.05)
     raise AssertionError("the server kept accepting connections past the drain")
