@@ -17,7 +17,7 @@ the pool, its timeouts and the error translation stay the engine's.
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from sqlalchemy import Integer, String, bindparam, func, literal_column, or_, select
 from sqlalchemy.engine import Dialect
@@ -160,25 +160,47 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# Pages repeat a handful of role combinations: each is split and sorted once. Bounded,
+# since an administrator may create any number of roles.
+_role_sets: dict[str, tuple[str, ...]] = {}
+_ROLE_SETS_KEPT = 1024
+
+
 def _roles(names: str | None) -> tuple[str, ...]:
-    # Role names are letters, digits, "_" and "-": a comma cannot occur in one.
-    return tuple(sorted(names.split(","))) if names else ()
+    if not names:
+        return ()
+    held = _role_sets.get(names)
+    if held is None:
+        # Role names are letters, digits, "_" and "-": a comma cannot occur in one.
+        held = tuple(sorted(names.split(",")))
+        if len(_role_sets) >= _ROLE_SETS_KEPT:
+            _role_sets.clear()
+        _role_sets[names] = held
+    return held
+
+
+# A row becomes a `ListedUser` through `tuple.__new__`: a NamedTuple's own constructor
+# is a Python function, a fifth of a row's decoding.
+_listed = tuple.__new__
 
 
 def _postgres_row(row: Sequence[Any]) -> ListedUser:
-    return ListedUser(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        _roles(row[11]),
-        row[6],
-        row[7],
-        row[8],
-        row[9],
-        row[10],
+    return _listed(
+        ListedUser,
+        (
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            _roles(row[11]),
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            row[10],
+        ),
     )
 
 
@@ -190,6 +212,21 @@ def _sqlite_param(value: Any) -> Any:
     return value.hex if isinstance(value, UUID) else value
 
 
+_new_object = object.__new__
+_set = object.__setattr__
+_UNKNOWN = SafeUUID.unknown
+
+
+def _uuid(hex_digits: str) -> UUID:
+    """`UUID(hex_digits)` for the 32 digits the database wrote, at under half the cost:
+    `UUID.__init__` strips braces and hyphens and checks every form a caller may pass.
+    Builds the same object (its slots, `int` and `is_safe`); tested against `UUID()`."""
+    value = _new_object(UUID)
+    _set(value, "int", int(hex_digits, 16))
+    _set(value, "is_safe", _UNKNOWN)
+    return value
+
+
 _instant = datetime.fromisoformat
 
 
@@ -198,22 +235,22 @@ def _utc(text: str) -> datetime:
     return _instant(text + "+00:00")
 
 
-def _sqlite_time(text: str | None) -> datetime | None:
-    return None if text is None else _utc(text)
-
-
 def _sqlite_row(row: Sequence[Any]) -> ListedUser:
-    return ListedUser(
-        UUID(row[0]),
-        row[1],
-        row[2],
-        row[3],
-        bool(row[4]),
-        bool(row[5]),
-        _roles(row[11]),
-        row[6],
-        _utc(row[7]),
-        _utc(row[8]),
-        _sqlite_time(row[9]),
-        _sqlite_time(row[10]),
+    last_login_at, locked_until = row[9], row[10]
+    return _listed(
+        ListedUser,
+        (
+            _uuid(row[0]),
+            row[1],
+            row[2],
+            row[3],
+            bool(row[4]),
+            bool(row[5]),
+            _roles(row[11]),
+            row[6],
+            _utc(row[7]),
+            _utc(row[8]),
+            None if last_login_at is None else _utc(last_login_at),
+            None if locked_until is None else _utc(locked_until),
+        ),
     )
