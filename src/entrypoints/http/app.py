@@ -1,6 +1,5 @@
 """The FastAPI application factory. Nothing is built at import time."""
 
-import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +12,7 @@ from prometheus_client import multiprocess
 
 from adapters.metrics.workers import forget_dead_workers
 from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
+from entrypoints.collector import ServingCollector
 from entrypoints.config.settings import Settings
 from entrypoints.container import VERSION, Container, start, start_loops, stop
 from entrypoints.container.caching import cache_kind
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         configure_logging(settings.log_level, settings.effective_log_format)
         configure_tracing(VERSION)  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
     shutdown = GracefulShutdown(settings.effective_shutdown_drain_seconds)
+    collector = ServingCollector()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -82,12 +83,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             # The relay, the mail dispatcher, the key refresh (which creates the first
             # stored key), the cache invalidation feed and the gauges.
             await start_loops(container)
-            # Everything built so far lives as long as the process: out of the collector's
-            # sight, a full collection scans only what requests allocate. Unfrozen, the
-            # app's few million objects made each full collection a 70-160 ms pause,
-            # the whole p99 tail of `/me` under load (gc.callbacks timings).
-            gc.collect()
-            gc.freeze()
+            collector.settle()  # what was built so far is frozen: see entrypoints.collector
             log.info("started", environment=settings.environment.value, version=VERSION)
             shutdown.install()  # SIGTERM: readiness 503, drain, then uvicorn's own shutdown
             yield
@@ -95,7 +91,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             # Reached after uvicorn has finished (or cut off) the in-flight requests, so
             # the background loops (stopped first) and the pools outlive every request.
             shutdown.uninstall()
-            gc.unfreeze()  # what this app built may go once it is gone (tests build many)
+            collector.restore()
             await stop(container)
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
                 # This worker's live gauges (in-flight requests) leave the sum.
