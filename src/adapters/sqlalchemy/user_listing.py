@@ -16,9 +16,11 @@ the pool, its timeouts and the error translation stay the engine's.
 
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 from uuid import UUID, SafeUUID
 
+import orjson
 from sqlalchemy import Integer, String, bindparam, func, literal_column, or_, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -107,7 +109,12 @@ async def _read(
     }
     if dialect.name == "sqlite":
         params = [_sqlite_param(values[name]) for name in statement.names]
-        return [_sqlite_row(row) for row in await driver.execute_fetchall(statement.sql, params)]
+        ((page,),) = await driver.execute_fetchall(statement.sql, params)
+        rows = orjson.loads(page)
+        # An aggregate's input order is not promised: the page's order is restored here
+        # (32 lowercase hex digits sort as the ids do; already in order, one pass).
+        rows.sort(key=_first)
+        return [_sqlite_row(row) for row in rows]
     # asyncpg hands back UUIDs, booleans and UTC-aware timestamps as they are wanted.
     params = [values[name] for name in statement.names]
     return [_postgres_row(row) for row in await driver.fetch(statement.sql, *params)]
@@ -142,6 +149,12 @@ def _compile(dialect: Dialect, shape: _Shape) -> _Compiled:
     if shape.role:
         query = query.where(UserRow.roles.any(UserRoleRow.role_name == _param("role", String())))
     query = query.limit(_param("limit", Integer()))
+    if dialect.name == "sqlite":
+        # The page as one JSON value: Python's sqlite3 gives up and takes back the GIL
+        # around every column it reads, 1,300 times for a page of 101 rows (perf, one
+        # core under load: a tenth of a page's CPU, in pthread mutexes).
+        page = query.subquery()
+        query = select(func.json_group_array(func.json_array(*page.c)))
     compiled = query.compile(dialect=dialect)
     assert compiled.positiontup is not None, "both drivers take positional parameters"
     result = _Compiled(
@@ -212,6 +225,7 @@ def _sqlite_param(value: Any) -> Any:
     return value.hex if isinstance(value, UUID) else value
 
 
+_first = itemgetter(0)
 _new_object = object.__new__
 _set = object.__setattr__
 _UNKNOWN = SafeUUID.unknown
