@@ -274,3 +274,63 @@ async def test_a_request_back_from_stepping_aside_goes_before_new_arrivals() -> 
     inner.gate("/new").set()
     await asyncio.gather(login, busy, new)
     assert order == ["/busy", "/login", "/new"]
+
+
+class Ticker:
+    """Counts turns of the event loop: a callback that schedules itself again."""
+
+    def __init__(self) -> None:
+        self.turn = 0
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_soon(self._tick)
+
+    def _tick(self) -> None:
+        self.turn += 1
+        self._handle = self._loop.call_soon(self._tick)
+
+    def stop(self) -> None:
+        self._handle.cancel()
+
+
+async def test_at_most_the_bound_of_new_requests_start_in_one_turn() -> None:
+    ticker = Ticker()
+    starts: list[tuple[int, str]] = []
+
+    async def app_(scope: Scope, receive: Receive, send: Send) -> None:
+        starts.append((ticker.turn, scope["path"]))  # answers at once: holds no place long
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    app = AdmissionMiddleware(app_, limit=10, starts_per_turn=2)
+    try:
+        answers = await asyncio.wait_for(asyncio.gather(*(call(app, f"/{n}") for n in range(7))), 1)
+    finally:
+        ticker.stop()
+    assert all(sent[-1]["body"] == b"ok" for sent in answers)
+    assert [path for _, path in starts] == [f"/{n}" for n in range(7)]  # in arrival order
+    per_turn = [turn for turn, _ in starts]
+    assert max(per_turn.count(turn) for turn in per_turn) == 2
+    assert len(set(per_turn)) == 4  # 2 + 2 + 2 + 1
+
+
+async def test_a_request_coming_back_takes_a_free_place_whatever_this_turn_started() -> None:
+    hashed = asyncio.Event()
+    order: list[str] = []
+
+    async def app_(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/login":
+            async with stepped_aside():
+                await hashed.wait()
+        if scope["path"] == "/a":
+            hashed.set()  # the login's hash comes back in the turn /a spent the starts of
+        order.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    app = AdmissionMiddleware(app_, limit=4, starts_per_turn=1)
+    login = asyncio.create_task(call(app, "/login"))
+    await settle()
+    new = [asyncio.create_task(call(app, path)) for path in ("/a", "/b")]
+    await asyncio.wait_for(asyncio.gather(login, *new), 1)
+    # /b waits for the next turn's start; the login, begun before, does not wait for it.
+    assert order == ["/a", "/login", "/b"]
