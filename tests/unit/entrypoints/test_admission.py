@@ -55,6 +55,11 @@ async def answer(app: Any, inner: Gated, path: str) -> bytes:
     return bytes((await asyncio.wait_for(call(app, path), 1))[-1]["body"])
 
 
+async def respond_ok(send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
 async def discard(message: Message) -> None:
     pass
 
@@ -255,8 +260,7 @@ async def test_a_request_back_from_stepping_aside_goes_before_new_arrivals() -> 
             async with stepped_aside():
                 await hashed.wait()
             order.append("/login")
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            await send({"type": "http.response.body", "body": b"ok"})
+            await respond_ok(send)
             return
         await inner(scope, receive, send)
         order.append(scope["path"])
@@ -298,8 +302,7 @@ async def test_at_most_the_bound_of_new_requests_start_in_one_turn() -> None:
 
     async def app_(scope: Scope, receive: Receive, send: Send) -> None:
         starts.append((ticker.turn, scope["path"]))  # answers at once: holds no place long
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
+        await respond_ok(send)
 
     app = AdmissionMiddleware(app_, limit=10, starts_per_turn=2)
     try:
@@ -324,8 +327,7 @@ async def test_a_request_coming_back_takes_a_free_place_whatever_this_turn_start
         if scope["path"] == "/a":
             hashed.set()  # the login's hash comes back in the turn /a spent the starts of
         order.append(scope["path"])
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
+        await respond_ok(send)
 
     app = AdmissionMiddleware(app_, limit=4, starts_per_turn=1)
     login = asyncio.create_task(call(app, "/login"))
