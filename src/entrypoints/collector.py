@@ -18,26 +18,27 @@ import gc
 YOUNG_THRESHOLD = 7_000
 
 
-class ServingCollector:
-    """`settle()` once the app is built; `restore()` when it stops, so that what it built
-    can go. A process may serve several apps at once (tests): the threshold is the
-    serving one while any serves, and CPython's own again after the last."""
+# A process may serve several apps at once (tests): the serving threshold holds while any
+# serves, and CPython's own comes back after the last.
+_serving = 0
+_previous = gc.get_threshold()
 
-    _serving = 0
-    _previous: tuple[int, int, int] = gc.get_threshold()
 
-    def settle(self) -> None:
-        gc.collect()
-        gc.freeze()
-        cls = type(self)
-        if cls._serving == 0:
-            cls._previous = gc.get_threshold()
-            gc.set_threshold(YOUNG_THRESHOLD, *cls._previous[1:])
-        cls._serving += 1
+def settle() -> None:
+    """Once the app is built: freeze what it built, collect the young less often."""
+    global _serving, _previous
+    gc.collect()
+    gc.freeze()
+    if _serving == 0:
+        _previous = gc.get_threshold()
+        gc.set_threshold(YOUNG_THRESHOLD, *_previous[1:])
+    _serving += 1
 
-    def restore(self) -> None:
-        cls = type(self)
-        cls._serving -= 1
-        if cls._serving == 0:
-            gc.set_threshold(*cls._previous)
-        gc.unfreeze()
+
+def restore() -> None:
+    """When the app stops: what it built may go."""
+    global _serving
+    _serving -= 1
+    if _serving == 0:
+        gc.set_threshold(*_previous)
+    gc.unfreeze()

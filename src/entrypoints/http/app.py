@@ -12,7 +12,7 @@ from prometheus_client import multiprocess
 
 from adapters.metrics.workers import forget_dead_workers
 from application.identity.use_cases.bootstrap_admin import BootstrapAdminCommand
-from entrypoints.collector import ServingCollector
+from entrypoints import collector
 from entrypoints.config.settings import Settings
 from entrypoints.container import VERSION, Container, start, start_loops, stop
 from entrypoints.container.caching import cache_kind
@@ -70,7 +70,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         configure_logging(settings.log_level, settings.effective_log_format)
         configure_tracing(VERSION)  # only with OTEL_EXPORTER_OTLP_ENDPOINT set
     shutdown = GracefulShutdown(settings.effective_shutdown_drain_seconds)
-    collector = ServingCollector()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

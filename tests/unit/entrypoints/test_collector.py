@@ -3,20 +3,20 @@ built is frozen; once the last app stops, the process has CPython's settings bac
 
 import gc
 
-from entrypoints.collector import YOUNG_THRESHOLD, ServingCollector
+from entrypoints import collector
+from entrypoints.collector import YOUNG_THRESHOLD
 
 
 def test_serving_raises_the_young_threshold_until_the_last_app_stops() -> None:
     before = gc.get_threshold()
-    first, second = ServingCollector(), ServingCollector()
-    first.settle()
+    collector.settle()  # a first app
     try:
         assert gc.get_threshold() == (YOUNG_THRESHOLD, *before[1:])
         assert gc.get_freeze_count() > 0  # what existed is out of the collector's sight
-        second.settle()
-        first.restore()
+        collector.settle()  # a second app
+        collector.restore()  # the first stops
         assert gc.get_threshold()[0] == YOUNG_THRESHOLD  # the second app still serves
     finally:
-        second.restore()
+        collector.restore()
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0

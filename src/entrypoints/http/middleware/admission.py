@@ -53,7 +53,7 @@ class AdmissionMiddleware:
         self._free = limit
         self._starts_per_turn = starts_per_turn
         self._started = 0  # in this turn of the loop
-        self._turn_ends_scheduled = False
+        self._next_turn_scheduled = False
         self._waiting: deque[asyncio.Future[None]] = deque()
         # New arrivals' deadlines in arrival order, watched by one timer for the whole
         # queue (a timer per request cost more than the rest of the bookkeeping).
@@ -175,13 +175,13 @@ class AdmissionMiddleware:
         if self._starts_per_turn is None:
             return
         self._started += 1
-        if not self._turn_ends_scheduled:
+        if not self._next_turn_scheduled:
             # Runs first in the next turn: callbacks scheduled now wait for it.
-            self._turn_ends_scheduled = True
+            self._next_turn_scheduled = True
             asyncio.get_running_loop().call_soon(self._next_turn)
 
     def _next_turn(self) -> None:
-        self._turn_ends_scheduled = False
+        self._next_turn_scheduled = False
         self._started = 0
         while self._free and self._may_start() and self._hand_over():
             self._free -= 1
