@@ -140,6 +140,35 @@ async def test_changes_count_only_once_passed_to_update(backend: Backend) -> Non
     assert saved.updated_at == T0 + timedelta(minutes=5)
 
 
+async def test_plain_changes_and_renames_in_one_unit_all_land(backend: Backend) -> None:
+    # A rename, then a change of plain fields only, then a rename that also puts a plain
+    # field back: each write must start from what the previous one stored.
+    user = make_user("alice", full_name="Alice")
+    await store_users(backend, user)
+    async with backend.new_uow() as uow:
+        loaded = await uow.users.get(user.id, for_update=True)
+        assert loaded is not None
+        loaded.email = Email("alice@renamed.example.com")
+        await uow.users.update(loaded)
+        loaded.full_name = FullName("Plain")
+        loaded.failed_logins = 3
+        await uow.users.update(loaded)
+        loaded.username = Username("alice2")
+        loaded.full_name = FullName("Alice")
+        await uow.users.update(loaded)
+        await uow.commit()
+
+    async with backend.new_uow() as uow:
+        saved = await uow.users.get(user.id)
+    assert saved is not None
+    assert (saved.email, saved.username) == (
+        Email("alice@renamed.example.com"),
+        Username("alice2"),
+    )
+    assert saved.full_name == FullName("Alice")
+    assert saved.failed_logins == 3
+
+
 @pytest.mark.parametrize(
     ("clash", "error"),
     [

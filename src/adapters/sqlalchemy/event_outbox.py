@@ -1,17 +1,32 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, delete, select, text, update
+from sqlalchemy import Connection, Integer, Row, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translated
-from adapters.sqlalchemy.models import EventOutboxRow
+from adapters.sqlalchemy.models import EventOutboxRow, table_of
 from application.ports.event_outbox import EventOutbox, OutboxEvent
 
 # The advisory lock ordering event writers before claims: a fixed 64-bit number, the
 # first 8 bytes of sha256(b"hexahub:event-order"), signed.
 EVENT_ORDER_LOCK_KEY = 5506361230384971721
+
+# The writes and the claim run on the table, not the mapped class: plain Core statements,
+# built once, with nothing kept in the session's identity map. Every login and every
+# other write passes through here twice (written, then relayed), and the ORM's bulk
+# handling of these statements was most of their cost (py-spy).
+_OUTBOX = table_of(EventOutboxRow)
+_ADD = insert(_OUTBOX)
+_HEAD = (
+    select(_OUTBOX)
+    .where(_OUTBOX.c.relayed_at.is_(None))
+    .order_by(_OUTBOX.c.id)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update()  # left out on SQLite
+)
 
 
 class SqlAlchemyEventOutbox(EventOutbox):
@@ -48,31 +63,21 @@ class SqlAlchemyEventOutbox(EventOutbox):
 
     @translated
     async def add(self, events: Sequence[OutboxEvent]) -> None:
-        self._session.add_all(_to_row(event) for event in events)
-        await self._session.flush()
+        if events:
+            await self._session.execute(_ADD, [_to_row(event) for event in events])
 
     @translated
     async def claim(self, *, now: datetime, lease_seconds: float, limit: int) -> list[OutboxEvent]:
         if limit <= 0:
             return []
         await self._lock_order("pg_advisory_xact_lock")
-        head = (
-            await self._session.scalars(
-                select(EventOutboxRow)
-                .where(EventOutboxRow.relayed_at.is_(None))
-                .order_by(EventOutboxRow.id)
-                .limit(limit)
-                .with_for_update()  # left out on SQLite
-                .execution_options(populate_existing=True)
-            )
-        ).all()
+        head = (await self._session.execute(_HEAD, {"limit": limit})).all()
         if not head or any(row.leased_until is not None and row.leased_until > now for row in head):
             return []  # nothing to relay (no lease to write), or another relay's turn
         await self._session.execute(
-            update(EventOutboxRow)
-            .where(EventOutboxRow.id.in_([row.id for row in head]))
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_([row.id for row in head]))
             .values(leased_until=now + timedelta(seconds=lease_seconds))
-            .execution_options(synchronize_session=False)
         )
         return [_to_entity(row) for row in head]
 
@@ -87,10 +92,9 @@ class SqlAlchemyEventOutbox(EventOutbox):
     async def _settle(self, event_ids: Sequence[UUID], *, relayed_at: datetime | None) -> None:
         """End the lease of unrelayed events, marking them relayed or not."""
         await self._session.execute(
-            update(EventOutboxRow)
-            .where(EventOutboxRow.id.in_(list(event_ids)), EventOutboxRow.relayed_at.is_(None))
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_(list(event_ids)), _OUTBOX.c.relayed_at.is_(None))
             .values(relayed_at=relayed_at, leased_until=None)
-            .execution_options(synchronize_session=False)
         )
 
     @translated
@@ -118,7 +122,7 @@ class SqlAlchemyEventOutbox(EventOutbox):
         return len(ids)
 
 
-def _to_entity(row: EventOutboxRow) -> OutboxEvent:
+def _to_entity(row: EventOutboxRow | Row[Any]) -> OutboxEvent:
     return OutboxEvent(
         id=row.id,
         name=row.name,
@@ -132,19 +136,19 @@ def _to_entity(row: EventOutboxRow) -> OutboxEvent:
     )
 
 
-def _to_row(event: OutboxEvent) -> EventOutboxRow:
-    return EventOutboxRow(
-        id=event.id,
-        name=event.name,
-        topic=event.topic,
-        aggregate_id=event.aggregate_id,
-        account_id=event.account_id,
-        data=event.data,
-        facts=event.facts,
-        occurred_at=event.occurred_at,
-        leased_until=None,
-        relayed_at=event.relayed_at,
-    )
+def _to_row(event: OutboxEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "name": event.name,
+        "topic": event.topic,
+        "aggregate_id": event.aggregate_id,
+        "account_id": event.account_id,
+        "data": event.data,
+        "facts": event.facts,
+        "occurred_at": event.occurred_at,
+        "leased_until": None,
+        "relayed_at": event.relayed_at,
+    }
 
 
 def _begin_now(connection: Connection) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     Uuid,
@@ -52,6 +53,14 @@ EXTERNAL_IDENTITIES_PRIMARY_KEY = "pk_external_identities"
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(mapped: type[Base]) -> Table:
+    """The table a mapped class is declared on, for plain Core statements on the hot
+    paths (no ORM bulk handling, no identity map)."""
+    table = mapped.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class UserRow(Base):

@@ -1,19 +1,26 @@
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translated
-from adapters.sqlalchemy.models import RefreshTokenRow, SessionRow
+from adapters.sqlalchemy.models import RefreshTokenRow, SessionRow, table_of
 from application.errors import SessionNotFoundError
 from application.ports.session_repository import SessionRepository
 from domain.identity.session import AuthSession, RefreshTokenRecord
 
+# What every login writes, as plain Core INSERTs built once: no flush of the session's
+# unit of work and nothing kept in its identity map (a later read in the same
+# transaction reads the row back).
+_ADD_SESSION = insert(table_of(SessionRow))
+_ADD_REFRESH_TOKEN = insert(table_of(RefreshTokenRow))
+
 
 class SqlAlchemySessionRepository(SessionRepository):
     """Login sessions (`sessions`) and refresh-token digests (`refresh_tokens`) inside
-    the caller's session. Never commits; writes are flushed at the call.
+    the caller's session. Never commits; writes reach the database at the call.
 
     `mark_refresh_token_rotated` is one conditional UPDATE, so the database decides which
     of several racing transactions rotates a token: on PostgreSQL the losers wait on the
@@ -27,8 +34,7 @@ class SqlAlchemySessionRepository(SessionRepository):
     async def add(self, session: AuthSession) -> None:
         # No savepoint: nothing recovers from a failed insert within the transaction,
         # and a login is two statements shorter without one.
-        self._session.add(_session_to_row(session))
-        await self._session.flush()
+        await self._session.execute(_ADD_SESSION, _session_values(session))
 
     @translated
     async def update(self, session: AuthSession) -> None:
@@ -82,16 +88,16 @@ class SqlAlchemySessionRepository(SessionRepository):
 
     @translated
     async def add_refresh_token(self, record: RefreshTokenRecord) -> None:
-        self._session.add(
-            RefreshTokenRow(
-                token_hash=record.token_hash,
-                session_id=record.session_id,
-                created_at=record.created_at,
-                expires_at=record.expires_at,
-                rotated_at=record.rotated_at,
-            )
+        await self._session.execute(
+            _ADD_REFRESH_TOKEN,
+            {
+                "token_hash": record.token_hash,
+                "session_id": record.session_id,
+                "created_at": record.created_at,
+                "expires_at": record.expires_at,
+                "rotated_at": record.rotated_at,
+            },
         )
-        await self._session.flush()
 
     @translated
     async def get_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None:
@@ -135,10 +141,18 @@ def _session_to_entity(row: SessionRow) -> AuthSession:
     )
 
 
-def _session_to_row(session: AuthSession) -> SessionRow:
-    row = SessionRow(id=session.id, user_id=session.user_id)
-    _copy_session_onto(row, session)
-    return row
+def _session_values(session: AuthSession) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "user_id": session.user_id,
+        "created_at": session.created_at,
+        "last_used_at": session.last_used_at,
+        "expires_at": session.expires_at,
+        "ip": session.ip,
+        "user_agent": session.user_agent,
+        "revoked_at": session.revoked_at,
+        "revoked_reason": session.revoked_reason,
+    }
 
 
 def _copy_session_onto(row: SessionRow, session: AuthSession) -> None:

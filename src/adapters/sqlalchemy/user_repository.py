@@ -1,9 +1,10 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, delete, or_, select, update
 from sqlalchemy import exc as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -11,13 +12,30 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
 
 from adapters.sqlalchemy.errors import is_foreign_key_violation, translated
-from adapters.sqlalchemy.models import UserRoleRow, UserRow
+from adapters.sqlalchemy.models import UserRoleRow, UserRow, table_of
 from adapters.sqlalchemy.user_listing import read_user_page
 from application.errors import UserNotFoundError
 from application.ports.user_repository import ListedUser, UserFilter, UserRepository
 from domain.access.roles import Role, UnknownRoleError
 from domain.identity.user import User
 from domain.identity.value_objects import Email, FullName, Username
+
+_USERS_TABLE = table_of(UserRow)
+_ROLES_TABLE = table_of(UserRoleRow)
+_USERS = _USERS_TABLE.c
+_ROLES = _ROLES_TABLE.c
+# On the table, not the mapped class: a plain Core UPDATE, built once, without the ORM's
+# bulk-update handling (every login reserves an attempt).
+_RESERVE_ATTEMPT = (
+    update(_USERS_TABLE)
+    .where(
+        _USERS.id == bindparam("user_id"),
+        _USERS.failed_logins < bindparam("threshold"),
+        or_(_USERS.locked_until.is_(None), _USERS.locked_until <= bindparam("now")),
+    )
+    .values(failed_logins=_USERS.failed_logins + 1)
+    .returning(_USERS.failed_logins)
+)
 
 
 class SqlAlchemyUserRepository(UserRepository):
@@ -37,6 +55,9 @@ class SqlAlchemyUserRepository(UserRepository):
         # The rows read in this unit of work. The session's identity map holds them only
         # weakly, so without this an `update` after a `get` would read the user again.
         self._read: dict[UUID, UserRow] = {}
+        # The names and roles of each user as read in this unit of work (Core reads, no
+        # ORM row): an `update` that changes none of them is a plain UPDATE.
+        self._seen: dict[UUID, tuple[str, str, frozenset[str]]] = {}
 
     @translated
     async def add(self, user: User) -> None:
@@ -45,6 +66,9 @@ class SqlAlchemyUserRepository(UserRepository):
 
     @translated
     async def update(self, user: User) -> None:
+        if self._seen.get(user.id) == _identity(user):
+            await self._update_plain(user)
+            return
         row = self._read.get(user.id)
         if row is None or row not in self._session:
             row = await self._get_row(user.id)
@@ -54,11 +78,25 @@ class SqlAlchemyUserRepository(UserRepository):
             # In a savepoint, so the transaction outlives a refusal (taken name, role gone).
             async with _roles_must_exist(), self._session.begin_nested():
                 _copy_onto(row, user)
-            return
-        # Plain fields (a login's timestamps and counters): no savepoint, two statements
-        # fewer on every login.
-        _copy_onto(row, user)
-        await self._session.flush()
+        else:
+            _copy_onto(row, user)
+            await self._session.flush()
+        self._seen[user.id] = _identity(user)
+
+    async def _update_plain(self, user: User) -> None:
+        """Neither a name nor the roles changed since the read (a login's timestamps and
+        counters, a lock, a new hash): one Core UPDATE, no constraint it could break, so
+        no savepoint and no flush."""
+        values = _plain_values(user)
+        changed = await self._session.execute(_UPDATE_PLAIN, {"user_id": user.id, **values})
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise UserNotFoundError()
+        # A row the ORM loaded in this transaction must not keep the old values: a later
+        # flush compares against them.
+        cached = self._session.identity_map.get(self._session.identity_key(UserRow, user.id))
+        if isinstance(cached, UserRow):
+            for name, value in values.items():
+                set_committed_value(cached, name, value)
 
     @translated
     async def delete(self, user_id: UUID) -> None:
@@ -68,19 +106,19 @@ class SqlAlchemyUserRepository(UserRepository):
         # pending is lost by forgetting them.
         self._session.expunge_all()
         self._read.clear()
+        self._seen.clear()
 
     @translated
     async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
-        row = await self._get_row(user_id, for_update=for_update)
-        return None if row is None else _to_entity(row)
+        return await self._read_one(_FOR_UPDATE if for_update else _BY_ID, user_id)
 
     @translated
     async def get_by_email(self, email: Email) -> User | None:
-        return await self._one(_select_users().where(UserRow.email == email.value))
+        return await self._read_one(_BY_EMAIL, email.value)
 
     @translated
     async def get_by_username(self, username: Username) -> User | None:
-        return await self._one(_select_users().where(UserRow.username == username.value))
+        return await self._read_one(_BY_USERNAME, username.value)
 
     @translated
     async def list(self, *, filter: UserFilter, after: UUID | None, limit: int) -> list[ListedUser]:
@@ -94,18 +132,10 @@ class SqlAlchemyUserRepository(UserRepository):
         # BEGIN IMMEDIATE) makes racing callers take turns, and each re-checks the budget
         # on the row as the previous one left it, so no more than `threshold` attempts are
         # ever handed out between two resets (OWASP ASVS 2.2.1: anti-automation).
-        statement = (
-            update(UserRow)
-            .where(
-                UserRow.id == user_id,
-                UserRow.failed_logins < threshold,
-                or_(UserRow.locked_until.is_(None), UserRow.locked_until <= now),
-            )
-            .values(failed_logins=UserRow.failed_logins + 1)
-            .returning(UserRow.failed_logins)
-            .execution_options(synchronize_session=False)
+        reserved = await self._session.execute(
+            _RESERVE_ATTEMPT, {"user_id": user_id, "now": now, "threshold": threshold}
         )
-        attempt = (await self._session.scalars(statement)).one_or_none()
+        attempt: int | None = reserved.scalar_one_or_none()
         cached = self._session.identity_map.get(self._session.identity_key(UserRow, user_id))
         if attempt is not None and isinstance(cached, UserRow):
             set_committed_value(cached, "failed_logins", attempt)  # keep later reads true
@@ -141,12 +171,13 @@ class SqlAlchemyUserRepository(UserRepository):
             self._read[user_id] = row
         return row
 
-    async def _one(self, query: Select[UserRow]) -> User | None:
-        row = (await self._session.scalars(query)).unique().one_or_none()
-        if row is None:
+    async def _read_one(self, query: Select[Any], key: object) -> User | None:
+        rows = (await self._session.execute(query, {"key": key})).all()
+        if not rows:
             return None
-        self._read[row.id] = row
-        return _to_entity(row)
+        user = _to_entity(rows)
+        self._seen[user.id] = _identity(user)
+        return user
 
 
 @asynccontextmanager
@@ -161,12 +192,27 @@ async def _roles_must_exist() -> AsyncIterator[None]:
         raise
 
 
-def _select_users() -> Select[UserRow]:
-    # The roles joined in: one statement per user read, not a second for the roles.
-    return select(UserRow).options(joinedload(UserRow.roles))
+def _select_user(where: ColumnElement[bool]) -> Select[Any]:
+    # The roles joined in: one statement per user read, not a second for the roles; one
+    # row per role (one with no role for a user without any).
+    return (
+        select(_USERS_TABLE, _ROLES.role_name)
+        .outerjoin(_ROLES_TABLE, _ROLES.user_id == _USERS.id)
+        .where(where)
+    )
 
 
-def _to_entity(row: UserRow) -> User:
+# User reads as Core statements built once: the rows become entities directly, with no
+# ORM objects, identity map or role collections in between (every login reads its user
+# twice). OF users: PostgreSQL locks no row on the nullable side of the roles' join.
+_BY_ID = _select_user(_USERS.id == bindparam("key"))
+_FOR_UPDATE = _BY_ID.with_for_update(of=_USERS_TABLE)
+_BY_EMAIL = _select_user(_USERS.email == bindparam("key"))
+_BY_USERNAME = _select_user(_USERS.username == bindparam("key"))
+
+
+def _to_entity(rows: Sequence[Row[Any]]) -> User:
+    row = rows[0]
     return User(
         id=row.id,
         email=Email(row.email),
@@ -175,7 +221,7 @@ def _to_entity(row: UserRow) -> User:
         password_hash=row.password_hash,
         is_active=row.is_active,
         is_verified=row.is_verified,
-        roles=frozenset(r.role_name for r in row.roles),
+        roles=frozenset(r.role_name for r in rows if r.role_name is not None),
         oauth_provider=row.oauth_provider,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -184,6 +230,32 @@ def _to_entity(row: UserRow) -> User:
         locked_until=row.locked_until,
         lockouts=row.lockouts,
     )
+
+
+def _identity(user: User) -> tuple[str, str, frozenset[str]]:
+    """What a write of `user` could conflict on: its names (unique) and its roles
+    (the foreign key to `roles`)."""
+    return user.email.value, user.username.value, frozenset(str(role) for role in user.roles)
+
+
+def _plain_values(user: User) -> dict[str, Any]:
+    return {
+        "full_name": user.full_name.value if user.full_name is not None else None,
+        "password_hash": user.password_hash,
+        "is_active": user.is_active,
+        "is_verified": user.is_verified,
+        "oauth_provider": user.oauth_provider,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "last_login_at": user.last_login_at,
+        "failed_logins": user.failed_logins,
+        "locked_until": user.locked_until,
+        "lockouts": user.lockouts,
+    }
+
+
+# SET takes the columns the parameters name (those of `_plain_values`).
+_UPDATE_PLAIN = update(_USERS_TABLE).where(_USERS.id == bindparam("user_id"))
 
 
 def _to_row(user: User) -> UserRow:
