@@ -1,13 +1,20 @@
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete
+from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.crypto.secret_box import FernetSecretBox
 from adapters.sqlalchemy.errors import translated
-from adapters.sqlalchemy.models import MfaFactorRow
+from adapters.sqlalchemy.models import MfaFactorRow, table_of
 from application.ports.mfa_repository import MfaRepository
 from domain.identity.mfa import TotpFactor
+
+# Reads as Core statements built once, no ORM row: every login asks whether its user
+# has a second factor.
+_FACTORS = table_of(MfaFactorRow)
+_GET = select(_FACTORS).where(_FACTORS.c.user_id == bindparam("user_id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
 
 
 class SqlAlchemyMfaRepository(MfaRepository):
@@ -27,9 +34,8 @@ class SqlAlchemyMfaRepository(MfaRepository):
 
     @translated
     async def get(self, user_id: UUID, *, for_update: bool = False) -> TotpFactor | None:
-        row = await self._session.get(
-            MfaFactorRow, user_id, populate_existing=True, with_for_update=for_update or None
-        )
+        query = _GET_FOR_UPDATE if for_update else _GET
+        row = (await self._session.execute(query, {"user_id": user_id})).one_or_none()
         return None if row is None else self._to_entity(row)
 
     @translated
@@ -45,7 +51,7 @@ class SqlAlchemyMfaRepository(MfaRepository):
     async def delete(self, user_id: UUID) -> None:
         await self._session.execute(delete(MfaFactorRow).where(MfaFactorRow.user_id == user_id))
 
-    def _to_entity(self, row: MfaFactorRow) -> TotpFactor:
+    def _to_entity(self, row: Row[Any]) -> TotpFactor:
         return TotpFactor(
             user_id=row.user_id,
             secret=self._box.decrypt(row.secret).decode("utf-8"),

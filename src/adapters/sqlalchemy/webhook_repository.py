@@ -1,20 +1,27 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.crypto.secret_box import FernetSecretBox
 from adapters.sqlalchemy.errors import translated
-from adapters.sqlalchemy.models import WebhookDeliveryRow, WebhookRow
+from adapters.sqlalchemy.models import WebhookDeliveryRow, WebhookRow, table_of
 from application.errors import WebhookNotFoundError
 from application.ports.webhook_repository import WebhookRepository
 from domain.webhooks.webhooks import DeliveryOutcome, Webhook, WebhookDelivery
 
 _WAITING = (DeliveryOutcome.PENDING.value, DeliveryOutcome.RETRYING.value)
+
+# Webhook reads as Core statements built once, no ORM rows: the relay reads them all for
+# every batch of events it hands over.
+_WEBHOOKS = table_of(WebhookRow)
+_ALL = select(_WEBHOOKS).order_by(_WEBHOOKS.c.created_at.desc(), _WEBHOOKS.c.id.desc())
+_GET = select(_WEBHOOKS).where(_WEBHOOKS.c.id == bindparam("webhook_id"))
 
 
 class SqlAlchemyWebhookRepository(WebhookRepository):
@@ -61,14 +68,12 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
 
     @translated
     async def get(self, webhook_id: UUID) -> Webhook | None:
-        row = await self._session.get(WebhookRow, webhook_id, populate_existing=True)
+        row = (await self._session.execute(_GET, {"webhook_id": webhook_id})).one_or_none()
         return None if row is None else self._to_entity(row)
 
     @translated
     async def all(self) -> list[Webhook]:
-        query = select(WebhookRow).order_by(WebhookRow.created_at.desc(), WebhookRow.id.desc())
-        rows = await self._session.scalars(query.execution_options(populate_existing=True))
-        return [self._to_entity(row) for row in rows]
+        return [self._to_entity(row) for row in await self._session.execute(_ALL)]
 
     @translated
     async def enqueue(self, deliveries: Sequence[WebhookDelivery]) -> None:
@@ -125,7 +130,7 @@ class SqlAlchemyWebhookRepository(WebhookRepository):
         rows = await self._session.scalars(query.execution_options(populate_existing=True))
         return [_to_delivery(row) for row in rows]
 
-    def _to_entity(self, row: WebhookRow) -> Webhook:
+    def _to_entity(self, row: Row[Any]) -> Webhook:
         return Webhook(
             id=row.id,
             owner_id=row.owner_id,
