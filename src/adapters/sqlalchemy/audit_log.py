@@ -9,8 +9,8 @@ from adapters.sqlalchemy.models import AuditEventRow, table_of
 from application.ports.audit_log import AuditFilter, AuditLog
 from domain.audit.entries import AuditDetail, AuditEvent, Outcome
 
-# On the table, not the mapped class: a plain Core INSERT, built and compiled once, skips
-# the ORM's bulk-insert handling (py-spy: most of an append's cost).
+# On the table, not the mapped class: a plain Core INSERT, built once, without the ORM's
+# bulk-insert handling.
 _APPEND = insert(table_of(AuditEventRow))
 
 

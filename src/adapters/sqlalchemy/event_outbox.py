@@ -16,8 +16,8 @@ EVENT_ORDER_LOCK_KEY = 5506361230384971721
 
 # The writes and the claim run on the table, not the mapped class: plain Core statements,
 # built once, with nothing kept in the session's identity map. Every login and every
-# other write passes through here twice (written, then relayed), and the ORM's bulk
-# handling of these statements was most of their cost (py-spy).
+# other write passes through here twice (written, then relayed), and the ORM's flushes
+# and bulk handling of these statements cost more than the statements.
 _OUTBOX = table_of(EventOutboxRow)
 _ADD = insert(_OUTBOX)
 _HEAD = (

@@ -41,19 +41,21 @@ _RESERVE_ATTEMPT = (
 class SqlAlchemyUserRepository(UserRepository):
     """Users in the `users` and `user_roles` tables, inside the caller's session.
 
-    Never commits. `add` and `update` flush at the call, inside a savepoint whenever the
+    Never commits. `add` and `update` write at the call, inside a savepoint whenever the
     write can be refused (a name or the roles change), so a unique violation raises
     `EmailAlreadyRegisteredError` / `UsernameTakenError` there and leaves the rest of the
     transaction usable; a role name missing from `roles` (the foreign key) raises
-    `UnknownRoleError`. Timestamps and counters, what a login writes, need no savepoint.
-    Reads return fresh entities mapped from rows; changing one has no effect until it is
-    passed to `update`.
+    `UnknownRoleError`. An `update` that changes neither since the user was read (a
+    login's timestamps and counters) is one plain UPDATE, without savepoint or flush.
+    Reads are Core statements and return fresh entities; changing one has no effect
+    until it is passed to `update`.
     """
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        # The rows read in this unit of work. The session's identity map holds them only
-        # weakly, so without this an `update` after a `get` would read the user again.
+        # The ORM rows a rename or a role change loaded in this unit of work. The
+        # session's identity map holds them only weakly, so without this a second such
+        # `update` would read the user again.
         self._read: dict[UUID, UserRow] = {}
         # The names and roles of each user as read in this unit of work (Core reads, no
         # ORM row): an `update` that changes none of them is a plain UPDATE.
