@@ -5,6 +5,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Integer, Row, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
 
 from adapters.sqlalchemy.errors import translated
 from adapters.sqlalchemy.models import EventOutboxRow, table_of
@@ -13,6 +14,9 @@ from application.ports.event_outbox import EventOutbox, OutboxEvent
 # The advisory lock ordering event writers before claims: a fixed 64-bit number, the
 # first 8 bytes of sha256(b"hexahub:event-order"), signed.
 EVENT_ORDER_LOCK_KEY = 5506361230384971721
+# Taken shared by each writer drawing event ids, exclusively by a claim (PostgreSQL).
+_WRITER_LOCK = text(f"SELECT pg_advisory_xact_lock_shared({EVENT_ORDER_LOCK_KEY})")
+_CLAIM_LOCK = text(f"SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK_KEY})")
 
 # The writes and the claim run on the table, not the mapped class: plain Core statements,
 # built once, with nothing kept in the session's identity map. Every login and every
@@ -55,11 +59,11 @@ class SqlAlchemyEventOutbox(EventOutbox):
             # The writer's BEGIN IMMEDIATE takes the lock; it must be held before the
             # first id is drawn, not sent later with the first statement.
             await connection.run_sync(_begin_now)
-        await self._lock_order("pg_advisory_xact_lock_shared")
+        await self._lock_order(_WRITER_LOCK)
 
-    async def _lock_order(self, function: str) -> None:
+    async def _lock_order(self, lock: TextClause) -> None:
         if self._session.get_bind().dialect.name == "postgresql":
-            await self._session.execute(text(f"SELECT {function}({EVENT_ORDER_LOCK_KEY})"))
+            await self._session.execute(lock)
 
     @translated
     async def add(self, events: Sequence[OutboxEvent]) -> None:
@@ -70,7 +74,7 @@ class SqlAlchemyEventOutbox(EventOutbox):
     async def claim(self, *, now: datetime, lease_seconds: float, limit: int) -> list[OutboxEvent]:
         if limit <= 0:
             return []
-        await self._lock_order("pg_advisory_xact_lock")
+        await self._lock_order(_CLAIM_LOCK)
         head = (await self._session.execute(_HEAD, {"limit": limit})).all()
         if not head or any(row.leased_until is not None and row.leased_until > now for row in head):
             return []  # nothing to relay (no lease to write), or another relay's turn
