@@ -156,10 +156,6 @@ def _session_values(session: AuthSession) -> dict[str, Any]:
 
 
 def _copy_session_onto(row: SessionRow, session: AuthSession) -> None:
-    row.created_at = session.created_at
-    row.last_used_at = session.last_used_at
-    row.expires_at = session.expires_at
-    row.ip = session.ip
-    row.user_agent = session.user_agent
-    row.revoked_at = session.revoked_at
-    row.revoked_reason = session.revoked_reason
+    for name, value in _session_values(session).items():
+        if name not in ("id", "user_id"):  # the identity of the row, never rewritten
+            setattr(row, name, value)

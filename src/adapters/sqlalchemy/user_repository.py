@@ -93,9 +93,13 @@ class SqlAlchemyUserRepository(UserRepository):
         changed = await self._session.execute(_UPDATE_PLAIN, {"user_id": user.id, **values})
         if changed.rowcount != 1:  # type: ignore[attr-defined]
             raise UserNotFoundError()
-        # A row the ORM loaded in this transaction must not keep the old values: a later
-        # flush compares against them.
-        cached = self._session.identity_map.get(self._session.identity_key(UserRow, user.id))
+        self._written_past_orm(user.id, values)
+
+    def _written_past_orm(self, user_id: UUID, values: dict[str, Any]) -> None:
+        """A Core statement wrote `values`: a row the ORM loaded in this transaction takes
+        them as its committed state, or a later flush would compare against the old ones
+        (and later reads would show them)."""
+        cached = self._session.identity_map.get(self._session.identity_key(UserRow, user_id))
         if isinstance(cached, UserRow):
             for name, value in values.items():
                 set_committed_value(cached, name, value)
@@ -138,9 +142,8 @@ class SqlAlchemyUserRepository(UserRepository):
             _RESERVE_ATTEMPT, {"user_id": user_id, "now": now, "threshold": threshold}
         )
         attempt: int | None = reserved.scalar_one_or_none()
-        cached = self._session.identity_map.get(self._session.identity_key(UserRow, user_id))
-        if attempt is not None and isinstance(cached, UserRow):
-            set_committed_value(cached, "failed_logins", attempt)  # keep later reads true
+        if attempt is not None:
+            self._written_past_orm(user_id, {"failed_logins": attempt})
         return attempt
 
     @translated
@@ -278,17 +281,8 @@ def _may_be_refused(row: UserRow, user: User) -> bool:
 def _copy_onto(row: UserRow, user: User) -> None:
     row.email = user.email.value
     row.username = user.username.value
-    row.full_name = user.full_name.value if user.full_name is not None else None
-    row.password_hash = user.password_hash
-    row.is_active = user.is_active
-    row.is_verified = user.is_verified
-    row.oauth_provider = user.oauth_provider
-    row.created_at = user.created_at
-    row.updated_at = user.updated_at
-    row.last_login_at = user.last_login_at
-    row.failed_logins = user.failed_logins
-    row.locked_until = user.locked_until
-    row.lockouts = user.lockouts
+    for name, value in _plain_values(user).items():
+        setattr(row, name, value)
     wanted = {str(role) for role in user.roles}
     kept = [r for r in row.roles if r.role_name in wanted]
     have = {r.role_name for r in kept}
