@@ -368,6 +368,12 @@ def release_targets(
     ]
 
 
+def me_bearer(kind: str) -> str:
+    """The label of `/me` with a bearer token on a database: a target, and what the
+    target-2 budget reads back."""
+    return f"{kind}: /me, bearer"
+
+
 def hexahub_targets(
     kind: str, server: harness.Server, creds: Credentials, users: int, only: set[str]
 ) -> list[Target]:
@@ -375,7 +381,7 @@ def hexahub_targets(
     targets = []
     if "me" in only:
         targets += [
-            Target(f"{kind}: /me, bearer", server, harness.bearer_requests(ME, creds.user_tokens)),
+            Target(me_bearer(kind), server, harness.bearer_requests(ME, creds.user_tokens)),
             Target(
                 f"{kind}: /me, API key",
                 server,
@@ -673,7 +679,7 @@ async def main(args: argparse.Namespace) -> None:
                 extra += login_lines
             if "mixed" in only:
                 extra += await me_with_logins(args, kind, server, creds, users)
-            me_runs = runs.results.get(f"{kind}: /me, bearer")
+            me_runs = runs.results.get(me_bearer(kind))
             if cost is not None and me_runs:
                 extra += [target_two_budget(kind, cost, me_runs, load.connections), ""]
 
@@ -742,7 +748,7 @@ async def logins(
     move it). Also the one-core layout's costs, for `target_two_budget`."""
     load = harness.Load("wrk", 4, args.seconds, args.warmup, cpus=CLIENT_CPU)
     lines = []
-    costs = []
+    costs = []  # one per layout, in LAYOUTS' order: one core first
     for layout, cpus in LAYOUTS:
         cores = {int(core) for core in cpus.split(",")}
         # The hash threads the server runs: one less than its cores, at least one; their
